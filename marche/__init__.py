@@ -1,0 +1,55 @@
+"""marche: portail de l'achat public inclusif. `create_app` wires everything together."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Config, ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Flask application; `config` overrides settings read from the environment."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_mapping(Config.from_env(Path(app.instance_path), overrides=config).as_flask())
+
+    from .extensions import csrf, db, init_limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    init_limiter(app)
+
+    from .core import errors, filters, outbox
+    from .core.views import bp as core_bp
+    from .accounts import mails as _account_mails  # noqa: F401  (registers outbox handlers)
+    from .accounts.views import bp as accounts_bp
+    from .geo.views import bp as geo_bp
+    from .reference.views import bp as reference_bp
+
+    from .geo import models as _geo_models  # noqa: F401  (all models known to migrations)
+    from .reference import models as _reference_models  # noqa: F401
+    from .suppliers import models as _supplier_models  # noqa: F401
+
+    errors.init_app(app)
+    filters.init_app(app)
+    outbox.init_app(app)
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(geo_bp)
+    app.register_blueprint(reference_bp)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app
+
+
+__all__ = ["create_app", "ConfigError"]

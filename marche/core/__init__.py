@@ -1,0 +1,1 @@
+"""Shared mechanisms: model mixins, access, audit log, outbox and jobs, mail, errors, formatting."""

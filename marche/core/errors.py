@@ -1,0 +1,55 @@
+"""Domain errors and the French error pages (400, 403, 404, 429, 500)."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+
+
+class DomainError(Exception):
+    """A business rule refused the operation; `message` is French and shown to the user."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+MESSAGES = {
+    400: ("Requête invalide", "La requête n'a pas pu être traitée."),
+    403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour cette action."),
+    404: ("Page introuvable", "La page demandée n'existe pas ou n'est pas accessible."),
+    405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette adresse."),
+    413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
+    429: ("Trop de tentatives", "Trop de tentatives en peu de temps. Patientez une minute avant de réessayer."),
+    500: ("Erreur inattendue", "Une erreur s'est produite de notre côté. L'équipe a été prévenue."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def render_error(code: int, detail: str | None = None):
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    if wants_json():
+        return jsonify({"error": title, "message": detail or message}), code
+    return render_template("errors/error.html", code=code, title=title, message=detail or message), code
+
+
+def init_app(app: Flask) -> None:
+    for code in MESSAGES:
+        if code == 500:
+            continue
+        app.register_error_handler(code, lambda e, code=code: render_error(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return render_error(400, "Le formulaire a expiré ou n'est pas valide (jeton de sécurité manquant). "
+                                 "Rechargez la page et réessayez.")
+
+    @app.errorhandler(500)
+    def server_error(e):
+        from ..extensions import db
+
+        db.session.rollback()
+        return render_error(500)

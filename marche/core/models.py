@@ -1,0 +1,82 @@
+"""Base model mixins and the shared tables: audit log and outbox."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class LabelledEnum(enum.StrEnum):
+    """A StrEnum whose members carry their French label: `Member = "value", "Libellé"`."""
+
+    def __new__(cls, value: str, label: str = ""):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label or value
+        return member
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=utcnow
+    )
+
+
+class AuditEntry(db.Model):
+    """Append-only: a trigger in the migration refuses UPDATE and DELETE."""
+
+    __tablename__ = "audit_entry"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: user id of the actor, null for the system (imports, worker)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(80))
+    #: object as "<type>:<id>", e.g. "organisation:12"
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str] = mapped_column(String(60))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+
+class OutboxStatus(LabelledEnum):
+    PENDING = "pending", "En attente"
+    DONE = "done", "Traité"
+    DEAD = "dead", "Abandonné"
+
+
+class OutboxMessage(db.Model):
+    """Work to do after a commit (mail, index update, PDF), written in the same transaction."""
+
+    __tablename__ = "outbox_message"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: handler name, e.g. "mail.send"
+    kind: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: not processed before this time (exponential backoff after a failure)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_outbox_message_due", "next_attempt_at", postgresql_where="status = 'pending'"),
+        db.CheckConstraint("status in ('pending', 'done', 'dead')", name="status"),
+    )

@@ -1,0 +1,180 @@
+"""The outbox: work recorded in the same transaction as the change, run after the commit.
+
+`enqueue(kind, payload)` adds a row to the current session. Once that session commits, the row
+is handed to RQ (when `REDIS_URL` is set) or processed inline. `flask marche worker` also sweeps
+rows that are due (Redis down, retries after a failure). A failing handler is retried with an
+exponential backoff, then the row is marked dead and shown to platform admins.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import timedelta
+from typing import Any, Callable
+
+from flask import Flask, current_app
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from .models import OutboxMessage, OutboxStatus, utcnow
+
+Handler = Callable[[Session, dict[str, Any]], None]
+_handlers: dict[str, Handler] = {}
+log = logging.getLogger(__name__)
+
+
+def handler(kind: str):
+    """Register the function that processes outbox rows of this kind."""
+
+    def register(func: Handler) -> Handler:
+        _handlers[kind] = func
+        return func
+
+    return register
+
+
+def enqueue(kind: str, payload: dict[str, Any] | None = None) -> OutboxMessage:
+    if kind not in _handlers:
+        raise ValueError(f"no outbox handler for {kind!r}")
+    message = OutboxMessage(kind=kind, payload=payload or {}, status=OutboxStatus.PENDING)
+    db.session.add(message)
+    return message
+
+
+def _collect_new(session, flush_context) -> None:
+    ids = session.info.setdefault("outbox_ids", [])
+    ids.extend(obj.id for obj in session.new if isinstance(obj, OutboxMessage))
+
+
+def _after_commit(session) -> None:
+    ids = session.info.pop("outbox_ids", [])
+    if ids:
+        dispatch(ids)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop("outbox_ids", None)
+
+
+def dispatch(ids: list[int]) -> None:
+    """Hand committed rows to RQ, or process them now when no Redis is configured."""
+    app = current_app._get_current_object()
+    queue = rq_queue(app)
+    if queue is None:
+        for message_id in ids:
+            process(message_id)
+        return
+    try:
+        for message_id in ids:
+            queue.enqueue("marche.core.outbox.run_job", message_id, job_timeout=300)
+    except Exception:  # Redis unreachable: the rows stay pending and the worker's sweep runs them
+        log.warning("queue unreachable, outbox rows %s left for the sweep", ids)
+
+
+def rq_queue(app: Flask):
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return None
+    from redis import Redis
+    from rq import Queue
+
+    connection = app.extensions.get("marche_redis")
+    if connection is None:
+        connection = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
+        app.extensions["marche_redis"] = connection
+    return Queue(app.config["RQ_QUEUE"], connection=connection)
+
+
+def backoff(attempts: int) -> timedelta:
+    base = current_app.config.get("OUTBOX_BACKOFF_SECONDS", 30)
+    return timedelta(seconds=base * (2 ** (attempts - 1)))
+
+
+def process(message_id: int) -> str | None:
+    """Run one row's handler in its own session; return its new status (None if not due)."""
+    with Session(db.engine) as session:
+        message = session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
+            .with_for_update(skip_locked=True)
+        ).scalar_one_or_none()
+        if message is None:
+            return None
+        message.attempts += 1
+        try:
+            with session.begin_nested():
+                func = _handlers.get(message.kind)
+                if func is None:
+                    raise LookupError(f"aucun traitement pour « {message.kind} »")
+                func(session, dict(message.payload))
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            message.last_error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+            if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+                message.status = OutboxStatus.DEAD
+            else:
+                message.next_attempt_at = utcnow() + backoff(message.attempts)
+            log.warning("outbox %s (%s) failed: %s", message.id, message.kind, message.last_error)
+        else:
+            message.status = OutboxStatus.DONE
+            message.processed_at = utcnow()
+            message.last_error = None
+        session.commit()
+        return message.status
+
+
+def sweep(limit: int = 200) -> int:
+    """Process the pending rows that are due; return how many were processed."""
+    due = db.session.execute(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).scalars().all()
+    db.session.rollback()
+    return sum(1 for message_id in due if process(message_id) is not None)
+
+
+def retry_dead(message: OutboxMessage) -> None:
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+
+
+def run_job(message_id: int) -> str | None:
+    """RQ entry point: runs inside the worker's application context."""
+    from flask import has_app_context
+
+    if has_app_context():
+        return process(message_id)
+    from .. import create_app
+
+    with create_app().app_context():
+        return process(message_id)
+
+
+def run_worker(app: Flask, burst: bool = False, interval: float = 1.0) -> None:
+    """`flask marche worker`: RQ jobs when Redis is set, plus a sweep of due rows."""
+    import time
+
+    while True:
+        queue = rq_queue(app)
+        if queue is not None:
+            try:
+                from rq import SimpleWorker
+
+                SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+            except Exception:  # noqa: BLE001 - Redis down: the sweep still runs the rows
+                log.warning("RQ unreachable, sweeping the outbox table only")
+        sweep()
+        if burst:
+            return
+        time.sleep(interval)
+
+
+def init_app(app: Flask) -> None:
+    if not getattr(init_app, "_listening", False):
+        event.listen(Session, "after_flush", _collect_new)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", lambda s, t: _after_rollback(s) if t.parent is None else None)
+        init_app._listening = True

@@ -1,0 +1,92 @@
+"""Home page, health check, development mail box and the platform admin's outbox view."""
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select, text
+
+from ..extensions import db
+from . import meili
+from .access import can
+from .models import OutboxMessage, OutboxStatus
+from .outbox import dispatch, retry_dead, rq_queue
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("core/home.html")
+
+
+def database_status() -> str:
+    try:
+        db.session.execute(text("select 1"))
+        return "ok"
+    except Exception:  # noqa: BLE001
+        db.session.rollback()
+        return "down"
+
+
+def queue_status() -> str:
+    queue = rq_queue(current_app)
+    if queue is None:
+        return "inline"
+    try:
+        queue.connection.ping()
+        return "ok"
+    except Exception:  # noqa: BLE001
+        return "down"
+
+
+@bp.get("/healthz")
+def healthz():
+    status = {"database": database_status(), "search": "ok" if meili.healthy() else "down",
+              "queue": queue_status()}
+    return jsonify(status), 200 if status["database"] == "ok" else 503
+
+
+def _dev_mail_dir() -> Path:
+    if current_app.config["MARCHE_ENV"] == "production" or current_app.config["SMTP"]["host"]:
+        abort(404)
+    return Path(current_app.config["MAIL_DIR"])
+
+
+@bp.get("/dev/mails")
+def dev_mails():
+    directory = _dev_mail_dir()
+    mails = []
+    for path in sorted(directory.glob("*.eml"), reverse=True)[:100]:
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        mails.append({"name": path.stem, "to": message["To"], "subject": message["Subject"],
+                      "body": message.get_body(preferencelist=("plain",)).get_content()})
+    return render_template("dev/mails.html", mails=mails)
+
+
+@bp.get("/admin/outbox")
+@login_required
+def outbox_admin():
+    if not can(current_user, "admin_platform"):
+        abort(404)
+    dead = db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD).order_by(OutboxMessage.id.desc()).limit(200)
+    ).scalars().all()
+    pending = db.session.scalar(select(db.func.count()).where(OutboxMessage.status == OutboxStatus.PENDING))
+    return render_template("core/outbox.html", dead=dead, pending=pending)
+
+
+@bp.post("/admin/outbox/<int:message_id>/retry")
+@login_required
+def outbox_retry(message_id: int):
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or not can(current_user, "admin_platform") or message.status != OutboxStatus.DEAD:
+        abort(404)
+    retry_dead(message)
+    db.session.commit()
+    dispatch([message_id])
+    flash("Le message a été remis en file d'attente.", "success")
+    return redirect(url_for("core.outbox_admin"))
