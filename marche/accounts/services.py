@@ -1,0 +1,219 @@
+"""Account operations: signup, confirmation, login, passwords, organisations and join requests.
+
+Services change the session and flush; the view commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..core import audit
+from ..core.errors import DomainError
+from ..core.identifiers import is_valid_siret, normalize_digits
+from ..core.mail import queue_mail
+from ..core.urls import external_url
+from ..core.models import utcnow
+from ..extensions import db
+from . import tokens
+from .models import BuyerCategory, JoinRequest, JoinStatus, Membership, MemberRole, Organisation, OrganisationKind, User
+from .passwords import MIN_LENGTH, hash_password, verify_password
+
+
+@dataclass
+class OrganisationData:
+    name: str
+    kind: str
+    siret: str | None
+    buyer_category: str | None = None
+    facilitator_kind: str | None = None
+    territories: list[str] | None = None
+    city: str | None = None
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.execute(select(User).where(func.lower(User.email) == email.strip().lower())).scalar_one_or_none()
+
+
+def find_organisation_by_siret(siret: str) -> Organisation | None:
+    return db.session.execute(select(Organisation).where(Organisation.siret == normalize_digits(siret))).scalar_one_or_none()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise DomainError(f"Le mot de passe doit contenir au moins {MIN_LENGTH} caractères.", "password")
+    if password.isdigit() or password.isalpha():
+        raise DomainError("Le mot de passe doit mêler lettres et chiffres ou symboles.", "password")
+
+
+def create_user(email: str, password: str, full_name: str, confirmed: bool = False) -> User:
+    email = email.strip()
+    if find_user_by_email(email) is not None:
+        raise DomainError("Un compte existe déjà avec cette adresse e-mail.", "email")
+    check_password_strength(password)
+    user = User(email=email, password_hash=hash_password(password), full_name=full_name.strip(),
+                email_confirmed_at=utcnow() if confirmed else None)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(user, "user.created", user)
+    return user
+
+
+def validate_organisation(data: OrganisationData) -> None:
+    if data.kind not in {k.value for k in OrganisationKind}:
+        raise DomainError("Type d'organisation inconnu.", "kind")
+    if data.kind != OrganisationKind.PLATFORM:
+        if not data.siret or not is_valid_siret(normalize_digits(data.siret)):
+            raise DomainError("SIRET invalide", "siret")
+    if data.kind == OrganisationKind.PUBLIC_BUYER and data.buyer_category not in [c.value for c in BuyerCategory]:
+        raise DomainError("Choisissez la catégorie d'acheteur public.", "buyer_category")
+
+
+def create_organisation(actor: User, data: OrganisationData) -> Organisation:
+    """Create an organisation with `actor` as its administrator."""
+    validate_organisation(data)
+    siret = normalize_digits(data.siret) if data.siret else None
+    if siret and find_organisation_by_siret(siret) is not None:
+        raise DomainError("Une organisation existe déjà avec ce SIRET : demandez à la rejoindre.", "siret")
+    organisation = Organisation(
+        name=data.name.strip(), kind=data.kind, siret=siret,
+        buyer_category=data.buyer_category if data.kind == OrganisationKind.PUBLIC_BUYER else None,
+        facilitator_kind=data.facilitator_kind if data.kind == OrganisationKind.FACILITATOR else None,
+        territories=list(data.territories or []) if data.kind == OrganisationKind.FACILITATOR else [],
+        city=data.city,
+    )
+    db.session.add(organisation)
+    db.session.flush()
+    db.session.add(Membership(user=actor, organisation=organisation, role=MemberRole.ADMIN))
+    db.session.flush()
+    audit.record(actor, "organisation.created", organisation, siret=siret, kind=data.kind)
+    return organisation
+
+
+def signup(email: str, password: str, full_name: str, organisation: OrganisationData) -> tuple[User, str]:
+    """Create the account and either its organisation or a join request to the existing one.
+
+    Returns the user and "created" or "join_requested".
+    """
+    validate_organisation(organisation)
+    user = create_user(email, password, full_name)
+    existing = find_organisation_by_siret(organisation.siret or "")
+    if existing is not None:
+        request_join(user, existing)
+        outcome = "join_requested"
+    else:
+        create_organisation(user, organisation)
+        outcome = "created"
+    send_confirmation(user)
+    return user, outcome
+
+
+def send_confirmation(user: User) -> None:
+    link = external_url("accounts.confirm", token=tokens.make_token(tokens.CONFIRM, user))
+    queue_mail(user.email, "Confirmez votre adresse e-mail", "confirm_email", user=user, link=link)
+
+
+def confirm_email(token: str) -> User:
+    data = tokens.read_token(tokens.CONFIRM, token, current_app.config["TOKEN_MAX_AGE"])
+    user = db.session.get(User, data["uid"])
+    if user is None or user.email.lower() != data["email"]:
+        raise tokens.TokenError(expired=False)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        audit.record(user, "user.email_confirmed", user)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_user_by_email(email)
+    if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise DomainError("Le mot de passe actuel est incorrect.", "current_password")
+    check_password_strength(new)
+    user.password_hash = hash_password(new)
+    audit.record(user, "user.password_changed", user)
+
+
+def request_password_reset(email: str) -> None:
+    """Send a reset link if the account exists; say nothing either way (no account probing)."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    link = external_url("accounts.reset_password", token=tokens.make_token(tokens.RESET, user))
+    queue_mail(user.email, "Réinitialisation de votre mot de passe", "reset_password", user=user, link=link)
+
+
+def user_for_reset(token: str) -> User:
+    """The user a reset link is for; a used link (password changed since) is refused."""
+    data = tokens.read_token(tokens.RESET, token, current_app.config["RESET_TOKEN_MAX_AGE"])
+    user = db.session.get(User, data["uid"])
+    if user is None or not tokens.fingerprint_matches(data, user):
+        raise tokens.TokenError(expired=False)
+    return user
+
+
+def reset_password(token: str, new: str) -> User:
+    user = user_for_reset(token)
+    check_password_strength(new)
+    user.password_hash = hash_password(new)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()  # the link proves the address
+    audit.record(user, "user.password_reset", user)
+    return user
+
+
+def update_profile(user: User, full_name: str) -> None:
+    user.full_name = full_name.strip()
+    audit.record(user, "user.profile_updated", user)
+
+
+def request_join(user: User, organisation: Organisation, message: str | None = None) -> JoinRequest:
+    if user.membership_in(organisation) is not None:
+        raise DomainError(f"Vous êtes déjà membre de « {organisation.name} ».", "siret")
+    pending = db.session.execute(
+        select(JoinRequest).where(JoinRequest.user_id == user.id, JoinRequest.organisation_id == organisation.id,
+                                  JoinRequest.status == JoinStatus.PENDING)
+    ).scalar_one_or_none()
+    if pending is not None:
+        raise DomainError(f"Votre demande pour rejoindre « {organisation.name} » est déjà en attente.", "siret")
+    join = JoinRequest(user=user, organisation=organisation, message=message, status=JoinStatus.PENDING)
+    db.session.add(join)
+    db.session.flush()
+    audit.record(user, "organisation.join_requested", organisation, request_id=join.id)
+    link = external_url("accounts.organisation", organisation_id=organisation.id)
+    for admin in organisation.admins:
+        queue_mail(admin.email, f"Demande pour rejoindre {organisation.name}", "join_request",
+                   admin=admin, requester=user, organisation=organisation, link=link)
+    return join
+
+
+def decide_join(actor: User, join: JoinRequest, approve: bool) -> None:
+    if join.status != JoinStatus.PENDING:
+        raise DomainError("Cette demande a déjà été traitée.")
+    join.status = JoinStatus.APPROVED if approve else JoinStatus.REJECTED
+    join.decided_by_id = actor.id
+    join.decided_at = utcnow()
+    if approve and join.user.membership_in(join.organisation) is None:
+        db.session.add(Membership(user=join.user, organisation=join.organisation, role=MemberRole.MEMBER))
+    db.session.flush()
+    audit.record(actor, "organisation.join_approved" if approve else "organisation.join_rejected",
+                 join.organisation, user_id=join.user_id)
+    queue_mail(join.user.email, f"Votre demande pour rejoindre {join.organisation.name}", "join_decision",
+               user=join.user, organisation=join.organisation, approved=approve,
+               link=external_url("accounts.organisation", organisation_id=join.organisation_id))
+
+
+def set_member_role(actor: User, membership: Membership, role: str) -> None:
+    if role not in [r.value for r in MemberRole]:
+        raise DomainError("Rôle inconnu.", "role")
+    if membership.role == MemberRole.ADMIN and role != MemberRole.ADMIN and len(membership.organisation.admins) == 1:
+        raise DomainError("L'organisation doit garder au moins un administrateur.")
+    membership.role = role
+    audit.record(actor, "organisation.role_changed", membership.organisation, user_id=membership.user_id, role=role)

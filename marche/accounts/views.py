@@ -1,0 +1,296 @@
+"""Signup, login, profile, password reset, organisations and join requests."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..core import access
+from ..core.errors import DomainError
+from ..extensions import db, limiter, login_manager
+from ..geo.services import TerritoryError, parse_territory_list
+from . import access as _rules  # noqa: F401  (registers the access rules)
+from . import services, tokens
+from .forms import (ChangePasswordForm, DecisionForm, JoinForm, LoginForm, OrganisationForm, ProfileForm,
+                    ResendConfirmationForm, ResetPasswordForm, ResetRequestForm, SignupForm)
+from .models import JoinRequest, JoinStatus, Membership, Organisation, User
+
+bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def field_error(form, error: DomainError) -> None:
+    """Show a service's refusal beside its field, or as a form-level message."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        flash(error.message, "error")
+
+
+def organisation_data(form) -> services.OrganisationData:
+    return services.OrganisationData(
+        name=form.organisation_name.data, kind=form.kind.data, siret=form.siret.data,
+        buyer_category=form.buyer_category.data or None, facilitator_kind=form.facilitator_kind.data or None,
+        territories=parse_territory_list(form.territories.data or ""),
+    )
+
+
+def safe_next(target: str | None) -> str:
+    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("core.home")
+
+
+@bp.route("/inscription", methods=["GET", "POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            _user, outcome = services.signup(form.email.data, form.password.data, form.full_name.data,
+                                             organisation_data(form))
+        except TerritoryError as error:
+            form.territories.errors = list(form.territories.errors) + [str(error)]
+        except DomainError as error:
+            db.session.rollback()
+            field_error(form, error)
+        else:
+            db.session.commit()
+            if outcome == "join_requested":
+                flash("Votre compte est créé. Cette organisation existe déjà : ses administrateurs ont reçu "
+                      "votre demande pour la rejoindre.", "info")
+            flash("Un e-mail de confirmation vient de vous être envoyé. Cliquez sur le lien qu'il contient "
+                  "pour activer votre compte.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/signup.html", form=form)
+
+
+def _login_key_account() -> str:
+    return "login-account:" + (request.form.get("email", "") or "").strip().lower()
+
+
+def _login_key_address() -> str:
+    return "login-address:" + (request.remote_addr or "")
+
+
+def _login_failed(response) -> bool:
+    return request.method == "POST" and response.status_code != 302
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], key_func=_login_key_address,
+               methods=["POST"], deduct_when=_login_failed, scope="login-address")
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], key_func=_login_key_account,
+               methods=["POST"], deduct_when=_login_failed, scope="login-account")
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash("Adresse e-mail ou mot de passe incorrect.", "error")
+        elif not user.email_confirmed:
+            flash("Confirmez d'abord votre adresse e-mail : utilisez le lien reçu par e-mail, "
+                  "ou demandez-en un nouveau ci-dessous.", "warning")
+            return render_template("accounts/login.html", form=form, resend=ResendConfirmationForm(email=user.email)), 403
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            flash(f"Bienvenue, {user.full_name}.", "success")
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form, resend=None)
+
+
+@bp.post("/deconnexion")
+@login_required
+def logout():
+    logout_user()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("core.home"))
+
+
+@bp.get("/compte/confirmer/<token>")
+def confirm(token: str):
+    try:
+        user = services.confirm_email(token)
+    except tokens.TokenError as error:
+        return render_template("accounts/token_invalid.html", expired=error.expired,
+                               form=ResendConfirmationForm()), 400
+    db.session.commit()
+    flash("Votre adresse e-mail est confirmée. Vous pouvez vous connecter.", "success")
+    return redirect(url_for("accounts.login") if not current_user.is_authenticated else url_for("core.home"))
+
+
+@bp.post("/compte/renvoyer-confirmation")
+@limiter.limit("5 per minute")
+def resend_confirmation():
+    form = ResendConfirmationForm()
+    if form.validate_on_submit():
+        user = services.find_user_by_email(form.email.data)
+        if user is not None and not user.email_confirmed:
+            services.send_confirmation(user)
+            db.session.commit()
+    flash("Si un compte non confirmé existe pour cette adresse, un nouveau lien vient d'être envoyé.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def forgot_password():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        flash("Si un compte existe pour cette adresse, un lien de réinitialisation vient d'être envoyé.", "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    form = ResetPasswordForm()
+    try:
+        services.user_for_reset(token)
+    except tokens.TokenError as error:
+        return render_template("accounts/reset_invalid.html", expired=error.expired), 400
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except tokens.TokenError as error:
+            return render_template("accounts/reset_invalid.html", expired=error.expired), 400
+        except DomainError as error:
+            field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Votre mot de passe est modifié. Vous pouvez vous connecter.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/compte", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        services.update_profile(current_user, form.full_name.data)
+        db.session.commit()
+        flash("Votre profil est enregistré.", "success")
+        return redirect(url_for("accounts.profile"))
+    pending = db.session.query(JoinRequest).filter_by(user_id=current_user.id, status=JoinStatus.PENDING).all()
+    return render_template("accounts/profile.html", form=form, pending=pending)
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.password.data)
+        except DomainError as error:
+            field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Votre mot de passe est modifié.", "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/organisations/nouvelle", methods=["GET", "POST"])
+@login_required
+def new_organisation():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            organisation = services.create_organisation(current_user, organisation_data(form))
+        except TerritoryError as error:
+            form.territories.errors = list(form.territories.errors) + [str(error)]
+        except DomainError as error:
+            db.session.rollback()
+            field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"L'organisation « {organisation.name} » est créée.", "success")
+            return redirect(url_for("accounts.organisation", organisation_id=organisation.id))
+    return render_template("accounts/organisation_form.html", form=form)
+
+
+@bp.route("/organisations/rejoindre", methods=["GET", "POST"])
+@login_required
+def join():
+    form = JoinForm()
+    if form.validate_on_submit():
+        organisation = services.find_organisation_by_siret(form.siret.data)
+        if organisation is None:
+            form.siret.errors = list(form.siret.errors) + [
+                "Aucune organisation inscrite avec ce SIRET. Vous pouvez la créer."]
+        else:
+            try:
+                services.request_join(current_user, organisation, form.message.data)
+            except DomainError as error:
+                db.session.rollback()
+                field_error(form, error)
+            else:
+                db.session.commit()
+                flash(f"Votre demande a été envoyée aux administrateurs de « {organisation.name} ».", "success")
+                return redirect(url_for("accounts.profile"))
+    return render_template("accounts/join.html", form=form)
+
+
+@bp.get("/organisations/<int:organisation_id>")
+@login_required
+def organisation(organisation_id: int):
+    org = access.get_or_404(db.session.get(Organisation, organisation_id), current_user, "view")
+    requests_ = []
+    if access.can(current_user, "manage", org):
+        requests_ = db.session.query(JoinRequest).filter_by(organisation_id=org.id, status=JoinStatus.PENDING) \
+            .order_by(JoinRequest.id).all()
+    return render_template("accounts/organisation.html", organisation=org, join_requests=requests_,
+                           decision_form=DecisionForm())
+
+
+@bp.post("/organisations/<int:organisation_id>/demandes/<int:request_id>")
+@login_required
+def decide(organisation_id: int, request_id: int):
+    join_request = db.session.get(JoinRequest, request_id)
+    if join_request is None or join_request.organisation_id != organisation_id:
+        abort(404)
+    access.get_or_404(join_request, current_user, "decide")
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    approve = request.form.get("decision") == "approve"
+    try:
+        services.decide_join(current_user, join_request, approve)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Demande acceptée : la personne est désormais membre." if approve else "Demande refusée.", "success")
+    return redirect(url_for("accounts.organisation", organisation_id=organisation_id))
+
+
+@bp.post("/organisations/<int:organisation_id>/membres/<int:membership_id>/role")
+@login_required
+def member_role(organisation_id: int, membership_id: int):
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.organisation_id != organisation_id:
+        abort(404)
+    access.get_or_404(membership.organisation, current_user, "manage")
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.set_member_role(current_user, membership, request.form.get("role", ""))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Rôle modifié.", "success")
+    return redirect(url_for("accounts.organisation", organisation_id=organisation_id))
