@@ -1,0 +1,1 @@
+"""Territories: communes, departments, regions, ZRR; territory references and coverage (shapely)."""

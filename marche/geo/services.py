@@ -1,0 +1,241 @@
+"""Territory references ("commune:59350", "dep:59", "reg:32", "country:FR"), their search, shapes and distances."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, or_, select, type_coerce
+
+from ..core.text import normalize_search
+from ..extensions import db
+from .models import Commune, Department, Region
+
+KINDS = ("commune", "dep", "reg", "country")
+#: what each kind's code looks like, so a typo is told apart from a code that does not exist
+CODE_PATTERNS = {
+    "commune": re.compile(r"^(\d{5}|2[AB]\d{3})$"),
+    "dep": re.compile(r"^(\d{2,3}|2[AB])$"),
+    "reg": re.compile(r"^\d{2,3}$"),
+    "country": re.compile(r"^FR$"),
+}
+MAX_QUERY_LENGTH = 100
+#: WGS84 mean Earth radius (IUGG), in km
+EARTH_RADIUS_KM = 6371.0088
+REF_HELP = "attendu commune:<code INSEE>, dep:<code>, reg:<code> ou country:FR"
+
+
+class TerritoryError(ValueError):
+    """A territory reference that does not exist or cannot be read; the message is French."""
+
+
+@dataclass(frozen=True)
+class Territory:
+    kind: str
+    code: str
+    name: str
+    #: what a person reads: "Lille (59)", "Nord (59)", "Hauts-de-France", "France entière"
+    label: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.code}"
+
+    def as_hit(self) -> dict[str, str]:
+        return {"id": self.ref, "label": self.label, "kind": self.kind}
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.ref, "kind": self.kind, "code": self.code, "name": self.name, "label": self.label}
+
+
+FRANCE = Territory("country", "FR", "France", "France entière")
+
+
+# --- references -------------------------------------------------------------------------------
+
+def parse_ref(ref: str) -> tuple[str, str]:
+    """("dep", "2A") from " DEP:2a "; raise TerritoryError when the reference cannot be read."""
+    text = (ref or "").strip()
+    kind, sep, code = text.partition(":")
+    kind, code = kind.strip().lower(), code.strip().upper()
+    if not sep or not code:
+        raise TerritoryError(f"Référence de territoire invalide : « {text} » ({REF_HELP}).")
+    if kind not in CODE_PATTERNS:
+        raise TerritoryError(f"Type de territoire inconnu : « {text} » ({REF_HELP}).")
+    if not CODE_PATTERNS[kind].match(code):
+        raise TerritoryError(f"Territoire inconnu : {kind}:{code}")
+    return kind, code
+
+
+def _commune_territory(code: str, name: str, department_code: str) -> Territory:
+    return Territory("commune", code, name, f"{name} ({department_code})")
+
+
+def _department_territory(code: str, name: str) -> Territory:
+    return Territory("dep", code, name, f"{name} ({code})")
+
+
+def _region_territory(code: str, name: str) -> Territory:
+    return Territory("reg", code, name, name)
+
+
+def _find(kind: str, code: str) -> Territory | None:
+    if kind == "country":
+        return FRANCE
+    if kind == "commune":
+        row = db.session.execute(select(Commune.name, Commune.department_code).where(Commune.code == code)).first()
+        return _commune_territory(code, row.name, row.department_code) if row else None
+    model, make = (Department, _department_territory) if kind == "dep" else (Region, _region_territory)
+    name = db.session.scalar(select(model.name).where(model.code == code))
+    return make(code, name) if name else None
+
+
+def resolve(ref: str) -> Territory:
+    """The territory a reference names, checked against the database."""
+    kind, code = parse_ref(ref)
+    territory = _find(kind, code)
+    if territory is None:
+        raise TerritoryError(f"Territoire inconnu : {kind}:{code}")
+    return territory
+
+
+def parse_territory_list(text: str) -> list[str]:
+    """Read comma-, semicolon- or space-separated references; each must exist. Normalized, deduplicated."""
+    refs: list[str] = []
+    for part in re.split(r"[\s,;]+", text or ""):
+        if part and (ref := resolve(part).ref) not in refs:
+            refs.append(ref)
+    return refs
+
+
+# --- search -----------------------------------------------------------------------------------
+
+def _commune_hits(condition: Any, limit: int, order: list[Any] | None = None) -> list[Territory]:
+    query = (select(Commune.code, Commune.name, Commune.department_code).where(condition)
+             .order_by(*(order or []), Commune.population.desc().nulls_last(), Commune.code).limit(limit))
+    return [_commune_territory(row.code, row.name, row.department_code) for row in db.session.execute(query)]
+
+
+def _name_matches(column: Any, folded: str) -> Any:
+    """The name starts with the query, or one of its words does ("france" → "Hauts-de-France")."""
+    return or_(column.startswith(folded, autoescape=True), column.contains(" " + folded, autoescape=True))
+
+
+def _areas_by_name(folded: str, kinds: set[str]) -> list[Territory]:
+    """Regions, departments and France whose name matches; the tables are small enough to scan."""
+    hits: list[Territory] = []
+    if "country" in kinds and "france entiere".startswith(folded):
+        hits.append(FRANCE)
+    for kind, model, make in (("reg", Region, _region_territory), ("dep", Department, _department_territory)):
+        if kind in kinds:
+            query = (select(model.code, model.name).where(_name_matches(model.search_name, folded))
+                     .order_by(model.search_name))
+            hits += [make(row.code, row.name) for row in db.session.execute(query)]
+    return hits
+
+
+def _communes_by_name(folded: str, limit: int) -> list[Territory]:
+    # the prefix match uses the text_pattern_ops index; word starts ("courcouronnes") the trigram one
+    hits = _commune_hits(Commune.search_name.startswith(folded, autoescape=True), limit)
+    if len(hits) < limit:
+        hits += _commune_hits(Commune.search_name.contains(" " + folded, autoescape=True), limit)
+    return hits
+
+
+def _postcodes_start_with(prefix: str) -> Any:
+    """A full postcode uses the GIN index; a shorter prefix scans the joined lists (35 000 rows, ~10 ms)."""
+    if len(prefix) == 5:
+        return Commune.postcodes.op("@>")(type_coerce([prefix], Commune.postcodes.type))
+    joined = func.array_to_string(Commune.postcodes, " ")
+    return or_(joined.startswith(prefix), joined.contains(" " + prefix))
+
+
+def _by_code(code: str, kinds: set[str], limit: int) -> list[Territory]:
+    """"59" → the Nord, then communes by postcode; "59350" → Lille by INSEE code; "2A004" → Ajaccio."""
+    hits: list[Territory] = []
+    if "dep" in kinds and len(code) <= 3:
+        name = db.session.scalar(select(Department.name).where(Department.code == code))
+        hits += [_department_territory(code, name)] if name else []
+    if "commune" in kinds:
+        if len(code) == 5:
+            hits += _commune_hits(Commune.code == code, 1)
+        if code.isdigit():
+            hits += _commune_hits(_postcodes_start_with(code), limit)
+    return hits
+
+
+def _fuzzy(folded: str, kinds: set[str], limit: int) -> list[Territory]:
+    """Typo tolerance ("Marseile") with pg_trgm similarity, most similar first."""
+    hits: list[Territory] = []
+    for kind, model, make in (("reg", Region, _region_territory), ("dep", Department, _department_territory)):
+        if kind in kinds:
+            score = func.similarity(model.search_name, folded)
+            rows = db.session.execute(select(model.code, model.name).where(model.search_name.op("%")(folded))
+                                      .order_by(score.desc()).limit(limit))
+            hits += [make(row.code, row.name) for row in rows]
+    if "commune" in kinds:
+        score = func.similarity(Commune.search_name, folded)
+        hits += _commune_hits(Commune.search_name.op("%")(folded), limit, order=[score.desc()])
+    return hits
+
+
+def _unique(hits: list[Territory], limit: int) -> list[Territory]:
+    seen: dict[str, Territory] = {}
+    for hit in hits:
+        seen.setdefault(hit.ref, hit)
+    return list(seen.values())[:limit]
+
+
+def search_territories(q: str, limit: int = 10, kinds: set[str] | None = None) -> list[dict[str, str]]:
+    """Autocomplete hits {"id", "label", "kind"}: areas whose name matches first, then communes."""
+    folded = normalize_search((q or "")[:MAX_QUERY_LENGTH])
+    kinds = set(kinds or KINDS)
+    if not folded or limit <= 0:
+        return []
+    compact = folded.replace(" ", "").upper()
+    if re.fullmatch(r"\d[\dAB]\d{0,3}", compact):
+        hits = _by_code(compact, kinds, limit)
+    else:
+        hits = _areas_by_name(folded, kinds)
+        if "commune" in kinds:
+            hits += _communes_by_name(folded, limit)
+        if len(_unique(hits, limit)) < limit:
+            hits += _fuzzy(folded, kinds, limit)
+    return [hit.as_hit() for hit in _unique(hits, limit)]
+
+
+# --- shapes and distances ---------------------------------------------------------------------
+
+@lru_cache(maxsize=256)
+def _shape(kind: str, code: str) -> BaseGeometry | None:
+    model = Department if kind == "dep" else Region
+    row = db.session.execute(select(model.geometry).where(model.code == code)).first()
+    if row is None:
+        raise TerritoryError(f"Territoire inconnu : {kind}:{code}")
+    return shape(row.geometry) if row.geometry else None
+
+
+def shape_of(ref: str) -> BaseGeometry | None:
+    """The polygon of a department or region (None for a commune, France, or a COM without polygon)."""
+    kind, code = parse_ref(ref)
+    return _shape(kind, code) if kind in {"dep", "reg"} else None
+
+
+def point_of_commune(code: str) -> tuple[float, float] | None:
+    """(latitude, longitude) of the commune's centre; None for the 7 communes without a known point."""
+    row = db.session.execute(select(Commune.latitude, Commune.longitude).where(Commune.code == code.upper())).first()
+    if row is None:
+        raise TerritoryError(f"Territoire inconnu : commune:{code}")
+    return None if row.latitude is None or row.longitude is None else (row.latitude, row.longitude)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance on a sphere of the WGS84 mean radius."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))

@@ -1,0 +1,95 @@
+"""Questions on the catalogues: CPV check digit, validity, ancestors and search; sectors by group."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import case, func, select
+
+from ..core.text import normalize_search
+from ..extensions import db
+from .models import CpvCode, Sector, SectorGroup
+
+CPV_RE = re.compile(r"^(\d{8})-(\d)$")
+#: weights 3-7-1 repeated from the first digit; the check digit is the weighted sum modulo 10
+CPV_WEIGHTS = (3, 7, 1, 3, 7, 1, 3, 7)
+MAX_QUERY_LENGTH = 100
+
+
+def cpv_check_digit(code8: str) -> str:
+    """The 7-3-1 check digit of an eight-digit CPV code.
+
+    532 of the 9 454 official CPV 2008 codes print another digit: the 2008 revision renumbered them
+    without recomputing it (acknowledged by the Commission, OP-TED/ePO discussion #589), so the
+    catalogue, not this function, says whether a code exists (see `is_valid_cpv`).
+    """
+    if len(code8) != 8 or not code8.isascii() or not code8.isdigit():
+        raise ValueError(f"Code CPV invalide : {code8!r} (huit chiffres attendus)")
+    return str(sum(weight * int(digit) for weight, digit in zip(CPV_WEIGHTS, code8)) % 10)
+
+
+def is_valid_cpv(code: str) -> bool:
+    """True for an official CPV 2008 code written `########-#` with its published check digit."""
+    code = (code or "").strip()
+    if not CPV_RE.match(code):
+        return False
+    return db.session.get(CpvCode, code) is not None
+
+
+def cpv_ancestors(code: str) -> list[CpvCode]:
+    """The ancestors of `code`, from its division down to its direct parent ([] for a division)."""
+    ancestors: list[CpvCode] = []
+    current = db.session.get(CpvCode, code)
+    while current is not None and current.parent_code:
+        current = db.session.get(CpvCode, current.parent_code)
+        if current is not None:
+            ancestors.append(current)
+    return list(reversed(ancestors))
+
+
+def sectors_by_group() -> list[tuple[SectorGroup, list[Sector]]]:
+    """Groups by name, each with its sectors by name and its "Autre (…)" sector last."""
+    groups = sorted(db.session.scalars(select(SectorGroup)), key=lambda group: normalize_search(group.name))
+    sectors = db.session.scalars(select(Sector)).all()
+    by_group: dict[int, list[Sector]] = {group.id: [] for group in groups}
+    for sector in sectors:
+        by_group[sector.group_id].append(sector)
+
+    def order(sector: Sector) -> tuple[bool, str]:
+        return sector.name.startswith("Autre"), normalize_search(sector.name)
+
+    return [(group, sorted(by_group[group.id], key=order)) for group in groups]
+
+
+def _cpv_by_code(digits: str, limit: int) -> list[CpvCode]:
+    query = select(CpvCode).where(CpvCode.code8.startswith(digits[:8])).order_by(CpvCode.code8).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def _cpv_by_words(folded: str, limit: int) -> list[CpvCode]:
+    """Every word of the query in the label (trigram index), labels that start with it first."""
+    words = folded.split()
+    label = func.substr(CpvCode.search_label, 10)  # after "code8 "
+    starts = case((label.startswith(folded), 0), else_=1)
+    query = (select(CpvCode)
+             .where(*[CpvCode.search_label.contains(word, autoescape=True) for word in words])
+             .order_by(starts, func.length(CpvCode.label_fr), CpvCode.code8).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def _cpv_fuzzy(folded: str, limit: int) -> list[CpvCode]:
+    """Typo tolerance: trigram word similarity when no label contains every word."""
+    score = func.word_similarity(folded, CpvCode.search_label)
+    query = (select(CpvCode).where(CpvCode.search_label.op("%>")(folded))
+             .order_by(score.desc(), CpvCode.code8).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def search_cpv(q: str, limit: int = 10) -> list[CpvCode]:
+    """CPV codes for an autocomplete: by code prefix ("4521", "45210000-2") or by words of the label."""
+    folded = normalize_search((q or "")[:MAX_QUERY_LENGTH])
+    if not folded:
+        return []
+    digits = folded.replace(" ", "")  # "45210000-2" was folded to "45210000 2"
+    if digits.isdigit() and len(digits) >= 2:
+        return _cpv_by_code(digits[:8], limit)
+    return _cpv_by_words(folded, limit) or _cpv_fuzzy(folded, limit)
