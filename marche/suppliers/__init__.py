@@ -1,0 +1,1 @@
+"""Inclusive structures: profile, kinds, sectors, intervention area, environmental commitments, claim."""

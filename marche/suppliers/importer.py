@@ -1,0 +1,216 @@
+"""Import of the real structure lists (SIAE/GEIQ/EA and ESAT): idempotent upserts with a report.
+
+A SIRET failing the Luhn check is kept and flagged « SIRET à vérifier »; a row without a point
+gets its commune's centre. Several rows with one SIRET merge into one structure with several kinds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..core import audit
+from ..core.identifiers import is_valid_siret
+from ..core.imports import ImportReport, RowError, parse_all, read_csv
+from ..core.text import normalize_search
+from ..extensions import db
+from ..geo.models import Commune
+from .models import SiretStatus, Structure, StructureKind
+
+KINDS = {k.value for k in StructureKind}
+
+
+@dataclass
+class Row:
+    line: int
+    siret: str | None
+    finess: list[str]
+    name: str
+    brand: str | None
+    kinds: set[str]
+    address: str | None
+    postcode: str | None
+    city: str | None
+    commune_code: str | None
+    department_code: str | None
+    latitude: float | None
+    longitude: float | None
+    naf_code: str | None = None
+    website: str | None = None
+    description: str | None = None
+    capacity: int | None = None
+    source: str = "ASP"
+    flags: list[str] = field(default_factory=list)
+
+
+class CommuneIndex:
+    """Finds a row's commune from its INSEE code, or its postcode and city name."""
+
+    def __init__(self) -> None:
+        self.by_code: dict[str, tuple] = {}
+        self.by_postcode: dict[str, list[tuple]] = {}
+        for code, search_name, postcodes, dep, region, lat, lon in db.session.execute(
+                select(Commune.code, Commune.search_name, Commune.postcodes, Commune.department_code,
+                       Commune.region_code, Commune.latitude, Commune.longitude)):
+            entry = (code, search_name, dep, region, lat, lon)
+            self.by_code[code] = entry
+            for postcode in postcodes or []:
+                self.by_postcode.setdefault(postcode, []).append(entry)
+
+    def find(self, code: str | None, postcode: str | None, city: str | None) -> tuple | None:
+        if code and code in self.by_code:
+            return self.by_code[code]
+        candidates = self.by_postcode.get(postcode or "", [])
+        wanted = normalize_search(city or "")
+        for entry in candidates:
+            if entry[1] == wanted:
+                return entry
+        for entry in candidates:  # "Paris 11e", "St Denis": first commune sharing the postcode
+            if wanted and (wanted.startswith(entry[1]) or entry[1].startswith(wanted)):
+                return entry
+        return candidates[0] if candidates else None
+
+
+def _float(value: str) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _siret(line: int, value: str, flags: list[str], required: bool = True) -> str | None:
+    digits = value.replace(" ", "")
+    if not digits:
+        if required:
+            raise RowError("siret", "SIRET manquant")
+        return None
+    if len(digits) != 14 or not digits.isdigit():
+        raise RowError("siret", f"« {value} » n'est pas un SIRET de 14 chiffres")
+    if not is_valid_siret(digits):
+        flags.append(f"ligne {line} : SIRET à vérifier ({digits})")
+    return digits
+
+
+def parse_siae_row(line: int, row: dict[str, str]) -> Row:
+    flags: list[str] = []
+    siret = _siret(line, row.get("siret", ""), flags)
+    kind = row.get("type", "").upper()
+    if kind not in KINDS:
+        raise RowError("type", f"type « {row.get('type')} » inconnu (attendus : {', '.join(sorted(KINDS))})")
+    if not row.get("raison_sociale"):
+        raise RowError("raison_sociale", "raison sociale manquante")
+    return Row(line=line, siret=siret, finess=[], name=row["raison_sociale"], brand=row.get("enseigne") or None,
+               kinds={kind}, address=row.get("adresse") or None, postcode=row.get("code_postal") or None,
+               city=row.get("ville") or None, commune_code=None, department_code=row.get("code_departement") or None,
+               latitude=_float(row.get("latitude", "")), longitude=_float(row.get("longitude", "")),
+               naf_code=(row.get("naf") or None), website=row.get("site_web") or None,
+               description=row.get("description") or None, source=row.get("source") or "ASP", flags=flags)
+
+
+def parse_esat_row(line: int, row: dict[str, str]) -> Row:
+    flags: list[str] = []
+    finess = row.get("finess_et", "")
+    if len(finess) != 9 or not finess[:2].isalnum():
+        raise RowError("finess_et", f"« {finess} » n'est pas un numéro FINESS de 9 caractères")
+    siret = _siret(line, row.get("siret", ""), flags, required=False)
+    if not row.get("raison_sociale"):
+        raise RowError("raison_sociale", "raison sociale manquante")
+    capacity = row.get("capacite_autorisee", "")
+    return Row(line=line, siret=siret, finess=[finess], name=row["raison_sociale"], brand=None, kinds={"ESAT"},
+               address=row.get("adresse") or None, postcode=row.get("code_postal") or None,
+               city=row.get("commune") or None, commune_code=row.get("code_commune") or None,
+               department_code=row.get("code_departement") or None,
+               latitude=_float(row.get("latitude", "")), longitude=_float(row.get("longitude", "")),
+               capacity=int(capacity) if capacity.isdigit() else None, source="FINESS", flags=flags)
+
+
+def _apply(structure: Structure, row: Row, communes: CommuneIndex) -> None:
+    """Copy the source's fields; a claimed profile keeps what its owners edited."""
+    commune = communes.find(row.commune_code, row.postcode, row.city)
+    structure.kinds = sorted(set(structure.kinds or []) | row.kinds)
+    if not set(row.finess) <= set(structure.finess_numbers or []):
+        structure.finess_numbers = sorted(set(structure.finess_numbers or []) | set(row.finess))
+    if structure.claimed:
+        return
+    structure.siret = structure.siret or row.siret
+    structure.siren = structure.siret[:9] if structure.siret else None
+    structure.siret_status = (SiretStatus.MISSING if not structure.siret else
+                              SiretStatus.OK if is_valid_siret(structure.siret) else SiretStatus.TO_CHECK)
+    structure.name = row.name
+    structure.brand = row.brand or structure.brand
+    structure.address, structure.postcode, structure.city = row.address, row.postcode, row.city
+    structure.commune_code = commune[0] if commune else None
+    structure.department_code = (commune[2] if commune else None) or row.department_code
+    structure.region_code = commune[3] if commune else None
+    if row.latitude is not None and row.longitude is not None:
+        structure.latitude, structure.longitude, structure.point_source = row.latitude, row.longitude, "source"
+    elif commune and commune[4] is not None:
+        structure.latitude, structure.longitude, structure.point_source = commune[4], commune[5], "commune"
+    structure.naf_code = row.naf_code or structure.naf_code
+    structure.website = row.website or structure.website
+    structure.description = row.description or structure.description
+    structure.capacity = row.capacity if row.capacity is not None else structure.capacity
+    structure.source = structure.source or row.source
+
+
+def _snapshot(structure: Structure) -> tuple:
+    return (tuple(structure.kinds or []), tuple(structure.finess_numbers or []), structure.name, structure.brand,
+            structure.address, structure.commune_code, structure.latitude, structure.longitude, structure.naf_code,
+            structure.website, structure.description, structure.capacity, structure.siret_status)
+
+
+def merge_rows(rows: list[Row]) -> list[Row]:
+    """One row per SIRET (or FINESS when there is none): the first row describes the structure,
+    the others add their kinds and FINESS numbers (one SIRET may carry ACI + EI, or several ESAT sites)."""
+    merged: dict[str, Row] = {}
+    for row in rows:
+        key = row.siret or f"finess:{row.finess[0]}"
+        first = merged.get(key)
+        if first is None:
+            merged[key] = row
+        else:
+            first.kinds |= row.kinds
+            first.finess = sorted(set(first.finess) | set(row.finess))
+            first.flags += row.flags
+    return list(merged.values())
+
+
+def upsert(rows: list[Row], source_label: str) -> ImportReport:
+    """Create or update one structure per SIRET (or per FINESS when there is no SIRET)."""
+    report = ImportReport()
+    communes = CommuneIndex()
+    by_siret = {s.siret: s for s in db.session.execute(select(Structure).where(Structure.siret.is_not(None))).scalars()}
+    by_finess = {f: s for s in db.session.execute(
+        select(Structure).where(Structure.finess_numbers != [])).scalars() for f in s.finess_numbers}
+    for row in merge_rows(rows):
+        report.flagged.extend(row.flags)
+        structure = next((by_finess[f] for f in row.finess if f in by_finess), None) or by_siret.get(row.siret or "")
+        if structure is None:
+            structure = Structure(kinds=[], finess_numbers=[], source=row.source, siret=row.siret)
+            _apply(structure, row, communes)
+            db.session.add(structure)
+            report.created += 1
+        else:
+            before = _snapshot(structure)
+            _apply(structure, row, communes)
+            if _snapshot(structure) != before:
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        if structure.siret:
+            by_siret[structure.siret] = structure
+        for finess in structure.finess_numbers or []:
+            by_finess[finess] = structure
+    db.session.flush()
+    audit.record(None, "structures.imported", source_label, created=report.created, updated=report.updated,
+                 flagged=len(report.flagged))
+    return report
+
+
+def import_structures(path: Path) -> ImportReport:
+    return upsert(parse_all(read_csv(path), parse_siae_row), f"import:{path.name}")
+
+
+def import_esat(path: Path) -> ImportReport:
+    return upsert(parse_all(read_csv(path), parse_esat_row), f"import:{path.name}")

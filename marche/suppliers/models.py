@@ -1,0 +1,174 @@
+"""Inclusive structures (SIAE, EA/EATT, ESAT, GEIQ) and their environmental commitments."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (ARRAY, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
+                        String, Table, Text)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.models import LabelledEnum, TimestampMixin
+from ..extensions import db
+from ..reference.models import Sector
+
+
+class StructureKind(LabelledEnum):
+    EI = "EI", "Entreprise d'insertion"
+    AI = "AI", "Association intermédiaire"
+    ACI = "ACI", "Atelier et chantier d'insertion"
+    ETTI = "ETTI", "Entreprise de travail temporaire d'insertion"
+    EITI = "EITI", "Entreprise d'insertion par le travail indépendant"
+    EA = "EA", "Entreprise adaptée"
+    EATT = "EATT", "Entreprise adaptée de travail temporaire"
+    ESAT = "ESAT", "Établissement et service d'accompagnement par le travail"
+    GEIQ = "GEIQ", "Groupement d'employeurs pour l'insertion et la qualification"
+
+
+SIAE_KINDS = {StructureKind.EI, StructureKind.AI, StructureKind.ACI, StructureKind.ETTI, StructureKind.EITI}
+
+
+class ServiceKind(LabelledEnum):
+    STAFFING = "mise_a_disposition", "Mise à disposition de personnel"
+    SERVICES = "prestation", "Prestation de services"
+    SUPPLY = "fourniture", "Fourniture / vente"
+    SUBCONTRACTING = "sous_traitance", "Sous-traitance"
+    CO_CONTRACTING = "co_traitance", "Co-traitance"
+
+
+class AreaKind(LabelledEnum):
+    COUNTRY = "country", "France entière"
+    RADIUS = "radius", "Rayon autour de la structure"
+    TERRITORIES = "territories", "Communes, départements ou régions choisis"
+
+
+class SiretStatus(LabelledEnum):
+    OK = "ok", "SIRET vérifié"
+    TO_CHECK = "to_check", "SIRET à vérifier"
+    MISSING = "missing", "Sans SIRET"
+
+
+class EnvLabel(LabelledEnum):
+    ISO14001 = "iso14001", "ISO 14001"
+    EMAS = "emas", "EMAS"
+    EU_ECOLABEL = "eu_ecolabel", "Écolabel européen"
+    IMPRIM_VERT = "imprim_vert", "Imprim'Vert"
+    ENGAGE_RSE = "engage_rse", "Label Engagé RSE"
+    ISO26000 = "iso26000", "Évaluation ISO 26000"
+    B_CORP = "b_corp", "B Corp"
+    RFAR = "rfar", "Label RFAR (Relations fournisseurs et achats responsables)"
+    ESUS = "esus", "Agrément ESUS"
+    RGE = "rge", "RGE"
+    REUSE = "reemploi", "Activité de réemploi / réparation (loi AGEC)"
+    SHORT_CHAIN = "circuit_court", "Circuits courts"
+    GHG_REPORT = "bilan_ges", "Bilan GES publié"
+
+
+class TurnoverBand(LabelledEnum):
+    UNDER_100K = "lt_100k", "Moins de 100 000 €"
+    UNDER_500K = "100k_500k", "100 000 € à 500 000 €"
+    UNDER_1M = "500k_1m", "500 000 € à 1 M€"
+    UNDER_5M = "1m_5m", "1 M€ à 5 M€"
+    OVER_5M = "gt_5m", "Plus de 5 M€"
+
+
+structure_sector = Table(
+    "structure_sector",
+    db.metadata,
+    Column("structure_id", ForeignKey("structure.id", ondelete="CASCADE"), primary_key=True),
+    Column("sector_id", ForeignKey("sector.id"), primary_key=True, index=True),
+)
+
+
+class Structure(TimestampMixin, db.Model):
+    __tablename__ = "structure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: one structure per SIRET; null only for ESAT known by FINESS alone
+    siret: Mapped[str | None] = mapped_column(String(14), unique=True)
+    siren: Mapped[str | None] = mapped_column(String(9), index=True)
+    #: "ok", or "to_check" when the SIRET fails the Luhn check (kept, flagged), or "missing"
+    siret_status: Mapped[str] = mapped_column(String(12), default=SiretStatus.OK)
+    #: FINESS establishment numbers (ESAT); several FINESS sites may share one SIRET
+    finess_numbers: Mapped[list[str]] = mapped_column(ARRAY(String(9)), default=list, server_default="{}")
+    name: Mapped[str] = mapped_column(String(250))
+    brand: Mapped[str | None] = mapped_column(String(250))
+    kinds: Mapped[list[str]] = mapped_column(ARRAY(String(8)), default=list)
+    address: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(5))
+    city: Mapped[str | None] = mapped_column(String(120))
+    commune_code: Mapped[str | None] = mapped_column(ForeignKey("commune.code"), index=True)
+    department_code: Mapped[str | None] = mapped_column(String(3), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(3), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    #: "source" (geocoded by the data source) or "commune" (centre of the commune, when the source had none)
+    point_source: Mapped[str | None] = mapped_column(String(12))
+    naf_code: Mapped[str | None] = mapped_column(String(5))
+    website: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    service_kinds: Mapped[list[str]] = mapped_column(ARRAY(String(24)), default=list, server_default="{}")
+    area_kind: Mapped[str] = mapped_column(String(12), default=AreaKind.RADIUS, server_default="radius")
+    area_radius_km: Mapped[int | None] = mapped_column(Integer, default=50)
+    #: for area_kind "territories": references such as "dep:59", "commune:59350", "reg:32"
+    area_refs: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list, server_default="{}")
+    employees_count: Mapped[int | None] = mapped_column(Integer)
+    #: people in insertion (SIAE, GEIQ) or with a recognised disability (EA, ESAT)
+    inclusion_workers_count: Mapped[int | None] = mapped_column(Integer)
+    turnover_band: Mapped[str | None] = mapped_column(String(12))
+    #: ESAT authorised capacity (places), from FINESS
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    #: organisation that claimed and manages this profile
+    owner_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"),
+                                                              index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: where the record came from: "ASP", "GEIQ", "EA_EATT", "FINESS", "user", "synthetic"
+    source: Mapped[str] = mapped_column(String(16))
+    #: generated for benchmarks and load tests only, never shown as real
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+    sectors: Mapped[list[Sector]] = relationship(secondary=structure_sector, order_by=Sector.name)
+    env_commitments: Mapped[list["EnvCommitment"]] = relationship(back_populates="structure",
+                                                                  cascade="all, delete-orphan")
+
+    __table_args__ = (
+        CheckConstraint("siret is null or siret ~ '^[0-9]{14}$'", name="siret_format"),
+        CheckConstraint("siret is not null or cardinality(finess_numbers) > 0", name="identified"),
+        CheckConstraint("cardinality(kinds) > 0", name="has_kind"),
+        CheckConstraint("area_kind in ('country', 'radius', 'territories')", name="area_kind"),
+        Index("ix_structure_kinds", "kinds", postgresql_using="gin"),
+        Index("ix_structure_finess", "finess_numbers", postgresql_using="gin"),
+        Index("ix_structure_area_refs", "area_refs", postgresql_using="gin"),
+    )
+
+    @property
+    def display_name(self) -> str:
+        return self.brand or self.name
+
+    @property
+    def kind_labels(self) -> list[str]:
+        return [StructureKind(k).label for k in self.kinds]
+
+    @property
+    def claimed(self) -> bool:
+        return self.owner_organisation_id is not None
+
+
+class EnvCommitment(TimestampMixin, db.Model):
+    """A dated environmental claim; once expired it no longer counts anywhere."""
+
+    __tablename__ = "env_commitment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(24))
+    obtained_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    #: stored proof (PDF/PNG/JPEG checked by content), relative to instance/uploads
+    proof_path: Mapped[str | None] = mapped_column(String(300))
+
+    structure: Mapped[Structure] = relationship(back_populates="env_commitments")
+
+    def is_current(self, today: date) -> bool:
+        return self.expires_on is None or self.expires_on >= today
+
+    @property
+    def label_text(self) -> str:
+        return EnvLabel(self.label).label
