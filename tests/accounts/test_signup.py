@@ -1,0 +1,147 @@
+"""Signup, e-mail confirmation, login, logout; each refusal answers in French beside its field."""
+import re
+
+from sqlalchemy import func, select
+
+from marche.accounts.models import JoinRequest, Membership, Organisation, User
+from marche.core.models import AuditEntry
+from marche.extensions import db
+from tests.conftest import page_text, VALID_SIRETS, login, submit
+
+SIGNUP = {
+    "full_name": "Louise Petit", "email": "Louise.Petit@ville-exemple.fr", "password": "un-mot-de-passe-7",
+    "password_confirm": "un-mot-de-passe-7", "kind": "public_buyer", "organisation_name": "Ville d'Exemple",
+    "siret": VALID_SIRETS[10], "buyer_category": "local_authority", "accept_terms": "y",
+}
+
+
+def test_signup_creates_user_organisation_and_sends_confirmation(app, client, mailbox):
+    response = submit(client, "/inscription", SIGNUP)
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.execute(select(User)).scalar_one()
+        assert user.email_confirmed_at is None
+        assert user.organisation.siret == SIGNUP["siret"]
+        assert user.primary_membership.role == "admin"
+        actions = db.session.execute(select(AuditEntry.action)).scalars().all()
+        assert "user.created" in actions and "organisation.created" in actions
+    message = mailbox.last_to("louise.petit@ville-exemple.fr")
+    assert message["Subject"] == "Confirmez votre adresse e-mail"
+    assert message.get_body(preferencelist=("html",)) is not None
+
+    # Not confirmed yet: login is refused with a way to get a new link.
+    refused = submit(client, "/connexion", {"email": "louise.petit@ville-exemple.fr", "password": SIGNUP["password"]})
+    assert refused.status_code == 403
+    assert "Confirmez d'abord votre adresse" in page_text(refused)
+
+    link = mailbox.link_to("louise.petit@ville-exemple.fr", "/compte/confirmer/")
+    confirmed = client.get(link.replace("http://localhost", ""))
+    assert confirmed.status_code == 302
+    assert login(client, "LOUISE.PETIT@ville-exemple.fr", SIGNUP["password"]).status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "Louise Petit" in home and "Acheteur public" in home
+
+
+def test_invalid_siret_is_shown_beside_the_field(client):
+    response = submit(client, "/inscription", {**SIGNUP, "siret": "12345678901234"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="siret-erreurs"><p class="fr-error-text">SIRET invalide</p>', html)
+    assert db_count(client.application, User) == 0
+
+
+def test_duplicate_email_is_a_field_error_case_insensitive(client, make_user):
+    make_user("louise.petit@ville-exemple.fr")
+    response = submit(client, "/inscription", {**SIGNUP, "email": "LOUISE.PETIT@Ville-Exemple.fr",
+                                               "siret": VALID_SIRETS[11]})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="email-erreurs"' in html and "Un compte existe déjà avec cette adresse e-mail." in html
+    assert db_count(client.application, User) == 1
+
+
+def test_public_buyer_needs_a_category(client):
+    response = submit(client, "/inscription", {**SIGNUP, "buyer_category": ""})
+    assert "Choisissez la catégorie d'acheteur public." in page_text(response)
+
+
+def test_weak_password_refused(client):
+    response = submit(client, "/inscription", {**SIGNUP, "password": "abcdefghijkl", "password_confirm": "abcdefghijkl"})
+    assert "lettres et chiffres" in response.get_data(as_text=True)
+    assert db_count(client.application, User) == 0
+
+
+def test_signup_with_existing_siret_sends_a_join_request(app, client, make_user, mailbox):
+    make_user("admin@ville-exemple.fr", siret=SIGNUP["siret"])
+    response = submit(client, "/inscription", SIGNUP, follow_redirects=True)
+    assert "ses administrateurs ont reçu" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1
+        join = db.session.execute(select(JoinRequest)).scalar_one()
+        assert join.status == "pending"
+    assert mailbox.last_to("admin@ville-exemple.fr")["Subject"].startswith("Demande pour rejoindre")
+
+
+def test_tampered_or_expired_confirmation_offers_a_new_link(app, client, make_user, mailbox):
+    submit(client, "/inscription", SIGNUP)
+    link = mailbox.link_to(SIGNUP["email"], "/compte/confirmer/").replace("http://localhost", "")
+    tampered = client.get(link[:-3] + "abc")
+    assert tampered.status_code == 400
+    body = page_text(tampered)
+    assert "n'est pas valide" in body and "Recevoir un nouveau lien" in body
+
+    app.config["TOKEN_MAX_AGE"] = -1
+    try:
+        expired = client.get(link)
+    finally:
+        app.config["TOKEN_MAX_AGE"] = 48 * 3600
+    assert expired.status_code == 400 and "a expiré" in expired.get_data(as_text=True)
+
+    mailbox.clear()
+    resent = submit(client, "/compte/renvoyer-confirmation", {"email": SIGNUP["email"]}, form_url="/connexion")
+    assert resent.status_code == 302
+    new_link = mailbox.link_to(SIGNUP["email"], "/compte/confirmer/").replace("http://localhost", "")
+    assert client.get(new_link).status_code == 302
+
+
+def test_wrong_password_and_logout(client, make_user):
+    make_user("a@example.fr")
+    wrong = login(client, "a@example.fr", "pas-le-bon-mot")
+    assert wrong.status_code == 200 and "incorrect" in wrong.get_data(as_text=True)
+    assert login(client, "a@example.fr").status_code == 302
+    assert client.get("/compte").status_code == 200
+    page = client.get("/compte").get_data(as_text=True)
+    assert submit(client, "/deconnexion", {}, form_url="/compte").status_code == 302
+    assert client.get("/compte").status_code == 302  # back to the login page
+
+
+def test_ten_failed_logins_in_a_minute_give_429(client, make_user):
+    make_user("target@example.fr")
+    for _ in range(10):
+        assert login(client, "target@example.fr", "mauvais-mot-de-passe").status_code == 200
+    blocked = login(client, "target@example.fr", "motdepasse-solide-1")
+    assert blocked.status_code == 429
+    assert "Trop de tentatives" in blocked.get_data(as_text=True)
+
+
+def test_failed_logins_per_account_from_many_addresses(client, make_user):
+    make_user("target@example.fr")
+    for i in range(10):
+        page = client.get("/connexion", environ_base={"REMOTE_ADDR": f"10.0.0.{i}"})
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+        client.post("/connexion", data={"email": "target@example.fr", "password": "faux-faux-faux", "csrf_token": token},
+                    environ_base={"REMOTE_ADDR": f"10.0.0.{i}"})
+    blocked = login(client, "target@example.fr")
+    assert blocked.status_code == 429
+
+
+def test_successful_logins_are_not_counted(client, make_user):
+    make_user("busy@example.fr")
+    for _ in range(12):
+        assert login(client, "busy@example.fr").status_code == 302
+        submit(client, "/deconnexion", {}, form_url="/compte")
+
+
+def db_count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))

