@@ -30,9 +30,14 @@ def create_app(config: dict | None = None) -> Flask:
     from .core import errors, filters, outbox
     from .core.views import bp as core_bp
     from .accounts import mails as _account_mails  # noqa: F401  (registers outbox handlers)
+    from .search import tasks as _search_tasks  # noqa: F401
     from .accounts.views import bp as accounts_bp
     from .geo.views import bp as geo_bp
     from .reference.views import bp as reference_bp
+    from .api.views import bp as api_bp
+    from .search.views import bp as search_bp
+    from .suppliers.check_views import bp as supplier_check_bp
+    from .suppliers.views import bp as suppliers_bp
 
     from .geo import models as _geo_models  # noqa: F401  (all models known to migrations)
     from .reference import models as _reference_models  # noqa: F401
@@ -45,6 +50,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(geo_bp)
     app.register_blueprint(reference_bp)
+    app.register_blueprint(search_bp)
+    app.register_blueprint(suppliers_bp)
+    app.register_blueprint(supplier_check_bp)
+    app.register_blueprint(api_bp)
 
     from . import cli
 

@@ -27,35 +27,71 @@ def load_reference(data_dir: Path, force: bool) -> None:
     db.session.commit()
 
 
-def _run_import(func, path: Path) -> None:
+def _run_import(func, path: Path, force: bool) -> None:
+    """Import a file unless this exact file was already imported (`--force` imports anyway)."""
     from .core.imports import ImportRejected
+    from .core.reference_data import file_sha256, is_loaded, record_loaded
     from .extensions import db
+    from .geo.models import ReferenceDataset
 
+    name, digest = f"import:{path.name}", file_sha256(path)
+    if not force and is_loaded(ReferenceDataset, name, digest):
+        click.echo(f"{path.name} : déjà importé à l'identique (--force pour réimporter)")
+        return
     try:
         report = func(path)
     except ImportRejected as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error
+    record_loaded(ReferenceDataset, name, digest, report.created + report.updated + report.unchanged)
     db.session.commit()
-    click.echo(f"{path.name} : " + "\n  ".join(report.lines()))
+    click.echo(f"{path.name} :\n  " + "\n  ".join(report.lines()))
 
 
 @marche.command("import-structures")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_structures(path: Path) -> None:
+@click.option("--force", is_flag=True, help="Réimporter même si le fichier n'a pas changé.")
+def import_structures(path: Path, force: bool) -> None:
     """Import SIAE / GEIQ / EA structures from a CSV (idempotent upsert by SIRET)."""
     from .suppliers.importer import import_structures as run
 
-    _run_import(run, path)
+    _run_import(run, path, force)
 
 
 @marche.command("import-esat")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_esat(path: Path) -> None:
+@click.option("--force", is_flag=True, help="Réimporter même si le fichier n'a pas changé.")
+def import_esat(path: Path, force: bool) -> None:
     """Import ESAT from the FINESS list (idempotent upsert by FINESS, then SIRET)."""
     from .suppliers.importer import import_esat as run
 
-    _run_import(run, path)
+    _run_import(run, path, force)
+
+
+@marche.command("reindex")
+@click.option("--if-needed", is_flag=True, help="Ne rien faire si l'index compte déjà toutes les structures.")
+def reindex(if_needed: bool) -> None:
+    """Rebuild the Meilisearch index of structures from the database (with a progress bar)."""
+    from .extensions import db
+    from .search.indexer import reindex_all, structures_index
+    from .suppliers.models import Structure
+
+    if if_needed:
+        try:
+            indexed = structures_index().get_stats().number_of_documents
+        except Exception:  # noqa: BLE001 - no index yet: build it
+            indexed = -1
+        if indexed == db.session.scalar(db.select(db.func.count()).select_from(Structure)):
+            click.echo(f"Index à jour ({indexed} structures).")
+            return
+
+    with click.progressbar(length=0, label="Indexation des structures") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        total = reindex_all(progress=progress)
+    click.echo(f"{total} structures indexées.")
 
 
 @marche.command("demo")
@@ -80,6 +116,26 @@ def worker(burst: bool) -> None:
 
     click.echo("Worker démarré (" + ("RQ sur Redis" if current_app.config["REDIS_URL"] else "sans Redis") + ").")
     run_worker(current_app._get_current_object(), burst=burst)
+
+
+@marche.command("prepare")
+@click.pass_context
+def prepare(ctx: click.Context) -> None:
+    """Everything `make run` needs, in one process: migrate, reference data, real structures,
+    search index, demo. Each step is idempotent and skips work already done."""
+    from flask_migrate import upgrade
+
+    click.echo("==> Migrations")
+    upgrade()
+    click.echo("==> Données de référence")
+    ctx.invoke(load_reference, data_dir=DATA_DIR, force=False)
+    click.echo("==> Structures inclusives (listes réelles SIAE/GEIQ/EA et ESAT)")
+    ctx.invoke(import_structures, path=DATA_DIR / "structures_siae_geiq_ea.csv", force=False)
+    ctx.invoke(import_esat, path=DATA_DIR / "esat_finess.csv", force=False)
+    click.echo("==> Index de recherche")
+    ctx.invoke(reindex, if_needed=True)
+    click.echo("==> Données de démonstration")
+    ctx.invoke(demo)
 
 
 def init_app(app: Flask) -> None:

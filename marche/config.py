@@ -41,6 +41,7 @@ class Config:
     redis_url: str | None
     smtp: dict[str, Any] = field(default_factory=dict)
     ratelimit_storage: str = "memory://"
+    search_allow_synthetic: bool = False
     port: int = 5000
     base_url: str = "http://127.0.0.1:5000"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -89,6 +90,7 @@ class Config:
             meili_prefix=env_vars.get("MEILI_INDEX_PREFIX", "marche"),
             redis_url=env_vars.get("REDIS_URL") or None,
             ratelimit_storage=env_vars.get("RATELIMIT_STORAGE_URI") or env_vars.get("REDIS_URL") or "memory://",
+            search_allow_synthetic=env_vars.get("SEARCH_ALLOW_SYNTHETIC") == "1",
             smtp=smtp,
             port=port,
             base_url=env_vars.get("BASE_URL", f"http://127.0.0.1:{port}"),
@@ -140,6 +142,8 @@ class Config:
             "RATELIMIT_KEY_PREFIX": self.meili_prefix,
             "OUTBOX_MAX_ATTEMPTS": 5,
             "RQ_QUEUE": f"{self.meili_prefix}-outbox",
+            #: benchmarks only: lets `include_synthetic=1` reach the synthetic structures
+            "SEARCH_ALLOW_SYNTHETIC": self.search_allow_synthetic,
         }
         values.update(self.extra)
         return values

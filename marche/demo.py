@@ -41,6 +41,46 @@ DEMO_ACCOUNTS = [
 ]
 
 
+def create_supplier_demo() -> None:
+    """Once the real structures are imported: the demo structure account manages La Collecterie's
+    profile (sectors, area, a commitment, a reference), and the public buyer has a favourites list."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from .core.models import utcnow
+    from .reference.models import Sector
+    from .suppliers import favorites
+    from .suppliers.models import ClientReference, EnvCommitment, Structure
+    from .suppliers.services import notify_changed, refresh_derived
+
+    collecterie = db.session.execute(select(Structure).where(Structure.siret == "75187049400026")).scalar_one_or_none()
+    structure_user = services.find_user_by_email("structure@demo.marche.local")
+    if collecterie is None or structure_user is None or collecterie.claimed:
+        return
+    collecterie.owner_organisation_id = structure_user.organisation.id
+    collecterie.claimed_at = utcnow()
+    collecterie.brand = "La Collecterie"
+    collecterie.description = ("Ressourcerie associative de Montreuil : collecte d'encombrants et d'objets, "
+                               "réemploi, vente solidaire et ateliers de réparation.")
+    collecterie.sectors = list(db.session.execute(select(Sector).where(Sector.id.in_([86, 119, 138]))).scalars())
+    collecterie.service_kinds = ["prestation", "fourniture"]
+    collecterie.area_kind, collecterie.area_radius_km, collecterie.area_refs = "territories", None, ["dep:93", "dep:75", "dep:94"]
+    collecterie.employees_count, collecterie.inclusion_workers_count = 38, 24
+    collecterie.env_commitments.append(EnvCommitment(label="reemploi", obtained_on=date(2019, 1, 1)))
+    collecterie.env_commitments.append(EnvCommitment(label="esus", obtained_on=date(2021, 3, 1), expires_on=date(2031, 3, 1)))
+    collecterie.references.append(ClientReference(client_name="Est Ensemble", year=2025,
+                                                  description="Collecte d'encombrants et réemploi sur trois communes."))
+    refresh_derived(collecterie)
+    buyer = services.find_user_by_email("acheteur.public@demo.marche.local")
+    nearby = db.session.execute(select(Structure).where(Structure.department_code == "59", Structure.kinds.any("EI"))
+                                .order_by(Structure.name).limit(3)).scalars().all()
+    for structure in nearby:
+        favorites.add_to_list(buyer, structure, None, "Propreté urbaine 2027")
+    db.session.flush()
+    notify_changed([collecterie.id])
+
+
 def create_demo() -> list[dict]:
     """Create what is missing; return the demo logins."""
     for account in DEMO_ACCOUNTS:
@@ -53,4 +93,5 @@ def create_demo() -> list[dict]:
         if existing is None:
             services.create_organisation(user, data)
         db.session.flush()
+    create_supplier_demo()
     return [{"role": a["role"], "email": a["email"], "password": DEMO_PASSWORD} for a in DEMO_ACCOUNTS]

@@ -12,15 +12,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from marche.config import _generated_secret  # noqa: E402
-from marche.core.embedded import MeiliProcess, ensure_postgres, meili_healthy  # noqa: E402
+from services import start_services  # noqa: E402  (scripts/services.py)
 
 INSTANCE = ROOT / "instance"
 FLASK = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "marche"]
 
 
 def step(message: str) -> None:
-    print(f"==> {message}", flush=True)
+    print(message if message.startswith("==>") else f"==> {message}", flush=True)
 
 
 def flask(*args: str, env: dict) -> str:
@@ -34,23 +33,8 @@ def flask(*args: str, env: dict) -> str:
 def main() -> None:
     env = dict(os.environ)
     env.setdefault("PORT", "5000")
-    started_meili: MeiliProcess | None = None
-    if not env.get("DATABASE_URL"):
-        step("PostgreSQL embarqué (données dans instance/pgdata)")
-        env["DATABASE_URL"] = ensure_postgres(INSTANCE / "pgdata")
-    if not env.get("MEILI_URL"):
-        key = env.get("MEILI_MASTER_KEY") or _generated_secret(INSTANCE, "meili_master_key")
-        env["MEILI_MASTER_KEY"] = key
-        env["MEILI_URL"] = "http://127.0.0.1:7700"
-        if not meili_healthy(env["MEILI_URL"]):
-            step("Meilisearch embarqué (données dans instance/meili)")
-            started_meili = MeiliProcess(INSTANCE / "meili", key, port=7700).start()
-    step("Migrations")
-    flask("db", "upgrade", env=env)
-    step("Données de référence")
-    print(flask("marche", "load-reference", env=env), end="")
-    step("Données de démonstration")
-    demo = flask("marche", "demo", env=env)
+    started_meili = start_services(env, say=step)
+    print(flask("marche", "prepare", env=env), end="", flush=True)
 
     processes = [
         subprocess.Popen(FLASK + ["marche", "worker"], env=env, cwd=ROOT),
@@ -59,9 +43,8 @@ def main() -> None:
                           "marche.wsgi:app"], env=env, cwd=ROOT),
     ]
     url = f"http://127.0.0.1:{env['PORT']}"
-    print(f"\nLe portail est servi sur {url}\n", flush=True)
-    print(demo, flush=True)
-    print("Courriels de développement : " + url + "/dev/mails   (Ctrl-C pour arrêter)\n", flush=True)
+    print(f"\nLe portail est servi sur {url} (comptes de démonstration ci-dessus)", flush=True)
+    print(f"Courriels de développement : {url}/dev/mails   (Ctrl-C pour arrêter)\n", flush=True)
 
     def stop(*_):
         for process in processes:

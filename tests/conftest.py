@@ -155,6 +155,19 @@ def _clean_tables(request):
         with _db.engine.begin() as conn:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         limiter.reset()
+        empty_search_index()
+
+
+def empty_search_index() -> None:
+    """The index follows the tables: documents left by a test would leak into the next one."""
+    from marche.search.indexer import structures_index, wait_for_pending
+
+    try:
+        if structures_index().get_stats().number_of_documents:
+            structures_index().delete_all_documents()
+            wait_for_pending()
+    except Exception:  # noqa: BLE001 - no index yet, or this test stopped Meilisearch on purpose
+        pass
 
 
 @pytest.fixture

@@ -83,6 +83,7 @@ def _region_territory(code: str, name: str) -> Territory:
     return Territory("reg", code, name, name)
 
 
+@lru_cache(maxsize=8192)  # reference data: fixed while a process runs (restart after load-reference --force)
 def _find(kind: str, code: str) -> Territory | None:
     if kind == "country":
         return FRANCE

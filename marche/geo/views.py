@@ -44,3 +44,13 @@ def territory(ref: str):
         return jsonify(resolve(ref).as_dict())
     except TerritoryError as error:
         return render_error(404, str(error))
+
+
+@bp.get("/geo/departements.geojson")
+def departments_geojson():
+    """Department outlines for the maps (our own file from data/, no tile server needed)."""
+    from flask import send_file
+
+    from .. import PROJECT_ROOT
+
+    return send_file(PROJECT_ROOT / "data" / "departements.geojson", mimetype="application/geo+json", max_age=86400)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..core import audit
 from ..core.identifiers import is_valid_siret
@@ -16,7 +17,10 @@ from ..core.imports import ImportReport, RowError, parse_all, read_csv
 from ..core.text import normalize_search
 from ..extensions import db
 from ..geo.models import Commune
-from .models import SiretStatus, Structure, StructureKind
+from ..reference.models import Sector
+from .models import DEFAULT_RADIUS_KM, AreaKind, SiretStatus, Structure, StructureKind
+from .inference import sector_ids_for, services_for
+from .services import notify_changed, refresh_derived
 
 KINDS = {k.value for k in StructureKind}
 
@@ -125,7 +129,7 @@ def parse_esat_row(line: int, row: dict[str, str]) -> Row:
                capacity=int(capacity) if capacity.isdigit() else None, source="FINESS", flags=flags)
 
 
-def _apply(structure: Structure, row: Row, communes: CommuneIndex) -> None:
+def _apply(structure: Structure, row: Row, communes: CommuneIndex, sectors: dict[int, Sector]) -> None:
     """Copy the source's fields; a claimed profile keeps what its owners edited."""
     commune = communes.find(row.commune_code, row.postcode, row.city)
     structure.kinds = sorted(set(structure.kinds or []) | row.kinds)
@@ -152,10 +156,15 @@ def _apply(structure: Structure, row: Row, communes: CommuneIndex) -> None:
     structure.description = row.description or structure.description
     structure.capacity = row.capacity if row.capacity is not None else structure.capacity
     structure.source = structure.source or row.source
+    if not structure.sectors:
+        structure.sectors = [sectors[i] for i in sector_ids_for(structure.naf_code) if i in sectors]
+    if not structure.service_kinds:
+        structure.service_kinds = services_for(structure.kinds)
 
 
 def _snapshot(structure: Structure) -> tuple:
     return (tuple(structure.kinds or []), tuple(structure.finess_numbers or []), structure.name, structure.brand,
+            tuple(s.id for s in structure.sectors), tuple(structure.service_kinds or []),
             structure.address, structure.commune_code, structure.latitude, structure.longitude, structure.naf_code,
             structure.website, structure.description, structure.capacity, structure.siret_status)
 
@@ -180,29 +189,39 @@ def upsert(rows: list[Row], source_label: str) -> ImportReport:
     """Create or update one structure per SIRET (or per FINESS when there is no SIRET)."""
     report = ImportReport()
     communes = CommuneIndex()
-    by_siret = {s.siret: s for s in db.session.execute(select(Structure).where(Structure.siret.is_not(None))).scalars()}
-    by_finess = {f: s for s in db.session.execute(
-        select(Structure).where(Structure.finess_numbers != [])).scalars() for f in s.finess_numbers}
-    for row in merge_rows(rows):
-        report.flagged.extend(row.flags)
-        structure = next((by_finess[f] for f in row.finess if f in by_finess), None) or by_siret.get(row.siret or "")
-        if structure is None:
-            structure = Structure(kinds=[], finess_numbers=[], source=row.source, siret=row.siret)
-            _apply(structure, row, communes)
-            db.session.add(structure)
-            report.created += 1
-        else:
-            before = _snapshot(structure)
-            _apply(structure, row, communes)
-            if _snapshot(structure) != before:
-                report.updated += 1
+    sectors = {sector.id: sector for sector in db.session.execute(select(Sector)).scalars()}
+    existing = db.session.execute(select(Structure).options(selectinload(Structure.sectors))).scalars().all()
+    by_siret = {s.siret: s for s in existing if s.siret}
+    by_finess = {f: s for s in existing for f in s.finess_numbers or []}
+    changed: list[Structure] = []
+    with db.session.no_autoflush:  # one INSERT batch at the end, not a flush per lookup
+        for row in merge_rows(rows):
+            report.flagged.extend(row.flags)
+            structure = (next((by_finess[f] for f in row.finess if f in by_finess), None)
+                         or by_siret.get(row.siret or ""))
+            if structure is None:
+                structure = Structure(kinds=[], finess_numbers=[], source=row.source, siret=row.siret,
+                                      area_kind=AreaKind.RADIUS, area_radius_km=DEFAULT_RADIUS_KM, area_refs=[])
+                _apply(structure, row, communes, sectors)
+                refresh_derived(structure)
+                db.session.add(structure)
+                report.created += 1
+                changed.append(structure)
             else:
-                report.unchanged += 1
-        if structure.siret:
-            by_siret[structure.siret] = structure
-        for finess in structure.finess_numbers or []:
-            by_finess[finess] = structure
+                before = _snapshot(structure)
+                _apply(structure, row, communes, sectors)
+                if _snapshot(structure) != before:
+                    refresh_derived(structure)
+                    report.updated += 1
+                    changed.append(structure)
+                else:
+                    report.unchanged += 1
+            if structure.siret:
+                by_siret[structure.siret] = structure
+            for finess in structure.finess_numbers or []:
+                by_finess[finess] = structure
     db.session.flush()
+    notify_changed([structure.id for structure in changed])
     audit.record(None, "structures.imported", source_label, created=report.created, updated=report.updated,
                  flagged=len(report.flagged))
     return report

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (ARRAY, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
-                        String, Table, Text)
+                        String, Table, Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import LabelledEnum, TimestampMixin
@@ -63,6 +63,32 @@ class EnvLabel(LabelledEnum):
     GHG_REPORT = "bilan_ges", "Bilan GES publié"
 
 
+class SizeBand(LabelledEnum):
+    """Bands of employees, for the size filter."""
+
+    MICRO = "lt10", "Moins de 10 salariés"
+    SMALL = "10_49", "10 à 49 salariés"
+    MEDIUM = "50_249", "50 à 249 salariés"
+    LARGE = "gte250", "250 salariés et plus"
+
+    @classmethod
+    def of(cls, employees: int | None) -> "SizeBand | None":
+        if employees is None:
+            return None
+        if employees < 10:
+            return cls.MICRO
+        if employees < 50:
+            return cls.SMALL
+        if employees < 250:
+            return cls.MEDIUM
+        return cls.LARGE
+
+
+#: radius choices for an intervention area (km); a fixed list keeps "can work at" exact in the index
+RADIUS_CHOICES = (10, 20, 30, 50, 100, 200)
+DEFAULT_RADIUS_KM = 50
+
+
 class TurnoverBand(LabelledEnum):
     UNDER_100K = "lt_100k", "Moins de 100 000 €"
     UNDER_500K = "100k_500k", "100 000 € à 500 000 €"
@@ -104,12 +130,19 @@ class Structure(TimestampMixin, db.Model):
     point_source: Mapped[str | None] = mapped_column(String(12))
     naf_code: Mapped[str | None] = mapped_column(String(5))
     website: Mapped[str | None] = mapped_column(String(300))
+    #: uploaded logo (PNG/JPEG checked by content), relative to instance/uploads
+    logo_path: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     service_kinds: Mapped[list[str]] = mapped_column(ARRAY(String(24)), default=list, server_default="{}")
     area_kind: Mapped[str] = mapped_column(String(12), default=AreaKind.RADIUS, server_default="radius")
-    area_radius_km: Mapped[int | None] = mapped_column(Integer, default=50)
+    #: one of RADIUS_CHOICES when area_kind is "radius"
+    area_radius_km: Mapped[int | None] = mapped_column(Integer, default=DEFAULT_RADIUS_KM)
     #: for area_kind "territories": references such as "dep:59", "commune:59350", "reg:32"
     area_refs: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list, server_default="{}")
+    #: departments and regions the area touches, computed by geo.coverage when the area changes
+    #: (all of them for the whole country); they answer "can work in department / region X"
+    area_departments: Mapped[list[str]] = mapped_column(ARRAY(String(3)), default=list, server_default="{}")
+    area_regions: Mapped[list[str]] = mapped_column(ARRAY(String(3)), default=list, server_default="{}")
     employees_count: Mapped[int | None] = mapped_column(Integer)
     #: people in insertion (SIAE, GEIQ) or with a recognised disability (EA, ESAT)
     inclusion_workers_count: Mapped[int | None] = mapped_column(Integer)
@@ -122,12 +155,18 @@ class Structure(TimestampMixin, db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: where the record came from: "ASP", "GEIQ", "EA_EATT", "FINESS", "user", "synthetic"
     source: Mapped[str] = mapped_column(String(16))
+    #: lower-case accent-free name, brand, city and description, for the SQL search backend (pg_trgm)
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: generated for benchmarks and load tests only, never shown as real
     is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     sectors: Mapped[list[Sector]] = relationship(secondary=structure_sector, order_by=Sector.name)
     env_commitments: Mapped[list["EnvCommitment"]] = relationship(back_populates="structure",
                                                                   cascade="all, delete-orphan")
+    references: Mapped[list["ClientReference"]] = relationship(back_populates="structure",
+                                                               cascade="all, delete-orphan")
+    contacts: Mapped[list["StructureContact"]] = relationship(back_populates="structure",
+                                                              cascade="all, delete-orphan")
 
     __table_args__ = (
         CheckConstraint("siret is null or siret ~ '^[0-9]{14}$'", name="siret_format"),
@@ -137,6 +176,11 @@ class Structure(TimestampMixin, db.Model):
         Index("ix_structure_kinds", "kinds", postgresql_using="gin"),
         Index("ix_structure_finess", "finess_numbers", postgresql_using="gin"),
         Index("ix_structure_area_refs", "area_refs", postgresql_using="gin"),
+        Index("ix_structure_area_departments", "area_departments", postgresql_using="gin"),
+        Index("ix_structure_area_regions", "area_regions", postgresql_using="gin"),
+        Index("ix_structure_point_earth", text("ll_to_earth(latitude, longitude)"), postgresql_using="gist"),
+        Index("ix_structure_search_trgm", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}),
     )
 
     @property
@@ -172,3 +216,90 @@ class EnvCommitment(TimestampMixin, db.Model):
     @property
     def label_text(self) -> str:
         return EnvLabel(self.label).label
+
+
+class ClientReference(TimestampMixin, db.Model):
+    """A past client or contract the structure shows on its profile."""
+
+    __tablename__ = "client_reference"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id", ondelete="CASCADE"), index=True)
+    client_name: Mapped[str] = mapped_column(String(250))
+    description: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)
+
+    structure: Mapped[Structure] = relationship(back_populates="references")
+
+
+class StructureContact(TimestampMixin, db.Model):
+    __tablename__ = "structure_contact"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(30))
+
+    structure: Mapped[Structure] = relationship(back_populates="contacts")
+
+
+class ClaimStatus(LabelledEnum):
+    PENDING = "pending", "En attente"
+    APPROVED = "approved", "Acceptée"
+    REJECTED = "rejected", "Refusée"
+    REDIRECTED = "redirected", "Transmise aux gestionnaires actuels"
+
+
+class StructureClaim(TimestampMixin, db.Model):
+    """A structure's organisation asks to manage a profile; a platform admin or facilitator decides."""
+
+    __tablename__ = "structure_claim"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(12), default=ClaimStatus.PENDING)
+    message: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    structure: Mapped[Structure] = relationship()
+    organisation: Mapped["Organisation"] = relationship()  # noqa: F821  (accounts.models.Organisation)
+
+    __table_args__ = (
+        CheckConstraint("status in ('pending', 'approved', 'rejected', 'redirected')", name="status"),
+        Index("uq_structure_claim_pending", "structure_id", "organisation_id", unique=True,
+              postgresql_where=text("status = 'pending'")),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return ClaimStatus(self.status).label
+
+
+class FavoriteList(TimestampMixin, db.Model):
+    """A buyer's named list of structures (shared by the members of its organisation)."""
+
+    __tablename__ = "favorite_list"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(120))
+
+    items: Mapped[list["FavoriteItem"]] = relationship(back_populates="favorite_list", cascade="all, delete-orphan",
+                                                       order_by="FavoriteItem.id")
+
+    __table_args__ = (UniqueConstraint("organisation_id", "name", name="uq_favorite_list_organisation_name"),)
+
+
+class FavoriteItem(TimestampMixin, db.Model):
+    __tablename__ = "favorite_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    favorite_list_id: Mapped[int] = mapped_column(ForeignKey("favorite_list.id", ondelete="CASCADE"), index=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id", ondelete="CASCADE"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    favorite_list: Mapped[FavoriteList] = relationship(back_populates="items")
+    structure: Mapped[Structure] = relationship()
+
+    __table_args__ = (UniqueConstraint("favorite_list_id", "structure_id", name="uq_favorite_item_list_structure"),)

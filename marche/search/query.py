@@ -1,0 +1,283 @@
+"""The search contract shared by the page, the API, both backends and the exports.
+
+`parse_query(args)` reads request arguments (a MultiDict or a plain dict) into a `StructureQuery`,
+raising `QueryError(param, message, allowed)` on a bad value; `SearchResult` is what every backend returns.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any, Mapping
+
+from ..reference.models import Sector
+from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
+
+MAX_QUERY_LENGTH = 200
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+MAX_RADIUS_KM = 500
+SORTS = ("relevance", "distance", "name")
+TERRITORY_MODES = ("covers", "located")
+#: facets computed on every search (counts over the filtered result set)
+FACETS = ("kinds", "sectors", "env", "services", "size_band", "in_zrr", "has_references", "claimed")
+BOOL_VALUES = {"1": True, "true": True, "oui": True, "on": True, "0": False, "false": False, "non": False, "": None}
+
+
+class QueryError(ValueError):
+    """A bad search parameter: names the parameter and, where it helps, the allowed values."""
+
+    def __init__(self, param: str, message: str, allowed: list[str] | None = None):
+        super().__init__(message)
+        self.param = param
+        self.message = message
+        self.allowed = allowed or []
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": "Paramètre invalide", "parameter": self.param, "message": self.message}
+        if self.allowed:
+            body["allowed"] = self.allowed
+        return body
+
+
+@dataclass(frozen=True)
+class StructureQuery:
+    q: str = ""
+    kinds: tuple[str, ...] = ()
+    #: sector ids
+    sectors: tuple[int, ...] = ()
+    #: "commune:59350" | "dep:59" | "reg:32"
+    territory: str | None = None
+    #: "covers": the structure can work there (its area covers it); "located": it is based there
+    territory_mode: str = "covers"
+    #: commune reference; with radius_km: structures located within that distance of its centre
+    near: str | None = None
+    radius_km: int | None = None
+    env: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    size_bands: tuple[str, ...] = ()
+    #: located in a ZRR (or FRR) commune
+    zrr: bool | None = None
+    has_references: bool | None = None
+    claimed: bool | None = None
+    #: include synthetic structures (benchmarks only; never shown by the page)
+    include_synthetic: bool = False
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    facets: bool = True
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    def with_page(self, page: int, per_page: int | None = None) -> "StructureQuery":
+        return replace(self, page=page, per_page=per_page or self.per_page)
+
+    def to_args(self) -> list[tuple[str, str]]:
+        """The query as GET arguments (for shareable URLs and pagination links)."""
+        args: list[tuple[str, str]] = []
+        if self.q:
+            args.append(("q", self.q))
+        args += [("kind", k) for k in self.kinds] + [("sector", str(s)) for s in self.sectors]
+        if self.territory:
+            args += [("territory", self.territory), ("territory_mode", self.territory_mode)]
+        if self.near:
+            args.append(("near", self.near))
+            if self.radius_km:
+                args.append(("radius_km", str(self.radius_km)))
+        args += [("env", e) for e in self.env] + [("service", s) for s in self.services]
+        args += [("size", s) for s in self.size_bands]
+        for name in ("zrr", "has_references", "claimed"):
+            value = getattr(self, name)
+            if value is not None:
+                args.append((name, "1" if value else "0"))
+        if self.sort != "relevance":
+            args.append(("sort", self.sort))
+        return args
+
+
+@dataclass
+class SearchResult:
+    count: int
+    page: int
+    per_page: int
+    #: documents as built by search.documents.structure_document (+ "distance_km" when a point is given)
+    hits: list[dict[str, Any]]
+    #: facet -> {value: count}; values are strings ("true"/"false" for booleans)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: "meilisearch" or "sql"
+    backend: str = "meilisearch"
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+
+def _values(args: Mapping, name: str) -> list[str]:
+    """Repeated parameters and comma-separated lists are both accepted: kind=EI&kind=ACI or kind=EI,ACI."""
+    raw = args.getlist(name) if hasattr(args, "getlist") else ([args[name]] if name in args else [])
+    if raw and isinstance(raw[0], (list, tuple)):
+        raw = list(raw[0])
+    return [part.strip() for value in raw for part in str(value).split(",") if part.strip()]
+
+
+def _choices(args: Mapping, name: str, allowed: list[str]) -> tuple[str, ...]:
+    values = _values(args, name)
+    for value in values:
+        if value not in allowed:
+            raise QueryError(name, f"Valeur inconnue pour « {name} » : {value}", allowed)
+    return tuple(dict.fromkeys(values))
+
+
+def _int(args: Mapping, name: str, default: int | None, low: int, high: int) -> int | None:
+    values = _values(args, name)
+    if not values:
+        return default
+    try:
+        number = int(values[0])
+    except ValueError:
+        raise QueryError(name, f"« {name} » doit être un nombre entier.") from None
+    if not low <= number <= high:
+        raise QueryError(name, f"« {name} » doit être compris entre {low} et {high}.")
+    return number
+
+
+def _bool(args: Mapping, name: str) -> bool | None:
+    values = _values(args, name)
+    if not values:
+        return None
+    if values[0].lower() not in BOOL_VALUES:
+        raise QueryError(name, f"« {name} » attend 1 ou 0.", ["1", "0"])
+    return BOOL_VALUES[values[0].lower()]
+
+
+@lru_cache(maxsize=1)  # the sector taxonomy is reference data, fixed while a process runs
+def _sector_ids() -> frozenset[int]:
+    from ..extensions import db
+
+    return frozenset(db.session.execute(db.select(Sector.id)).scalars())
+
+
+def _reject_control_characters(args: Mapping) -> None:
+    """NUL and other control characters never reach PostgreSQL or Meilisearch: a 400 naming the parameter."""
+    items = args.items(multi=True) if hasattr(args, "getlist") else args.items()
+    for name, value in items:
+        if isinstance(value, str) and any(ord(char) < 32 and char != "\t" for char in value):
+            raise QueryError(name, f"« {name} » contient des caractères non autorisés.")
+
+
+def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page: int = MAX_PER_PAGE) -> StructureQuery:
+    """Validate every parameter; territory references are checked against the database."""
+    from ..extensions import db
+    from ..geo.services import TerritoryError, resolve
+
+    _reject_control_characters(args)
+    q = " ".join(_values(args, "q")) if "q" in args else ""
+    if len(q) > MAX_QUERY_LENGTH:
+        raise QueryError("q", f"La recherche est limitée à {MAX_QUERY_LENGTH} caractères.")
+    if sector_ids is None:
+        sector_ids = _sector_ids()
+    sectors: list[int] = []
+    for value in _values(args, "sector"):
+        if not value.isdigit() or int(value) not in sector_ids:
+            raise QueryError("sector", f"Secteur inconnu : {value}", [str(s) for s in sorted(sector_ids)])
+        sectors.append(int(value))
+
+    def territory_ref(name: str, kinds: set[str]) -> str | None:
+        values = _values(args, name)
+        if not values:
+            return None
+        try:
+            territory = resolve(values[0])
+        except TerritoryError as error:
+            raise QueryError(name, str(error)) from None
+        if territory.kind not in kinds:
+            raise QueryError(name, f"« {name} » attend une référence de type {', '.join(sorted(kinds))}.")
+        return territory.ref
+
+    territory = territory_ref("territory", {"commune", "dep", "reg"})
+    near = territory_ref("near", {"commune"})
+    mode = (_choices(args, "territory_mode", list(TERRITORY_MODES)) or ("covers",))[0]
+    radius = _int(args, "radius_km", 30 if near else None, 1, MAX_RADIUS_KM)
+    sort = (_choices(args, "sort", list(SORTS)) or ("relevance",))[0]
+    if sort == "distance" and not near:
+        raise QueryError("sort", "Le tri par distance demande une commune de référence (paramètre « near »).")
+    # Synthetic structures exist for benchmarks only; an instance must opt in to search them.
+    from flask import current_app
+
+    include_synthetic = bool(current_app.config.get("SEARCH_ALLOW_SYNTHETIC")) and bool(_bool(args, "include_synthetic"))
+    return StructureQuery(
+        q=q.strip(),
+        kinds=_choices(args, "kind", [k.value for k in StructureKind]),
+        sectors=tuple(dict.fromkeys(sectors)),
+        territory=territory,
+        territory_mode=mode,
+        near=near,
+        radius_km=radius if near else None,
+        env=_choices(args, "env", [e.value for e in EnvLabel]),
+        services=_choices(args, "service", [s.value for s in ServiceKind]),
+        size_bands=_choices(args, "size", [s.value for s in SizeBand]),
+        zrr=_bool(args, "zrr"),
+        has_references=_bool(args, "has_references"),
+        claimed=_bool(args, "claimed"),
+        include_synthetic=include_synthetic,
+        sort=sort,
+        page=_int(args, "page", 1, 1, 100000) or 1,
+        per_page=_int(args, "per_page", DEFAULT_PER_PAGE, 1, max_per_page) or DEFAULT_PER_PAGE,
+    )
+
+
+@dataclass(frozen=True)
+class Place:
+    """A commune as both backends read it for "covers" and "near": its codes and its centre."""
+
+    code: str
+    department: str
+    region: str
+    latitude: float | None
+    longitude: float | None
+
+    @property
+    def point(self) -> tuple[float, float] | None:
+        return None if self.latitude is None or self.longitude is None else (self.latitude, self.longitude)
+
+
+def place_of(ref: str) -> Place:
+    """The commune named by "commune:59350" (the query was validated, so it exists)."""
+    from ..geo.services import parse_ref
+
+    return _place(parse_ref(ref)[1])
+
+
+@lru_cache(maxsize=8192)  # communes are reference data, fixed while a process runs
+def _place(code: str) -> Place:
+    from ..extensions import db
+    from ..geo.models import Commune
+    from ..geo.services import TerritoryError
+
+    row = db.session.execute(db.select(Commune.code, Commune.department_code, Commune.region_code, Commune.latitude,
+                                       Commune.longitude).where(Commune.code == code)).first()
+    if row is None:
+        raise TerritoryError(f"Territoire inconnu : commune:{code}")
+    return Place(row.code, row.department_code, row.region_code, row.latitude, row.longitude)
+
+
+def near_point(query: StructureQuery) -> tuple[float, float] | None:
+    """The centre of the `near` commune (None without `near`, or for the 7 communes without a known centre)."""
+    return place_of(query.near).point if query.near else None
+
+
+def with_distance(hit: dict[str, Any], point: tuple[float, float] | None) -> dict[str, Any]:
+    """Add "distance_km" from the query's point: the same haversine in both backends, rounded to 0.1 km."""
+    from ..geo.services import haversine_km
+
+    hit.pop("_geoDistance", None)
+    if point and hit.get("latitude") is not None and hit.get("longitude") is not None:
+        hit["distance_km"] = round(haversine_km(point[0], point[1], hit["latitude"], hit["longitude"]), 1)
+    return hit
+
+
+def normalize_facets(distribution: Mapping[str, Mapping[str, int]] | None) -> dict[str, dict[str, int]]:
+    """Every facet of FACETS present (empty when no document of the set carries a value)."""
+    distribution = distribution or {}
+    return {name: dict(distribution.get(name) or {}) for name in FACETS}

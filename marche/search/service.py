@@ -1,0 +1,56 @@
+"""Search entry point: Meilisearch first, the SQL backend when Meilisearch cannot answer.
+
+The page shows a banner when `SearchResult.backend == "sql"` (results may be less relevant). After a
+failure Meilisearch is left alone for a few seconds, so an outage costs one timeout, not one per search.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import requests
+from flask import current_app
+from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError
+
+from . import meili_backend, sql_backend
+from .query import SearchResult, StructureQuery
+
+log = logging.getLogger(__name__)
+#: seconds during which searches go straight to SQL after Meilisearch failed
+COOL_DOWN_S = 10
+#: errors meaning "Meilisearch cannot answer now" (down, slow, index missing or being rebuilt)
+UNAVAILABLE = (MeilisearchCommunicationError, MeilisearchTimeoutError, MeilisearchApiError,
+               requests.exceptions.RequestException)
+_STATE_KEY = "marche_meili_down_until"
+
+
+def _meili_resting() -> bool:
+    return current_app.extensions.get(_STATE_KEY, 0.0) > time.monotonic()
+
+
+def _meili_failed(error: Exception) -> None:
+    if isinstance(error, MeilisearchApiError) and error.code not in {"index_not_found"}:
+        # not an outage but a request we built wrong: answer from SQL, but make it visible
+        log.error("Meilisearch refused a search: %s", error)
+        return
+    log.warning("Meilisearch unavailable, SQL search for %s s: %s", COOL_DOWN_S, error)
+    current_app.extensions[_STATE_KEY] = time.monotonic() + COOL_DOWN_S
+
+
+def search_structures(query: StructureQuery) -> SearchResult:
+    if not _meili_resting():
+        try:
+            return meili_backend.search(query)
+        except UNAVAILABLE as error:
+            _meili_failed(error)
+    return sql_backend.search(query)
+
+
+def search_all_ids(query: StructureQuery, limit: int = 5000) -> list[int]:
+    """Ids of the first `limit` matches in the query's order, for exports (same fallback)."""
+    if not _meili_resting():
+        try:
+            return meili_backend.search_ids(query, limit)
+        except UNAVAILABLE as error:
+            _meili_failed(error)
+    return sql_backend.search_ids(query, limit)

@@ -1,0 +1,241 @@
+"""The PostgreSQL backend, used when Meilisearch is unreachable: same query, same filters, same result type.
+
+Text: every folded word must match `structure.search_text` (substring, or pg_trgm word similarity for
+typos) or one of the structure's sector names. Distances: the same haversine as the Meilisearch backend,
+with an `earth_box` prefilter so the GiST index on ll_to_earth(latitude, longitude) does the rough cut.
+"""
+from __future__ import annotations
+
+import difflib
+import itertools
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+
+from ..core.text import normalize_search
+from ..extensions import db
+from ..geo.services import EARTH_RADIUS_KM, parse_ref
+from ..reference.models import Sector
+from ..suppliers.models import RADIUS_CHOICES, AreaKind
+from .indexer import ZRR_STATUSES, documents, load_structures
+from .query import FACETS, SearchResult, StructureQuery, near_point, normalize_facets, place_of, with_distance
+
+#: earth_box works on earthdistance's sphere (6 378 168 m), ours is the WGS84 mean radius: widen the box a
+#: little so it never cuts a point the exact haversine keeps
+BOX_MARGIN = 1.01
+#: a sector name matches a word of the query at this difflib ratio (≈ one typo in a 6-letter word)
+SECTOR_WORD_RATIO = 0.8
+
+SIZE_BAND_SQL = ("CASE WHEN {c} IS NULL THEN NULL WHEN {c} < 10 THEN 'lt10' WHEN {c} < 50 THEN '10_49' "
+                 "WHEN {c} < 250 THEN '50_249' ELSE 'gte250' END")
+IN_ZRR_SQL = ("EXISTS (SELECT 1 FROM commune c WHERE c.code = {t}.commune_code "
+              "AND c.zrr_status IN ('" + "', '".join(ZRR_STATUSES) + "'))")
+HAS_REFERENCES_SQL = "EXISTS (SELECT 1 FROM client_reference r WHERE r.structure_id = {t}.id)"
+
+
+def haversine_sql(lat: str, lng: str) -> str:
+    """Great-circle km from the point bound as (:lat, :lng) to s.latitude/s.longitude (as geo.services)."""
+    return (f"(2 * {EARTH_RADIUS_KM} * asin(least(1.0, sqrt("
+            f"power(sin(radians(s.latitude - :{lat}) / 2), 2) + cos(radians(:{lat})) * cos(radians(s.latitude)) * "
+            f"power(sin(radians(s.longitude - :{lng}) / 2), 2)))))")
+
+
+@dataclass
+class Where:
+    """ANDed SQL conditions on `structure s` with their bound parameters (unique names)."""
+
+    clauses: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    _names: Any = field(default_factory=itertools.count)
+
+    def param(self, value: Any) -> str:
+        name = f"p{next(self._names)}"
+        self.params[name] = value
+        return name
+
+    def add(self, clause: str) -> None:
+        self.clauses.append(clause)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) or "true"
+
+
+def _any_of(where: Where, column: str, values, sql_type: str = "varchar") -> str:
+    return f"{column} && CAST(:{where.param(list(values))} AS {sql_type}[])"
+
+
+def _sector_ids_matching(word: str) -> list[int]:
+    """Sectors whose folded name contains the word or a word close to it (154 rows: done in Python)."""
+    ids = []
+    for sector_id, name in db.session.execute(db.select(Sector.id, Sector.name)):
+        folded = normalize_search(name)
+        if word in folded or any(difflib.SequenceMatcher(None, word, part).ratio() >= SECTOR_WORD_RATIO
+                                 for part in folded.split() if len(word) >= 4):
+            ids.append(sector_id)
+    return ids
+
+
+def _text(where: Where, q: str) -> None:
+    for word in normalize_search(q).split():
+        like = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        options = [f"s.search_text LIKE :{where.param('%' + like + '%')}",
+                   f":{where.param(word)} <% s.search_text"]  # pg_trgm word similarity: "colecterie"
+        sectors = _sector_ids_matching(word)
+        if sectors:
+            options.append("EXISTS (SELECT 1 FROM structure_sector ss WHERE ss.structure_id = s.id "
+                           f"AND ss.sector_id = ANY(CAST(:{where.param(sectors)} AS int[])))")
+        where.add("(" + " OR ".join(options) + ")")
+
+
+def _covers_commune(where: Where, ref: str) -> None:
+    """Mirror of meili_backend._covers_commune (radii outside RADIUS_CHOICES are ignored in both)."""
+    place = place_of(ref)
+    refs = [f"commune:{place.code}", f"dep:{place.department}", f"reg:{place.region}", "country:FR"]
+    options = [f"s.area_kind = '{AreaKind.COUNTRY}'", _any_of(where, "s.area_refs", refs)]
+    if place.point:
+        lat, lng = where.param(place.point[0]), where.param(place.point[1])
+        options.append(f"(s.area_kind = '{AreaKind.RADIUS}' AND s.area_radius_km = ANY(CAST(:"
+                       f"{where.param(list(RADIUS_CHOICES))} AS int[])) AND {haversine_sql(lat, lng)} <= s.area_radius_km)")
+    where.add("(" + " OR ".join(options) + ")")
+
+
+def _territory(where: Where, query: StructureQuery) -> None:
+    kind, code = parse_ref(query.territory)
+    if query.territory_mode == "located":
+        column = {"commune": "commune_code", "dep": "department_code", "reg": "region_code"}[kind]
+        where.add(f"s.{column} = :{where.param(code)}")
+    elif kind == "commune":
+        _covers_commune(where, query.territory)
+    else:
+        column = "area_departments" if kind == "dep" else "area_regions"
+        where.add(f"s.{column} @> CAST(:{where.param([code])} AS varchar[])")
+
+
+def _near(where: Where, point: tuple[float, float], radius_km: int) -> tuple[str, str]:
+    lat, lng = where.param(point[0]), where.param(point[1])
+    box = where.param(radius_km * 1000 * BOX_MARGIN)
+    where.add(f"earth_box(ll_to_earth(:{lat}, :{lng}), :{box}) @> ll_to_earth(s.latitude, s.longitude)")
+    where.add(f"{haversine_sql(lat, lng)} <= :{where.param(radius_km)}")
+    return lat, lng
+
+
+def build_where(query: StructureQuery, point: tuple[float, float] | None, today: date) -> Where:
+    where = Where()
+    if not query.include_synthetic:
+        where.add("NOT s.is_synthetic")
+    if query.q:
+        _text(where, query.q)
+    if query.kinds:
+        where.add(_any_of(where, "s.kinds", query.kinds))
+    if query.sectors:
+        where.add("EXISTS (SELECT 1 FROM structure_sector ss WHERE ss.structure_id = s.id "
+                  f"AND ss.sector_id = ANY(CAST(:{where.param(list(query.sectors))} AS int[])))")
+    if query.env:
+        where.add("EXISTS (SELECT 1 FROM env_commitment e WHERE e.structure_id = s.id "
+                  f"AND e.label = ANY(CAST(:{where.param(list(query.env))} AS varchar[])) "
+                  f"AND (e.expires_on IS NULL OR e.expires_on >= :{where.param(today)}))")
+    if query.services:
+        where.add(_any_of(where, "s.service_kinds", query.services))
+    if query.size_bands:
+        where.add(f"{SIZE_BAND_SQL.format(c='s.employees_count')} = ANY(CAST(:{where.param(list(query.size_bands))} "
+                  "AS varchar[]))")
+    if query.territory:
+        _territory(where, query)
+    if query.near and point:
+        _near(where, point, query.radius_km or 0)
+    for sql, value in ((IN_ZRR_SQL, query.zrr), (HAS_REFERENCES_SQL, query.has_references)):
+        if value is not None:
+            where.add(("" if value else "NOT ") + sql.format(t="s"))
+    if query.claimed is not None:
+        where.add(f"s.owner_organisation_id IS {'NOT ' if query.claimed else ''}NULL")
+    return where
+
+
+def _order(where: Where, query: StructureQuery, point: tuple[float, float] | None) -> str:
+    if query.sort == "name":
+        return "lower(unaccent(coalesce(nullif(s.brand, ''), s.name))), s.id"
+    if query.sort == "distance" and point:
+        return f"{haversine_sql(where.param(point[0]), where.param(point[1]))}, s.id"
+    if query.q:
+        folded = normalize_search(query.q)
+        # the structure whose name is the query comes first, then the closest words
+        return (f"(s.search_text LIKE :{where.param(folded + '%')}) DESC, "
+                f"word_similarity(:{where.param(folded)}, s.search_text) DESC, s.id")
+    return "s.id"
+
+
+FACETS_SQL = """
+WITH f AS (SELECT s.id, s.kinds, s.service_kinds, s.employees_count, s.commune_code, s.owner_organisation_id
+           FROM structure s WHERE {where})
+SELECT 'count' AS facet, '' AS value, count(*) AS n FROM f
+UNION ALL SELECT 'kinds', k, count(DISTINCT f.id) FROM f, unnest(f.kinds) AS k GROUP BY k
+UNION ALL SELECT 'sectors', ss.sector_id::text, count(*) FROM f JOIN structure_sector ss ON ss.structure_id = f.id
+          GROUP BY ss.sector_id
+UNION ALL SELECT 'env', e.label, count(DISTINCT f.id) FROM f JOIN env_commitment e ON e.structure_id = f.id
+          WHERE e.expires_on IS NULL OR e.expires_on >= :facet_today GROUP BY e.label
+UNION ALL SELECT 'services', v, count(DISTINCT f.id) FROM f, unnest(f.service_kinds) AS v GROUP BY v
+UNION ALL SELECT 'size_band', b, count(*) FROM (SELECT {size_band} AS b FROM f) AS sized WHERE b IS NOT NULL GROUP BY b
+UNION ALL SELECT 'in_zrr', ({in_zrr})::text, count(*) FROM f GROUP BY 2
+UNION ALL SELECT 'has_references', ({has_references})::text, count(*) FROM f GROUP BY 2
+UNION ALL SELECT 'claimed', (f.owner_organisation_id IS NOT NULL)::text, count(*) FROM f GROUP BY 2
+"""
+
+
+def _count_and_facets(where: Where, with_facets: bool, today: date) -> tuple[int, dict[str, dict[str, int]]]:
+    """One statement for the total and every facet: the filtered set is computed once (a CTE)."""
+    if not with_facets:
+        return db.session.execute(text(f"SELECT count(*) FROM structure s WHERE {where.sql}"), where.params).scalar(), {}
+    sql = FACETS_SQL.format(where=where.sql, size_band=SIZE_BAND_SQL.format(c="f.employees_count"),
+                            in_zrr=IN_ZRR_SQL.format(t="f"), has_references=HAS_REFERENCES_SQL.format(t="f"))
+    count, facets = 0, {name: {} for name in FACETS}
+    for facet, value, n in db.session.execute(text(sql), {**where.params, "facet_today": today}):
+        if facet == "count":
+            count = n
+        else:
+            facets[facet][value] = n
+    return count, normalize_facets(facets)
+
+
+def _hits(ids: list[int], point: tuple[float, float] | None, today: date) -> list[dict[str, Any]]:
+    """The page's documents, built by the same serializer as the index, in the page's order."""
+    structures = {s.id: s for s in load_structures(db.session, ids)}
+    ordered = [structures[i] for i in ids if i in structures]
+    return [with_distance(document, point) for document in documents(db.session, ordered, today)]
+
+
+def _prepare(query: StructureQuery, point: tuple[float, float] | None, today: date) -> Where:
+    # array binds on skewed columns (kinds, area_refs) get poor generic plans once psycopg prepares the
+    # statement: ask for a plan per execution, for this transaction only
+    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    return build_where(query, point, today)
+
+
+def _page_ids(where: Where, query: StructureQuery, point: tuple[float, float] | None, limit: int,
+              offset: int) -> list[int]:
+    order = _order(where, query, point)
+    sql = f"SELECT s.id FROM structure s WHERE {where.sql} ORDER BY {order} LIMIT :limit OFFSET :offset"
+    return list(db.session.execute(text(sql), {**where.params, "limit": limit, "offset": offset}).scalars())
+
+
+def search(query: StructureQuery) -> SearchResult:
+    today = date.today()
+    point = near_point(query)
+    if query.near and point is None:  # a commune without a known centre: nothing can be near it
+        return SearchResult(0, query.page, query.per_page, [], normalize_facets({}) if query.facets else {}, "sql")
+    where = _prepare(query, point, today)
+    count, facets = _count_and_facets(where, query.facets, today)
+    ids = _page_ids(where, query, point, query.per_page, query.offset)
+    return SearchResult(count=count, page=query.page, per_page=query.per_page, hits=_hits(ids, point, today),
+                        facets=facets, backend="sql")
+
+
+def search_ids(query: StructureQuery, limit: int) -> list[int]:
+    """The ids of the first `limit` matches in the query's order (exports)."""
+    today = date.today()
+    point = near_point(query)
+    if query.near and point is None:
+        return []
+    return _page_ids(_prepare(query, point, today), query, point, limit, 0)

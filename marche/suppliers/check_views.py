@@ -1,0 +1,118 @@
+"""« Vérifier mes fournisseurs »: the page (paste a list or send a file) and the export of its answer.
+
+The export re-sends what was checked (line numbers and values, in a hidden field of the results page)
+and checks it again: no state kept on the server or in the cookie (5 000 lines do not fit in one),
+the figures are those of the directory at download time, and a tampered field can only change what
+is checked, never what the answer says.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileSize
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..core.access import can
+from ..core.exports import tabular_response
+from . import check_access as _rules  # noqa: F401  (registers the access rule)
+from .check import (EXPORT_HEADERS, MAX_FILE_BYTES, MAX_LINES, STATUS_LABELS, CheckInputError, CheckReport, Entry,
+                    check_entries, check_file, check_text, export_rows)
+from .models import StructureKind
+
+bp = Blueprint("supplier_check", __name__)
+
+ALLOWED_EXTENSIONS = ["csv", "txt", "xlsx"]
+
+
+class CheckForm(FlaskForm):
+    sirets = TextAreaField(
+        "Numéros SIRET ou SIREN", validators=[Optional(), Length(max=MAX_LINES * 40, message=(
+            f"La liste est trop longue : {MAX_LINES} lignes au plus."))],
+        description=f"Un numéro par ligne (espaces et points acceptés), {MAX_LINES} lignes au plus.")
+    file = FileField(
+        "Ou un fichier CSV ou Excel (.xlsx)",
+        validators=[FileAllowed(ALLOWED_EXTENSIONS, "Format non pris en charge : envoyez un fichier .csv ou .xlsx."),
+                    FileSize(MAX_FILE_BYTES, message="Le fichier dépasse la taille autorisée (5 Mo).")],
+        description="Une colonne « SIRET » (ou « SIREN », « N° SIRET »…) ; séparateur et encodage détectés. "
+                    "5 Mo au plus.")
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        has_text, has_file = bool((self.sirets.data or "").strip()), bool(self.file.data)
+        if has_text and has_file:
+            self.file.errors = list(self.file.errors) + [
+                "Saisissez une liste ou envoyez un fichier, pas les deux."]
+            return False
+        if not has_text and not has_file:
+            self.sirets.errors = list(self.sirets.errors) + [
+                "Saisissez au moins un SIRET ou un SIREN, ou envoyez un fichier."]
+            return False
+        return True
+
+
+class ExportForm(FlaskForm):
+    #: JSON list of [line, value]: what was checked
+    entries = HiddenField(validators=[DataRequired()])
+    format = SelectField(choices=[("csv", "CSV"), ("xlsx", "Excel")], validators=[DataRequired()])
+
+
+def _require_access() -> None:
+    if not can(current_user, "check_suppliers"):
+        abort(404)
+
+
+def _run(form: CheckForm) -> CheckReport:
+    if form.file.data:
+        upload = form.file.data
+        return check_file(upload.filename or "fichier", upload.read())
+    return check_text(form.sirets.data)
+
+
+def _entries(raw: str) -> list[Entry]:
+    """The hidden field read back; anything else than [[line, value], …] is a bad request."""
+    try:
+        items = json.loads(raw)
+        entries = [Entry(int(line), str(value)) for line, value in items]
+    except (ValueError, TypeError):
+        abort(400)
+    if not entries or len(entries) > MAX_LINES:
+        abort(400)
+    return entries
+
+
+@bp.route("/verifier-mes-fournisseurs", methods=["GET", "POST"])
+@login_required
+def check():
+    _require_access()
+    form = CheckForm()
+    report = None
+    if form.validate_on_submit():
+        try:
+            report = _run(form)
+        except CheckInputError as error:
+            target = getattr(form, error.field or "", None) or (form.file if form.file.data else form.sirets)
+            target.errors = list(target.errors) + [error.message]
+    export_form = None
+    if report is not None:
+        export_form = ExportForm(formdata=None, entries=json.dumps([[e.line, e.value] for e in report.entries],
+                                                                   ensure_ascii=False))
+    return render_template("suppliers/check.html", form=form, report=report, export_form=export_form,
+                           status_labels=STATUS_LABELS, kinds=StructureKind)
+
+
+@bp.post("/verifier-mes-fournisseurs/export")
+@login_required
+def export():
+    _require_access()
+    form = ExportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    report = CheckReport(lines=check_entries(_entries(form.entries.data)))
+    return tabular_response(form.format.data, f"verification-fournisseurs-{date.today().isoformat()}",
+                            EXPORT_HEADERS, export_rows(report))

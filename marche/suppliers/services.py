@@ -1,0 +1,303 @@
+"""Operations on structures: claim, profile edits, commitments, uploads, derived fields.
+
+Every change is audited and handed to the search index through the outbox (never directly).
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..accounts.models import Membership, MemberRole, Organisation, OrganisationKind, User
+from ..core import audit, outbox
+from ..core.errors import DomainError
+from ..core.mail import queue_mail
+from ..core.models import utcnow
+from ..core.text import normalize_search
+from ..core.urls import external_url
+from ..extensions import db
+from ..geo.coverage import Area, touched
+from ..geo.services import parse_territory_list
+from ..reference.models import Sector
+from .models import (RADIUS_CHOICES, AreaKind, ClaimStatus, ClientReference, EnvCommitment, EnvLabel, ServiceKind,
+                     Structure, StructureClaim, StructureContact)
+
+STRUCTURES_CHANGED = "structures.changed"
+
+
+def area_of(structure: Structure) -> Area:
+    return Area(kind=structure.area_kind, radius_km=structure.area_radius_km, refs=tuple(structure.area_refs or ()),
+                latitude=structure.latitude, longitude=structure.longitude,
+                home_department=structure.department_code)
+
+
+def refresh_derived(structure: Structure) -> None:
+    """Recompute what is derived from the profile: departments/regions touched, search text."""
+    if structure.area_kind != AreaKind.TERRITORIES:
+        structure.area_refs = []
+    if structure.area_kind != AreaKind.RADIUS:
+        structure.area_radius_km = None
+    structure.area_departments, structure.area_regions = touched(area_of(structure))
+    structure.search_text = normalize_search(" ".join(filter(None, [
+        structure.name, structure.brand, structure.city, structure.siret, (structure.description or "")[:500]])))
+
+
+def notify_changed(structure_ids: list[int]) -> None:
+    """Queue the change for the search index (written in the same transaction as the change)."""
+    if structure_ids:
+        outbox.enqueue(STRUCTURES_CHANGED, {"ids": sorted(set(structure_ids))})
+
+
+# --- claim, edit, commitments ----------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+#: what a proof or logo file really is, read from its first bytes (never from its name)
+MAGIC = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
+
+
+def find_structure(ident: str) -> Structure | None:
+    """A structure by SIRET (14 digits) or FINESS (9 characters); synthetic ones are not public."""
+    ident = ident.replace(" ", "")
+    if len(ident) == 14 and ident.isdigit():
+        condition = Structure.siret == ident
+    elif len(ident) == 9:
+        condition = Structure.finess_numbers.any(ident.upper())
+    else:
+        return None
+    return db.session.execute(select(Structure).where(condition, Structure.is_synthetic.is_(False))).scalars().first()
+
+
+def structure_ident(structure: Structure) -> str:
+    return structure.siret or structure.finess_numbers[0]
+
+
+def platform_admins() -> list[User]:
+    return list(db.session.execute(select(User).where(User.is_platform_admin.is_(True), User.active.is_(True))).scalars())
+
+
+def request_claim(user: User, structure: Structure, message: str | None = None) -> StructureClaim:
+    """A structure's member asks to manage the profile; matched by SIRET (or SIREN) of its organisation.
+
+    A claim on an already-claimed profile is not granted: it goes to the current owners and an admin.
+    """
+    organisation = next((m.organisation for m in user.memberships
+                         if m.organisation.kind == OrganisationKind.INCLUSIVE_STRUCTURE), None)
+    if organisation is None:
+        raise DomainError("Seul un membre d'une structure inclusive peut revendiquer une fiche.")
+    if structure.owner_organisation_id == organisation.id:
+        raise DomainError("Votre organisation gère déjà cette fiche.")
+    if structure.siret and organisation.siret and organisation.siret[:9] != structure.siret[:9]:
+        raise DomainError("Le SIRET de votre organisation ne correspond pas à celui de cette structure.")
+    pending = db.session.execute(select(StructureClaim).where(
+        StructureClaim.structure_id == structure.id, StructureClaim.organisation_id == organisation.id,
+        StructureClaim.status == ClaimStatus.PENDING)).scalar_one_or_none()
+    if pending is not None:
+        raise DomainError("Une demande de votre organisation est déjà en attente pour cette fiche.")
+    claim = StructureClaim(structure=structure, organisation_id=organisation.id, requested_by_id=user.id,
+                           message=message, status=ClaimStatus.PENDING)
+    db.session.add(claim)
+    link = external_url("suppliers.claims")
+    if structure.claimed:
+        claim.status = ClaimStatus.REDIRECTED
+        owners = db.session.execute(select(Organisation).where(Organisation.id == structure.owner_organisation_id)).scalar_one()
+        recipients = {u.email for u in owners.admins} | {u.email for u in platform_admins()}
+        for email in sorted(recipients):
+            queue_mail(email, f"Demande de gestion de la fiche {structure.display_name}", "structure_claim_redirected",
+                       structure=structure, requester=user, organisation=organisation, link=link)
+    else:
+        for admin in platform_admins():
+            queue_mail(admin.email, f"Revendication de la fiche {structure.display_name}", "structure_claim",
+                       structure=structure, requester=user, organisation=organisation, link=link)
+    db.session.flush()
+    audit.record(user, "structure.claim_requested", structure, claim_id=claim.id, status=claim.status)
+    return claim
+
+
+def decide_claim(actor: User, claim: StructureClaim, approve: bool) -> None:
+    if claim.status != ClaimStatus.PENDING:
+        raise DomainError("Cette demande a déjà été traitée.")
+    claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
+    claim.decided_by_id, claim.decided_at = actor.id, utcnow()
+    structure = claim.structure
+    if approve:
+        if structure.claimed:
+            raise DomainError("Cette fiche est déjà gérée par une autre organisation.")
+        structure.owner_organisation_id = claim.organisation_id
+        structure.claimed_at = utcnow()
+        notify_changed([structure.id])
+    requester = db.session.get(User, claim.requested_by_id) if claim.requested_by_id else None
+    if requester is not None:
+        queue_mail(requester.email, f"Votre demande pour la fiche {structure.display_name}", "structure_claim_decision",
+                   structure=structure, approved=approve,
+                   link=external_url("suppliers.profile", ident=structure_ident(structure)))
+    audit.record(actor, "structure.claim_approved" if approve else "structure.claim_rejected", structure,
+                 claim_id=claim.id, organisation_id=claim.organisation_id)
+
+
+@dataclass
+class ProfileData:
+    name: str
+    brand: str | None
+    description: str | None
+    website: str | None
+    sector_ids: list[int]
+    service_kinds: list[str]
+    area_kind: str
+    area_radius_km: int | None
+    area_refs_text: str
+    employees_count: int | None
+    inclusion_workers_count: int | None
+    turnover_band: str | None
+
+
+def update_profile(actor: User, structure: Structure, data: ProfileData) -> None:
+    """Every change is audited with the fields that changed, then sent to the search index."""
+    sectors = list(db.session.execute(select(Sector).where(Sector.id.in_(data.sector_ids))).scalars())
+    if len(sectors) != len(set(data.sector_ids)):
+        raise DomainError("Secteur inconnu.", "sectors")
+    if any(kind not in {k.value for k in ServiceKind} for kind in data.service_kinds):
+        raise DomainError("Type de prestation inconnu.", "service_kinds")
+    refs: list[str] = []
+    if data.area_kind == AreaKind.TERRITORIES:
+        refs = parse_territory_list(data.area_refs_text)
+        if not refs:
+            raise DomainError("Choisissez au moins une commune, un département ou une région.", "area_refs")
+    if data.area_kind == AreaKind.RADIUS and data.area_radius_km not in RADIUS_CHOICES:
+        raise DomainError("Choisissez un rayon dans la liste.", "area_radius_km")
+    before = _profile_values(structure)
+    structure.name, structure.brand = data.name.strip(), (data.brand or "").strip() or None
+    structure.description, structure.website = data.description, data.website
+    structure.sectors = sectors
+    structure.service_kinds = data.service_kinds
+    structure.area_kind, structure.area_radius_km, structure.area_refs = data.area_kind, data.area_radius_km, refs
+    structure.employees_count, structure.inclusion_workers_count = data.employees_count, data.inclusion_workers_count
+    structure.turnover_band = data.turnover_band
+    refresh_derived(structure)
+    after = _profile_values(structure)
+    changes = {key: after[key] for key in after if after[key] != before[key]}
+    audit.record(actor, "structure.updated", structure, changes=changes)
+    notify_changed([structure.id])
+
+
+def _profile_values(structure: Structure) -> dict:
+    return {"name": structure.name, "brand": structure.brand, "description": structure.description,
+            "website": structure.website, "sectors": sorted(s.id for s in structure.sectors),
+            "service_kinds": list(structure.service_kinds or []), "area_kind": structure.area_kind,
+            "area_radius_km": structure.area_radius_km, "area_refs": list(structure.area_refs or []),
+            "employees_count": structure.employees_count,
+            "inclusion_workers_count": structure.inclusion_workers_count, "turnover_band": structure.turnover_band}
+
+
+def check_upload(data: bytes, allowed: set[str], field: str) -> str:
+    """Return the real file type ("pdf", "png", "jpg") from its content, or refuse it."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DomainError("Le fichier dépasse 10 Mo.", field)
+    kind = next((kind for magic, kind in MAGIC.items() if data.startswith(magic)), None)
+    if kind is None or kind not in allowed:
+        names = ", ".join(sorted(k.upper() for k in allowed))
+        raise DomainError(f"Le fichier n'est pas un {names} valide (son contenu a été vérifié).", field)
+    return kind
+
+
+def store_upload(data: bytes, kind: str) -> str:
+    directory = Path(current_app.instance_path) / "uploads"
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{kind}"
+    (directory / name).write_bytes(data)
+    return name
+
+
+def add_env_commitment(actor: User, structure: Structure, label: str, obtained_on: date | None,
+                       expires_on: date | None, proof: bytes | None) -> EnvCommitment:
+    if label not in {l.value for l in EnvLabel}:
+        raise DomainError("Engagement inconnu.", "label")
+    if obtained_on and expires_on and expires_on < obtained_on:
+        raise DomainError("La date d'expiration précède la date d'obtention.", "expires_on")
+    proof_path = store_upload(proof, check_upload(proof, {"pdf", "png", "jpg"}, "proof")) if proof else None
+    commitment = EnvCommitment(structure=structure, label=label, obtained_on=obtained_on, expires_on=expires_on,
+                               proof_path=proof_path)
+    db.session.add(commitment)
+    db.session.flush()
+    audit.record(actor, "structure.env_added", structure, label=label,
+                 expires_on=expires_on.isoformat() if expires_on else None)
+    notify_changed([structure.id])
+    return commitment
+
+
+def remove_env_commitment(actor: User, commitment: EnvCommitment) -> None:
+    structure = commitment.structure
+    db.session.delete(commitment)
+    audit.record(actor, "structure.env_removed", structure, label=commitment.label)
+    notify_changed([structure.id])
+
+
+def set_logo(actor: User, structure: Structure, data: bytes) -> None:
+    structure.logo_path = store_upload(data, check_upload(data, {"png", "jpg"}, "logo"))
+    audit.record(actor, "structure.logo_changed", structure)
+
+
+def add_reference(actor: User, structure: Structure, client_name: str, description: str | None,
+                  year: int | None) -> ClientReference:
+    reference = ClientReference(structure=structure, client_name=client_name.strip(), description=description, year=year)
+    db.session.add(reference)
+    db.session.flush()
+    audit.record(actor, "structure.reference_added", structure, client=reference.client_name)
+    notify_changed([structure.id])
+    return reference
+
+
+def remove_reference(actor: User, reference: ClientReference) -> None:
+    structure = reference.structure
+    db.session.delete(reference)
+    audit.record(actor, "structure.reference_removed", structure, client=reference.client_name)
+    notify_changed([structure.id])
+
+
+def add_contact(actor: User, structure: Structure, name: str, role: str | None, email: str | None,
+                phone: str | None) -> StructureContact:
+    contact = StructureContact(structure=structure, name=name.strip(), role=role, email=email, phone=phone)
+    db.session.add(contact)
+    db.session.flush()
+    audit.record(actor, "structure.contact_added", structure, name=contact.name)
+    return contact
+
+
+def remove_contact(actor: User, contact: StructureContact) -> None:
+    audit.record(actor, "structure.contact_removed", contact.structure, name=contact.name)
+    db.session.delete(contact)
+
+
+def invite_colleague(actor: User, structure: Structure, email: str) -> str:
+    """Owners invite a colleague: an existing account joins the owning organisation at once;
+    otherwise an e-mail invites the person to sign up with the organisation's SIRET."""
+    from ..accounts.services import find_user_by_email
+
+    organisation = db.session.get(Organisation, structure.owner_organisation_id)
+    user = find_user_by_email(email)
+    if user is not None:
+        if user.membership_in(organisation) is not None:
+            raise DomainError("Cette personne est déjà membre de votre organisation.", "email")
+        db.session.add(Membership(user=user, organisation=organisation, role=MemberRole.MEMBER))
+        queue_mail(user.email, f"Vous gérez désormais la fiche {structure.display_name}", "structure_invited_member",
+                   structure=structure, organisation=organisation, inviter=actor,
+                   link=external_url("suppliers.profile", ident=structure_ident(structure)))
+        outcome = "added"
+    else:
+        queue_mail(email, f"Invitation à gérer la fiche {structure.display_name}", "structure_invitation",
+                   structure=structure, organisation=organisation, inviter=actor,
+                   link=external_url("accounts.signup"))
+        outcome = "invited"
+    audit.record(actor, "structure.colleague_invited", structure, email=email.lower(), outcome=outcome)
+    return outcome
+
+
+def today() -> date:
+    """The day that decides whether a commitment still counts (Europe/Paris)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Paris")).date()

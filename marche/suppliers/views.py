@@ -1,0 +1,361 @@
+"""Structure profiles: public page, claim, edit (area, commitments, references, contacts), favourites."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..core import access
+from ..core.errors import DomainError
+from ..core.exports import tabular_response
+from ..extensions import db
+from ..geo.services import TerritoryError, resolve
+from ..reference.services import sectors_by_group
+from . import access as _rules  # noqa: F401  (registers the access rules)
+from . import favorites, services
+from .forms import (ClaimForm, ContactForm, EmptyForm, EnvCommitmentForm, FavoriteForm, InviteForm, LogoForm,
+                    ProfileForm, ReferenceForm)
+from .models import (ClaimStatus, ClientReference, EnvCommitment, FavoriteItem, FavoriteList, ServiceKind,
+                     Structure, StructureClaim, StructureContact)
+
+bp = Blueprint("suppliers", __name__)
+
+EXPORT_HEADERS = ["SIRET", "FINESS", "Raison sociale", "Enseigne", "Types", "Secteurs", "Adresse", "Code postal",
+                  "Ville", "Département", "Site internet", "Fiche"]
+
+
+def load_structure(ident: str, action: str = "view") -> Structure:
+    return access.get_or_404(services.find_structure(ident), current_user, action)
+
+
+def field_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        flash(error.message, "error")
+
+
+def profile_url(structure: Structure) -> str:
+    return url_for("suppliers.profile", ident=services.structure_ident(structure))
+
+
+def sector_choices() -> dict[str, list[tuple[int, str]]]:
+    """Sectors grouped for an <optgroup> select (WTForms takes a dict for groups)."""
+    return {group.name: [(sector.id, sector.name) for sector in sectors] for group, sectors in sectors_by_group()}
+
+
+@bp.get("/structures/<ident>")
+def profile(ident: str):
+    structure = load_structure(ident)
+    favorite_form = None
+    if access.can(current_user, "use_favorites"):
+        favorite_form = FavoriteForm()
+        favorite_form.favorite_list.choices = [(0, "—")] + [(fl.id, fl.name) for fl in favorites.lists_for(current_user)]
+    today = services.today()
+    area_labels = [resolve(ref).label for ref in structure.area_refs or []]
+    return render_template("suppliers/profile.html", structure=structure, claim_form=ClaimForm(), area_labels=area_labels,
+                           favorite_form=favorite_form, service_labels=dict(ServiceKind.choices()),
+                           current_commitments=[c for c in structure.env_commitments if c.is_current(today)])
+
+
+def _edit_forms(structure: Structure, profile_form: ProfileForm | None = None) -> dict:
+    form = profile_form
+    if form is None:
+        form = ProfileForm(obj=structure)
+        # The model holds objects and lists; the form wants ids and a comma-separated text.
+        form.sectors.data = [s.id for s in structure.sectors]
+        form.area_refs.data = ",".join(structure.area_refs or [])
+        form.area_radius_km.data = structure.area_radius_km or 50
+    form.sectors.choices = sector_choices()
+    return {"structure": structure, "form": form, "env_form": EnvCommitmentForm(prefix="env"),
+            "logo_form": LogoForm(prefix="logo"), "reference_form": ReferenceForm(prefix="ref"),
+            "contact_form": ContactForm(prefix="contact"), "invite_form": InviteForm(prefix="invite"),
+            "empty_form": EmptyForm(), "today": services.today()}
+
+
+@bp.route("/structures/<ident>/modifier", methods=["GET", "POST"])
+@login_required
+def edit(ident: str):
+    structure = load_structure(ident, "edit")
+    form = ProfileForm()
+    form.sectors.choices = sector_choices()
+    if request.method == "POST" and form.validate_on_submit():
+        data = services.ProfileData(
+            name=form.name.data, brand=form.brand.data, description=form.description.data, website=form.website.data,
+            sector_ids=form.sectors.data or [], service_kinds=form.service_kinds.data or [],
+            area_kind=form.area_kind.data, area_radius_km=form.area_radius_km.data, area_refs_text=form.area_refs.data or "",
+            employees_count=form.employees_count.data, inclusion_workers_count=form.inclusion_workers_count.data,
+            turnover_band=form.turnover_band.data or None)
+        try:
+            services.update_profile(current_user, structure, data)
+        except TerritoryError as error:
+            db.session.rollback()
+            form.area_refs.errors = list(form.area_refs.errors) + [str(error)]
+        except DomainError as error:
+            db.session.rollback()
+            field_error(form, error)
+        else:
+            db.session.commit()
+            flash("La fiche est enregistrée.", "success")
+            return redirect(profile_url(structure))
+        structure = load_structure(ident, "edit")
+    return render_template("suppliers/edit.html", **_edit_forms(structure, form if request.method == "POST" else None))
+
+
+def _child_form_response(structure: Structure, key: str, form):
+    """Re-render the edit page with a child form's errors shown beside its fields."""
+    forms = _edit_forms(structure)
+    forms[key] = form
+    return render_template("suppliers/edit.html", **forms), 400
+
+
+@bp.post("/structures/<ident>/engagements")
+@login_required
+def add_commitment(ident: str):
+    structure = load_structure(ident, "edit")
+    form = EnvCommitmentForm(prefix="env")
+    if form.validate_on_submit():
+        upload = form.proof.data
+        try:
+            services.add_env_commitment(current_user, structure, form.label.data, form.obtained_on.data,
+                                        form.expires_on.data, upload.read() if upload else None)
+        except DomainError as error:
+            db.session.rollback()
+            field_error(form, error)
+        else:
+            db.session.commit()
+            flash("L'engagement est ajouté.", "success")
+            return redirect(url_for("suppliers.edit", ident=ident) + "#engagements")
+    return _child_form_response(structure, "env_form", form)
+
+
+@bp.post("/structures/<ident>/logo")
+@login_required
+def upload_logo(ident: str):
+    structure = load_structure(ident, "edit")
+    form = LogoForm(prefix="logo")
+    if form.validate_on_submit():
+        try:
+            services.set_logo(current_user, structure, form.logo.data.read())
+        except DomainError as error:
+            db.session.rollback()
+            field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Le logo est enregistré.", "success")
+            return redirect(url_for("suppliers.edit", ident=ident))
+    return _child_form_response(structure, "logo_form", form)
+
+
+@bp.post("/structures/<ident>/references")
+@login_required
+def add_reference(ident: str):
+    structure = load_structure(ident, "edit")
+    form = ReferenceForm(prefix="ref")
+    if form.validate_on_submit():
+        services.add_reference(current_user, structure, form.client_name.data, form.description.data, form.year.data)
+        db.session.commit()
+        flash("La référence est ajoutée.", "success")
+        return redirect(url_for("suppliers.edit", ident=ident) + "#references")
+    return _child_form_response(structure, "reference_form", form)
+
+
+@bp.post("/structures/<ident>/contacts")
+@login_required
+def add_contact(ident: str):
+    structure = load_structure(ident, "edit")
+    form = ContactForm(prefix="contact")
+    if form.validate_on_submit():
+        services.add_contact(current_user, structure, form.name.data, form.role.data, form.email.data, form.phone.data)
+        db.session.commit()
+        flash("Le contact est ajouté.", "success")
+        return redirect(url_for("suppliers.edit", ident=ident) + "#contacts")
+    return _child_form_response(structure, "contact_form", form)
+
+
+CHILDREN = {"engagements": (EnvCommitment, services.remove_env_commitment),
+            "references": (ClientReference, services.remove_reference),
+            "contacts": (StructureContact, services.remove_contact)}
+
+
+@bp.post("/structures/<ident>/<kind>/<int:child_id>/supprimer")
+@login_required
+def remove_child(ident: str, kind: str, child_id: int):
+    structure = load_structure(ident, "edit")
+    if kind not in CHILDREN or not EmptyForm().validate_on_submit():
+        abort(404)
+    model, remove = CHILDREN[kind]
+    child = db.session.get(model, child_id)
+    if child is None or child.structure_id != structure.id:
+        abort(404)
+    remove(current_user, child)
+    db.session.commit()
+    flash("Supprimé.", "success")
+    return redirect(url_for("suppliers.edit", ident=ident) + f"#{kind}")
+
+
+@bp.get("/structures/<ident>/engagements/<int:commitment_id>/justificatif")
+@login_required
+def proof(ident: str, commitment_id: int):
+    structure = load_structure(ident)
+    commitment = db.session.get(EnvCommitment, commitment_id)
+    if commitment is None or commitment.structure_id != structure.id or not commitment.proof_path:
+        abort(404)
+    path = Path(current_app.instance_path) / "uploads" / commitment.proof_path
+    return send_file(path, as_attachment=False, download_name=f"justificatif-{commitment.label}{path.suffix}")
+
+
+@bp.get("/structures/<ident>/logo")
+def logo(ident: str):
+    structure = load_structure(ident)
+    if not structure.logo_path:
+        abort(404)
+    return send_file(Path(current_app.instance_path) / "uploads" / structure.logo_path, max_age=3600)
+
+
+@bp.post("/structures/<ident>/inviter")
+@login_required
+def invite(ident: str):
+    structure = load_structure(ident, "edit")
+    form = InviteForm(prefix="invite")
+    if form.validate_on_submit():
+        try:
+            outcome = services.invite_colleague(current_user, structure, form.email.data)
+        except DomainError as error:
+            db.session.rollback()
+            field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Votre collègue a été ajouté à votre organisation." if outcome == "added" else
+                  "Une invitation à créer un compte a été envoyée.", "success")
+            return redirect(url_for("suppliers.edit", ident=ident) + "#equipe")
+    return _child_form_response(structure, "invite_form", form)
+
+
+@bp.post("/structures/<ident>/revendiquer")
+@login_required
+def claim(ident: str):
+    structure = load_structure(ident)
+    if not access.can(current_user, "claim", structure):
+        abort(404)
+    form = ClaimForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        claim_ = services.request_claim(current_user, structure, form.message.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Cette fiche est déjà gérée : votre demande a été transmise à ses gestionnaires et à l'équipe de la "
+              "plateforme." if claim_.status == ClaimStatus.REDIRECTED else
+              "Votre demande est envoyée : un administrateur ou un facilitateur la validera.", "success")
+    return redirect(profile_url(structure))
+
+
+@bp.get("/structures/revendications")
+@login_required
+def claims():
+    if not (access.can(current_user, "admin_platform") or access.can(current_user, "list_claims")):
+        abort(404)
+    pending = db.session.execute(select(StructureClaim).where(StructureClaim.status == ClaimStatus.PENDING)
+                                 .order_by(StructureClaim.id)).scalars()
+    visible = [c for c in pending if access.can(current_user, "decide", c)]
+    return render_template("suppliers/claims.html", claims=visible, form=EmptyForm(),
+                           profile_url=profile_url)
+
+
+@bp.post("/structures/revendications/<int:claim_id>")
+@login_required
+def decide_claim(claim_id: int):
+    claim_ = access.get_or_404(db.session.get(StructureClaim, claim_id), current_user, "decide")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.decide_claim(current_user, claim_, request.form.get("decision") == "approve")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Décision enregistrée.", "success")
+    return redirect(url_for("suppliers.claims"))
+
+
+# --- favourites ---------------------------------------------------------------------------------
+
+@bp.post("/structures/<ident>/favoris")
+@login_required
+def add_favorite(ident: str):
+    structure = load_structure(ident)
+    if not access.can(current_user, "use_favorites"):
+        abort(404)
+    form = FavoriteForm()
+    form.favorite_list.choices = [(0, "—")] + [(fl.id, fl.name) for fl in favorites.lists_for(current_user)]
+    if form.validate_on_submit():
+        try:
+            favorite_list = favorites.add_to_list(current_user, structure, form.favorite_list.data or None,
+                                                  form.new_list.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(f"Ajoutée à la liste « {favorite_list.name} ».", "success")
+    else:
+        for errors in form.errors.values():
+            flash(errors[0], "error")
+    return redirect(request.form.get("next") or profile_url(structure))
+
+
+@bp.get("/favoris")
+@login_required
+def favorite_lists():
+    if not access.can(current_user, "use_favorites"):
+        abort(404)
+    return render_template("suppliers/favorites.html", lists=favorites.lists_for(current_user))
+
+
+def load_list(list_id: int) -> FavoriteList:
+    return access.get_or_404(db.session.get(FavoriteList, list_id), current_user, "view")
+
+
+@bp.get("/favoris/<int:list_id>")
+@login_required
+def favorite_list(list_id: int):
+    return render_template("suppliers/favorite_list.html", favorite_list=load_list(list_id), form=EmptyForm(),
+                           profile_url=profile_url)
+
+
+def export_rows(structures: list[Structure]) -> list[list]:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return [[s.siret, ", ".join(s.finess_numbers or []), s.name, s.brand, s.kinds, [x.name for x in s.sectors],
+             s.address, s.postcode, s.city, s.department_code, s.website, base + profile_url(s)] for s in structures]
+
+
+@bp.get("/favoris/<int:list_id>/export")
+@login_required
+def export_favorites(list_id: int):
+    favorite_list_ = load_list(list_id)
+    fmt = request.args.get("format", "csv")
+    if fmt not in {"csv", "xlsx"}:
+        abort(400)
+    rows = export_rows([item.structure for item in favorite_list_.items])
+    return tabular_response(fmt, f"favoris-{favorite_list_.id}", EXPORT_HEADERS, rows)
+
+
+@bp.post("/favoris/<int:list_id>/retirer/<int:item_id>")
+@login_required
+def remove_favorite(list_id: int, item_id: int):
+    favorite_list_ = load_list(list_id)
+    item = db.session.get(FavoriteItem, item_id)
+    if item is None or item.favorite_list_id != favorite_list_.id or not EmptyForm().validate_on_submit():
+        abort(404)
+    favorites.remove_item(current_user, item)
+    db.session.commit()
+    flash("Retirée de la liste.", "success")
+    return redirect(url_for("suppliers.favorite_list", list_id=list_id))

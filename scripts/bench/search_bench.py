@@ -1,0 +1,173 @@
+"""Directory search at 50 000 structures: API, raw Meilisearch, HTML page, SQL fallback, reindex.
+
+Prints each figure beside its target and beside raw Meilisearch measured in the same run.
+Run with `make bench` (uses the embedded services of `make run`, or DATABASE_URL / MEILI_URL).
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import replace
+from urllib.parse import urlencode
+
+from common import ROOT, Gunicorn, KeepAlive, summary  # noqa: E402  (scripts/bench is the cwd of make bench)
+
+TARGET_COUNT = 50_000
+REQUESTS = 320
+
+
+def ensure_structures(app) -> int:
+    import importlib.util
+
+    from sqlalchemy import func, select
+
+    from marche.extensions import db
+    from marche.suppliers.models import Structure
+
+    with app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(Structure))
+        if total < TARGET_COUNT:
+            spec = importlib.util.spec_from_file_location("gen", ROOT / "scripts" / "generate_structures.py")
+            generator = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(generator)
+            print(f"génération de {TARGET_COUNT - total} structures synthétiques…", flush=True)
+            generator.generate(TARGET_COUNT - total)
+            total = db.session.scalar(select(func.count()).select_from(Structure))
+        return total
+
+
+def query_mix(app, count: int, seed: int = 7) -> list[list[tuple[str, str]]]:
+    """A seeded mix: text, kind, sector, located in, can work at, radius, env, and combinations."""
+    from sqlalchemy import select
+
+    from marche.extensions import db
+    from marche.geo.models import Commune
+    from marche.reference.models import Sector
+    from marche.suppliers.models import EnvLabel, StructureKind
+
+    rng = random.Random(seed)
+    with app.app_context():
+        communes = db.session.execute(select(Commune.code, Commune.department_code).where(
+            Commune.population > 20000, Commune.latitude.is_not(None))).all()
+        sectors = list(db.session.execute(select(Sector.id)).scalars())
+    words = ["insertion", "nettoyage", "espaces verts", "solidaire", "recyclage", "atelier", "lille", "marseile",
+             "tremplin", "services"]
+    kinds = [k.value for k in StructureKind]
+    envs = [e.value for e in EnvLabel]
+    mixes = []
+    for i in range(count):
+        commune = rng.choice(communes)
+        pick = i % 8
+        args: list[tuple[str, str]] = []
+        if pick in (0, 7):
+            args.append(("q", rng.choice(words)))
+        if pick in (1, 5, 7):
+            args.append(("kind", rng.choice(kinds)))
+        if pick in (2, 5):
+            args.append(("sector", str(rng.choice(sectors))))
+        if pick == 3:
+            args += [("territory", f"dep:{commune.department_code}"), ("territory_mode", "located")]
+        if pick in (4, 5, 7):
+            args += [("territory", f"commune:{commune.code}"), ("territory_mode", "covers")]
+        if pick == 6:
+            args += [("near", f"commune:{commune.code}"), ("radius_km", str(rng.choice([10, 20, 30, 50])))]
+        if pick in (6, 7) or rng.random() < 0.15:
+            args.append(("env", rng.choice(envs)))
+        args.append(("include_synthetic", "1"))
+        mixes.append(args)
+    return mixes
+
+
+def raw_meili_requests(app, mixes) -> list[tuple[str, dict]]:
+    """The exact request the Meilisearch backend sends for each search (same filters, facets, page)."""
+    from werkzeug.datastructures import MultiDict
+
+    from marche.core.meili import index_name
+    from marche.search import meili_backend
+    from marche.search.query import FACETS, near_point, parse_query
+
+    requests = []
+    with app.test_request_context():
+        for args in mixes:
+            query = replace(parse_query(MultiDict(args)), include_synthetic=True, per_page=20)
+            point = near_point(query)
+            clauses = meili_backend.filters(query, point)
+            body = {"q": query.q, **meili_backend._params(query, point, clauses), "page": 1, "hitsPerPage": 20,
+                    "facets": list(FACETS)}
+            requests.append((f"/indexes/{index_name('structures')}/search", body))
+    return requests
+
+
+def run(label: str, client: KeepAlive, calls) -> dict:
+    timings = []
+    for method, path, body in calls:
+        status, payload, elapsed = client.request(method, path, body)
+        if status != 200:
+            raise RuntimeError(f"{label}: {status} for {path}: {payload[:300]!r}")
+        timings.append(elapsed)
+    return summary(timings)
+
+
+def main() -> None:
+    import os
+
+    from marche import create_app
+    from marche.core.embedded import free_port
+    from marche.search.indexer import reindex_all
+
+    app = create_app()
+    total = ensure_structures(app)
+    with app.app_context():
+        started = time.perf_counter()
+        reindex_all()
+        reindex_s = time.perf_counter() - started
+    mixes = query_mix(app, REQUESTS)
+    env = {"DATABASE_URL": os.environ["DATABASE_URL"], "MEILI_URL": app.config["MEILI_URL"],
+           "MEILI_MASTER_KEY": app.config["MEILI_MASTER_KEY"], "REDIS_URL": ""}
+    server = Gunicorn(env, free_port())
+    try:
+        api = KeepAlive(server.url)
+        api_calls = [("GET", "/api/v1/structures?" + urlencode(args + [("per_page", "20"), ("facets", "1")]), None)
+                     for args in mixes]
+        run("échauffement", api, api_calls[:40])
+        meili = KeepAlive(app.config["MEILI_URL"], {"Authorization": f"Bearer {app.config['MEILI_MASTER_KEY']}"})
+        raw_calls = [("POST", path, body) for path, body in raw_meili_requests(app, mixes)]
+        run("échauffement", meili, raw_calls[:40])
+        raw = run("Meilisearch brut", meili, raw_calls)
+        api_result = run("API", api, api_calls)
+        html = run("page HTML", KeepAlive(server.url),
+                   [("GET", "/structures?" + urlencode(args), None) for args in mixes])
+    finally:
+        server.stop()
+    fallback_server = Gunicorn({**env, "MEILI_URL": "http://127.0.0.1:9"}, free_port())
+    try:
+        fallback = run("SQL (Meilisearch arrêté)", KeepAlive(fallback_server.url), api_calls)
+    finally:
+        fallback_server.stop()
+
+    rows = [
+        ("Meilisearch brut (référence, même run)", raw, None),
+        ("API /api/v1/structures", api_result, min(25.0, 2 * raw["p95"])),
+        ("Page HTML /structures", html, 50.0),
+        ("Repli SQL (Meilisearch arrêté)", fallback, 150.0),
+    ]
+    print(f"\nRecherche dans l'annuaire — {total} structures, {REQUESTS} requêtes mêlant texte, type, secteur, "
+          "« implantée à », « peut intervenir à », rayon, engagements (20 résultats, total et facettes)\n")
+    print(f"{'mesure':<42} {'p50 ms':>8} {'p95 ms':>8} {'cible p95':>10}  verdict")
+    for label, figures, target in rows:
+        verdict = "" if target is None else ("OK" if figures["p95"] <= target else "AU-DESSUS")
+        target_text = "" if target is None else f"{target:.1f}"
+        print(f"{label:<42} {figures['p50']:>8.1f} {figures['p95']:>8.1f} {target_text:>10}  {verdict}")
+    print(f"{'Réindexation complète':<42} {'':>8} {reindex_s * 1000:>8.0f} {30000:>10.0f}  "
+          f"{'OK' if reindex_s <= 30 else 'AU-DESSUS'}")
+    print(f"\nRéférence : la place de marché existante répond en 800–2 000 ms (p95) à 50 000 structures.")
+    out = ROOT / "scripts" / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "search.json").write_text(json.dumps({"structures": total, "requests": REQUESTS, "raw_meili": raw,
+                                                 "api": api_result, "html": html, "sql_fallback": fallback,
+                                                 "reindex_s": reindex_s}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

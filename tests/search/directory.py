@@ -1,0 +1,133 @@
+"""The test directory: the real SIAE/GEIQ/EA and ESAT files, enriched by fixed rules, plus a snapshot
+read back with plain SQL from which tests compute their expected answers without our search code."""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import text
+
+from marche.cli import DATA_DIR
+from marche.extensions import db
+from marche.reference.models import Sector
+from marche.suppliers.importer import import_esat, import_structures
+from marche.suppliers.models import RADIUS_CHOICES, ClientReference, EnvCommitment, Structure
+from marche.suppliers.services import refresh_derived
+
+SIAE_CSV = DATA_DIR / "structures_siae_geiq_ea.csv"
+ESAT_CSV = DATA_DIR / "esat_finess.csv"
+#: radii used by the enrichment; every value is one of RADIUS_CHOICES
+RADII = RADIUS_CHOICES
+SERVICES = ("mise_a_disposition", "prestation", "fourniture", "sous_traitance", "co_traitance")
+EMPLOYEES = (None, 4, 25, 120, 400)
+TODAY = date.today()
+
+
+def csv_rows(path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def haversine(lat1, lon1, lat2, lon2) -> float:
+    """Written here again on purpose (mean Earth radius 6 371.0088 km), not imported from marche."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass
+class Snapshot:
+    rows: dict[int, dict]
+    sectors: dict[int, set[int]]
+    env_current: dict[int, set[str]]
+    with_references: set[int]
+    communes: dict[str, dict]
+    sector_ids: list[int] = field(default_factory=list)
+
+    def ids(self, predicate, include_synthetic: bool = False) -> set[int]:
+        return {i for i, r in self.rows.items() if (include_synthetic or not r["is_synthetic"]) and predicate(r)}
+
+
+def _enrich(structures: list[Structure], sectors: list[Sector], organisation_id: int) -> None:
+    """Deterministic variety for every filter: sectors, services, sizes, areas, references, claims, labels."""
+    for structure in structures:
+        i = structure.id
+        chosen = {sectors[i % 12].id: sectors[i % 12]}
+        if i % 3 == 0:
+            chosen.setdefault(sectors[(i * 7) % len(sectors)].id, sectors[(i * 7) % len(sectors)])
+        structure.sectors = list(chosen.values())
+        structure.service_kinds = [SERVICES[i % 5]] + ([SERVICES[(i + 2) % 5]] if i % 4 == 0 else [])
+        structure.employees_count = EMPLOYEES[i % 5]
+        if i % 9 == 0:
+            structure.area_kind = "country"
+        elif i % 9 == 1 and structure.commune_code:
+            structure.area_kind = "territories"
+            structure.area_refs = [f"dep:{structure.department_code}"] if i % 2 else (
+                [f"commune:{structure.commune_code}"] if i % 4 == 0 else [f"reg:{structure.region_code}"])
+        else:
+            structure.area_kind = "radius"
+            structure.area_radius_km = RADII[i % len(RADII)]
+        if i % 11 == 0:
+            structure.references.append(ClientReference(client_name="Ville de Test", year=2024))
+        if i % 23 == 0:
+            structure.owner_organisation_id = organisation_id
+        if i % 13 == 0:
+            structure.env_commitments.append(EnvCommitment(label="iso14001", expires_on=TODAY + timedelta(days=300)))
+        if i % 17 == 0:  # expired: must count nowhere
+            structure.env_commitments.append(EnvCommitment(label="emas", expires_on=TODAY - timedelta(days=1)))
+        if i % 19 == 0:
+            structure.env_commitments.append(EnvCommitment(label="b_corp", expires_on=None))
+        refresh_derived(structure)
+
+
+def _synthetic() -> list[Structure]:
+    """Benchmark-like rows that a normal search must never show."""
+    rows = []
+    for n in range(3):
+        structure = Structure(siret=None, finess_numbers=[f"99000000{n}"], name=f"LA COLLECTERIE SYNTHETIQUE {n}",
+                              kinds=["ACI"], city="Montreuil", commune_code="93048", department_code="93",
+                              region_code="11", latitude=48.86, longitude=2.44, source="synthetic",
+                              is_synthetic=True, area_kind="country")
+        refresh_derived(structure)
+        db.session.add(structure)
+        rows.append(structure)
+    return rows
+
+
+def build_directory() -> None:
+    from marche.accounts.models import Organisation
+
+    import_structures(SIAE_CSV)
+    import_esat(ESAT_CSV)
+    db.session.commit()
+    organisation = Organisation(name="Collecterie gestionnaire", kind="inclusive_structure", siret="75187049400026")
+    db.session.add(organisation)
+    db.session.flush()
+    sectors = list(db.session.execute(db.select(Sector).order_by(Sector.id)).scalars())
+    structures = list(db.session.execute(db.select(Structure).order_by(Structure.id)).scalars())
+    with db.session.no_autoflush:
+        _enrich(structures, sectors, organisation.id)
+    _synthetic()
+    db.session.commit()
+
+
+def snapshot() -> Snapshot:
+    """What is in the database, read with plain SQL."""
+    rows = {r["id"]: dict(r) for r in db.session.execute(text(
+        "SELECT id, name, brand, kinds, commune_code, department_code, region_code, latitude, longitude, "
+        "area_kind, area_radius_km, area_refs, area_departments, area_regions, employees_count, service_kinds, "
+        "owner_organisation_id IS NOT NULL AS claimed, is_synthetic, city FROM structure")).mappings()}
+    sectors: dict[int, set[int]] = {i: set() for i in rows}
+    for sid, sector in db.session.execute(text("SELECT structure_id, sector_id FROM structure_sector")):
+        sectors[sid].add(sector)
+    env: dict[int, set[str]] = {i: set() for i in rows}
+    for sid, label, expires in db.session.execute(text("SELECT structure_id, label, expires_on FROM env_commitment")):
+        if expires is None or expires >= TODAY:
+            env[sid].add(label)
+    refs = set(db.session.execute(text("SELECT DISTINCT structure_id FROM client_reference")).scalars())
+    communes = {r["code"]: dict(r) for r in db.session.execute(text(
+        "SELECT code, department_code, region_code, latitude, longitude, zrr_status FROM commune")).mappings()}
+    sector_ids = sorted(db.session.execute(text("SELECT id FROM sector")).scalars())
+    return Snapshot(rows, sectors, env, refs, communes, sector_ids)

@@ -1,0 +1,293 @@
+"""Structure search on the real directory: every filter, facets, sorts and pages, in both backends.
+
+Expected answers come from the CSV files or from a plain-SQL snapshot with a haversine written in
+directory.py, never from the search code. This module reads only: the directory is built once.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from marche.core.text import strip_accents
+from marche.extensions import db
+from marche.search import indexer, meili_backend, sql_backend
+from marche.search.query import FACETS, StructureQuery
+
+from .directory import ESAT_CSV, RADII, SIAE_CSV, build_directory, csv_rows, haversine, snapshot
+
+BACKENDS = (meili_backend, sql_backend)
+ZRR = {"C", "PC"}
+
+
+@pytest.fixture(scope="module")
+def snap(app):
+    with app.app_context():
+        build_directory()
+        assert indexer.reindex_all() == db.session.execute(db.text("SELECT count(*) FROM structure")).scalar()
+        data = snapshot()
+        db.session.remove()
+    return data
+
+
+# --- independent answers ---------------------------------------------------------------------------
+
+def covers(snap, row, commune_code: str) -> bool:
+    commune = snap.communes[commune_code]
+    if row["area_kind"] == "country":
+        return True
+    if row["area_kind"] == "territories":
+        wanted = {f"commune:{commune_code}", f"dep:{commune['department_code']}", f"reg:{commune['region_code']}",
+                  "country:FR"}
+        return bool(wanted & set(row["area_refs"]))
+    if None in (row["latitude"], commune["latitude"]) or row["area_radius_km"] not in RADII:
+        return False
+    return haversine(commune["latitude"], commune["longitude"], row["latitude"], row["longitude"]) \
+        <= row["area_radius_km"]
+
+
+def near(snap, row, commune_code: str, radius: float) -> bool:
+    commune = snap.communes[commune_code]
+    return row["latitude"] is not None and haversine(
+        commune["latitude"], commune["longitude"], row["latitude"], row["longitude"]) <= radius
+
+
+def size_band(employees):
+    if employees is None:
+        return None
+    return "lt10" if employees < 10 else "10_49" if employees < 50 else "50_249" if employees < 250 else "gte250"
+
+
+def in_zrr(snap, row) -> bool:
+    commune = snap.communes.get(row["commune_code"] or "")
+    return bool(commune and commune["zrr_status"] in ZRR)
+
+
+def expected_facets(snap, ids: set[int]) -> dict[str, dict[str, int]]:
+    counters = {name: Counter() for name in FACETS}
+    for i in ids:
+        row = snap.rows[i]
+        counters["kinds"].update(row["kinds"])
+        counters["sectors"].update(str(s) for s in snap.sectors[i])
+        counters["env"].update(snap.env_current[i])
+        counters["services"].update(set(row["service_kinds"]))
+        if size_band(row["employees_count"]):
+            counters["size_band"][size_band(row["employees_count"])] += 1
+        counters["in_zrr"][str(in_zrr(snap, row)).lower()] += 1
+        counters["has_references"][str(i in snap.with_references).lower()] += 1
+        counters["claimed"][str(row["claimed"]).lower()] += 1
+    return {name: dict(counter) for name, counter in counters.items()}
+
+
+def all_ids(backend, query: StructureQuery) -> set[int]:
+    ids = backend.search_ids(query, limit=20_000)
+    assert len(ids) == len(set(ids))
+    return set(ids)
+
+
+#: (name, query, predicate(snap, row id, row)) — the predicate is the independent answer
+CASES = [
+    ("kinds", StructureQuery(kinds=("EI", "ETTI")), lambda s, i, r: bool({"EI", "ETTI"} & set(r["kinds"]))),
+    ("one sector", StructureQuery(sectors=(3,)), lambda s, i, r: 3 in s.sectors[i]),
+    ("two sectors + kind", StructureQuery(sectors=(5, 40), kinds=("ACI",)),
+     lambda s, i, r: bool({5, 40} & s.sectors[i]) and "ACI" in r["kinds"]),
+    ("covers Montreuil", StructureQuery(territory="commune:93048"), lambda s, i, r: covers(s, r, "93048")),
+    ("covers Lille, ACI", StructureQuery(territory="commune:59350", kinds=("ACI",)),
+     lambda s, i, r: covers(s, r, "59350") and "ACI" in r["kinds"]),
+    ("covers Brest", StructureQuery(territory="commune:29019"), lambda s, i, r: covers(s, r, "29019")),
+    ("covers Ajaccio", StructureQuery(territory="commune:2A004"), lambda s, i, r: covers(s, r, "2A004")),
+    ("covers dep 59", StructureQuery(territory="dep:59"), lambda s, i, r: "59" in r["area_departments"]),
+    ("covers reg 11", StructureQuery(territory="reg:11"), lambda s, i, r: "11" in r["area_regions"]),
+    ("located Montreuil", StructureQuery(territory="commune:93048", territory_mode="located"),
+     lambda s, i, r: r["commune_code"] == "93048"),
+    ("located dep 13", StructureQuery(territory="dep:13", territory_mode="located"),
+     lambda s, i, r: r["department_code"] == "13"),
+    ("located reg 32 + service", StructureQuery(territory="reg:32", territory_mode="located",
+                                                services=("prestation",)),
+     lambda s, i, r: r["region_code"] == "32" and "prestation" in r["service_kinds"]),
+    ("near Lyon 30 km", StructureQuery(near="commune:69123", radius_km=30), lambda s, i, r: near(s, r, "69123", 30)),
+    ("near Marseille 50 km, 10-49", StructureQuery(near="commune:13055", radius_km=50, size_bands=("10_49",)),
+     lambda s, i, r: near(s, r, "13055", 50) and r["employees_count"] is not None and 10 <= r["employees_count"] < 50),
+    ("env iso14001", StructureQuery(env=("iso14001",)), lambda s, i, r: "iso14001" in s.env_current[i]),
+    ("env b_corp or iso14001", StructureQuery(env=("b_corp", "iso14001")),
+     lambda s, i, r: bool({"b_corp", "iso14001"} & s.env_current[i])),
+    ("env emas (all expired)", StructureQuery(env=("emas",)), lambda s, i, r: False),
+    ("services", StructureQuery(services=("sous_traitance", "co_traitance")),
+     lambda s, i, r: bool({"sous_traitance", "co_traitance"} & set(r["service_kinds"]))),
+    ("sizes", StructureQuery(size_bands=("lt10", "gte250")),
+     lambda s, i, r: size_band(r["employees_count"]) in {"lt10", "gte250"}),
+    ("zrr", StructureQuery(zrr=True), lambda s, i, r: in_zrr(s, r)),
+    ("not zrr, GEIQ", StructureQuery(zrr=False, kinds=("GEIQ",)), lambda s, i, r: not in_zrr(s, r) and "GEIQ" in r["kinds"]),
+    ("references", StructureQuery(has_references=True), lambda s, i, r: i in s.with_references),
+    ("no references, dep 62 covered", StructureQuery(has_references=False, territory="dep:62"),
+     lambda s, i, r: i not in s.with_references and "62" in r["area_departments"]),
+    ("claimed", StructureQuery(claimed=True), lambda s, i, r: r["claimed"]),
+    ("not claimed, located dep 75", StructureQuery(claimed=False, territory="dep:75", territory_mode="located"),
+     lambda s, i, r: not r["claimed"] and r["department_code"] == "75"),
+    ("everything", StructureQuery(), lambda s, i, r: True),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=["meilisearch", "sql"])
+@pytest.mark.parametrize("name,query,predicate", CASES, ids=[c[0] for c in CASES])
+def test_filter_and_facets_match_independent_answer(app_ctx, snap, backend, name, query, predicate):
+    expected = snap.ids(lambda r: predicate(snap, r["id"], r))
+    result = backend.search(query)
+    assert result.count == len(expected)
+    assert all_ids(backend, query) == expected
+    assert result.facets == expected_facets(snap, expected)
+    if name not in {"env emas (all expired)"}:
+        assert expected, f"case « {name} » should not be empty on the real data"
+
+
+def test_enough_mixed_queries_compared(snap):
+    assert len(CASES) >= 15
+
+
+def test_sql_fallback_gives_the_same_sets_as_meilisearch(app_ctx, snap):
+    """The two backends side by side, on every case: same count, same ids, same facets."""
+    for name, query, _ in CASES:
+        meili, sql = meili_backend.search(query), sql_backend.search(query)
+        assert (meili.count, meili.facets) == (sql.count, sql.facets), name
+        assert all_ids(meili_backend, query) == all_ids(sql_backend, query), name
+        assert (meili.backend, sql.backend) == ("meilisearch", "sql")
+
+
+def test_kinds_facet_counts_match_the_csv_files(app_ctx, snap):
+    """One structure per SIRET (or FINESS without SIRET); an ESAT sharing a SIAE's SIRET joins it."""
+    kinds_by_key: dict[str, set[str]] = {}
+    for row in csv_rows(SIAE_CSV):
+        kinds_by_key.setdefault(row["siret"], set()).add(row["type"].upper())
+    for row in csv_rows(ESAT_CSV):
+        kinds_by_key.setdefault(row["siret"] or f"finess:{row['finess_et']}", set()).add("ESAT")
+    expected = Counter(kind for kinds in kinds_by_key.values() for kind in kinds)
+    for backend in BACKENDS:
+        result = backend.search(StructureQuery(per_page=1))
+        assert result.count == len(kinds_by_key)
+        assert result.facets["kinds"] == dict(expected)
+
+
+def test_located_in_department_matches_the_csv(app_ctx, snap):
+    keys = {r["siret"] for r in csv_rows(SIAE_CSV) if r["code_departement"] == "59"}
+    keys |= {r["siret"] or r["finess_et"] for r in csv_rows(ESAT_CSV) if r["code_departement"] == "59"}
+    for backend in BACKENDS:
+        result = backend.search(StructureQuery(territory="dep:59", territory_mode="located", per_page=100))
+        assert result.count == len(keys) > 100
+        assert {h["siret"] or h["finess"][0] for h in result.hits} <= keys
+
+
+def test_sort_by_name(app_ctx, snap):
+    def key(hit):
+        return strip_accents(hit["display_name"]).lower()
+
+    pages = {}
+    for backend in BACKENDS:
+        result = backend.search(StructureQuery(sort="name", per_page=100, territory="dep:59",
+                                               territory_mode="located"))
+        names = [key(h) for h in result.hits]
+        assert names == sorted(names), backend.__name__
+        pages[backend] = names
+    assert pages[meili_backend] == pages[sql_backend]
+
+
+def test_sort_by_distance_and_distances(app_ctx, snap):
+    lyon = snap.communes["69123"]
+    firsts = {}
+    for backend in BACKENDS:
+        result = backend.search(StructureQuery(near="commune:69123", radius_km=40, sort="distance", per_page=50))
+        distances = [h["distance_km"] for h in result.hits]
+        assert distances == sorted(distances) and distances[-1] <= 40
+        for hit in result.hits:
+            assert hit["distance_km"] == round(haversine(lyon["latitude"], lyon["longitude"],
+                                                         hit["latitude"], hit["longitude"]), 1)
+        expected = sorted(snap.ids(lambda r: near(snap, r, "69123", 40)),
+                          key=lambda i: haversine(lyon["latitude"], lyon["longitude"], snap.rows[i]["latitude"],
+                                                  snap.rows[i]["longitude"]))
+        assert {h["id"] for h in result.hits[:10]} <= set(expected[:15])
+        firsts[backend] = distances
+    assert firsts[meili_backend] == firsts[sql_backend]
+
+
+def test_pagination_walks_the_whole_set_and_ends_empty(app_ctx, snap):
+    query = StructureQuery(territory="dep:13", territory_mode="located", per_page=25, sort="name")
+    expected = snap.ids(lambda r: r["department_code"] == "13")
+    for backend in BACKENDS:
+        first = backend.search(query)
+        seen: list[int] = []
+        for page in range(1, first.pages + 1):
+            seen += [h["id"] for h in backend.search(query.with_page(page)).hits]
+        assert len(seen) == len(set(seen)) == len(expected) and set(seen) == expected
+        beyond = backend.search(query.with_page(first.pages + 1))
+        assert beyond.hits == [] and beyond.count == len(expected) and beyond.page == first.pages + 1
+
+
+def test_typo_and_accent_tolerance(app_ctx, snap):
+    for backend in BACKENDS:
+        hits = backend.search(StructureQuery(q="colecterie")).hits
+        assert "La Collecterie" in [h["display_name"] for h in hits[:5]], backend.__name__
+        exact = backend.search(StructureQuery(q="la collecterie")).hits
+        assert exact[0]["display_name"] == "La Collecterie", backend.__name__
+        for q in ("montreuil", "MONTREUIL", "Montréuil"):
+            result = backend.search(StructureQuery(q=q, per_page=100))
+            cities = {h["city"] for h in result.hits}
+            assert "Montreuil" in cities, (backend.__name__, q)
+            assert "La Collecterie" in {h["display_name"] for h in result.hits}
+
+
+def test_text_queries_agree_on_the_top_results(app_ctx, snap):
+    """Relevance order differs between engines; the exact-name match is in both top results."""
+    for q, name in (("collecterie", "La Collecterie"), ("Baluchon", "Baluchon-À table citoyens"),
+                    ("initiatives solidaires", "Initiatives solidaires"), ("espoir", "Association Espoir")):
+        tops = {b: [h["display_name"] for h in b.search(StructureQuery(q=q, per_page=10)).hits] for b in BACKENDS}
+        for backend, names in tops.items():
+            assert name in names[:3], (backend.__name__, q, names)
+
+
+def test_text_and_filters_combine(app_ctx, snap):
+    query = StructureQuery(q="collecterie", territory="commune:93048", territory_mode="located")
+    for backend in BACKENDS:
+        assert [h["display_name"] for h in backend.search(query).hits] == ["La Collecterie"]
+    other = StructureQuery(q="collecterie", territory="dep:13", territory_mode="located")
+    assert all("La Collecterie" != h["display_name"] for b in BACKENDS for h in b.search(other).hits)
+
+
+def test_expired_commitment_counts_nowhere(app_ctx, snap):
+    expired = db.session.execute(db.text("SELECT count(*) FROM env_commitment WHERE label = 'emas' "
+                                         "AND expires_on < current_date")).scalar()
+    assert expired > 0
+    for backend in BACKENDS:
+        result = backend.search(StructureQuery(per_page=100, env=("emas",)))
+        assert result.count == 0
+        everything = backend.search(StructureQuery(per_page=100))
+        assert "emas" not in everything.facets["env"]
+        assert everything.facets["env"]["iso14001"] == sum(1 for labels in snap.env_current.values()
+                                                           if "iso14001" in labels)
+        assert all("emas" not in h["env"] for h in everything.hits)
+
+
+def test_synthetic_structures_only_on_request(app_ctx, snap):
+    synthetic = snap.ids(lambda r: r["is_synthetic"], include_synthetic=True)
+    assert len(synthetic) == 3
+    for backend in BACKENDS:
+        default = backend.search(StructureQuery(q="synthetique"))
+        assert all(not h["is_synthetic"] for h in default.hits)
+        assert not synthetic & all_ids(backend, StructureQuery(territory="commune:93048"))
+        included = StructureQuery(territory="commune:93048", territory_mode="located", include_synthetic=True)
+        assert synthetic <= all_ids(backend, included)
+        assert backend.search(included).count == len(snap.ids(lambda r: r["commune_code"] == "93048",
+                                                              include_synthetic=True))
+
+
+def test_near_a_commune_without_centre_finds_nothing(app_ctx, snap):
+    assert snap.communes["15031"]["latitude"] is None
+    for backend in BACKENDS:
+        result = backend.search(StructureQuery(near="commune:15031", radius_km=50))
+        assert result.count == 0 and result.hits == []
+
+
+def test_hits_are_the_same_documents_in_both_backends(app_ctx, snap):
+    query = StructureQuery(territory="commune:93048", territory_mode="located", sort="name", per_page=5,
+                           near="commune:93048", radius_km=5)
+    meili, sql = meili_backend.search(query), sql_backend.search(query)
+    assert meili.hits and meili.hits == sql.hits
+    assert all("distance_km" in h for h in meili.hits)
