@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..core.meili import get_client, index_name
+from ..core import meili
+from ..core.meili import index_name
 from ..geo.services import parse_ref
 from ..suppliers.models import RADIUS_CHOICES, AreaKind
 from .indexer import INDEX
@@ -97,10 +98,6 @@ def _params(query: StructureQuery, point: tuple[float, float] | None, clauses: l
     return params
 
 
-def _index():
-    return get_client(timeout=SEARCH_TIMEOUT_S).index(index_name(INDEX))
-
-
 def search(query: StructureQuery) -> SearchResult:
     point = near_point(query)
     clauses = filters(query, point)
@@ -110,7 +107,7 @@ def search(query: StructureQuery) -> SearchResult:
     params = {**_params(query, point, clauses), "page": query.page, "hitsPerPage": query.per_page}
     if query.facets:
         params["facets"] = list(FACETS)
-    answer = _index().search(query.q, params)
+    answer = meili.search(index_name(INDEX), {"q": query.q, **params}, SEARCH_TIMEOUT_S)
     return SearchResult(
         count=answer["totalHits"],
         page=query.page,
@@ -128,4 +125,4 @@ def search_ids(query: StructureQuery, limit: int) -> list[int]:
     if clauses is None:
         return []
     params = {**_params(query, point, clauses), "offset": 0, "limit": limit, "attributesToRetrieve": ["id"]}
-    return [hit["id"] for hit in _index().search(query.q, params)["hits"]]
+    return [hit["id"] for hit in meili.search(index_name(INDEX), {"q": query.q, **params}, SEARCH_TIMEOUT_S)["hits"]]
