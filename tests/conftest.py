@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 import tempfile
-import threading
 from email import message_from_bytes, policy
 from pathlib import Path
 

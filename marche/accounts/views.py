@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core import access
 from ..core.errors import DomainError
+from ..core.forms import add_error, field_error
 from ..extensions import db, limiter, login_manager
 from ..geo.services import TerritoryError, parse_territory_list
 from . import access as _rules  # noqa: F401  (registers the access rules)
@@ -22,15 +23,6 @@ bp = Blueprint("accounts", __name__)
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
-
-
-def field_error(form, error: DomainError) -> None:
-    """Show a service's refusal beside its field, or as a form-level message."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        flash(error.message, "error")
 
 
 def organisation_data(form) -> services.OrganisationData:
@@ -57,7 +49,7 @@ def signup():
             _user, outcome = services.signup(form.email.data, form.password.data, form.full_name.data,
                                              organisation_data(form))
         except TerritoryError as error:
-            form.territories.errors = list(form.territories.errors) + [str(error)]
+            add_error(form.territories, str(error))
         except DomainError as error:
             db.session.rollback()
             field_error(form, error)
@@ -118,7 +110,7 @@ def logout():
 @bp.get("/compte/confirmer/<token>")
 def confirm(token: str):
     try:
-        user = services.confirm_email(token)
+        services.confirm_email(token)
     except tokens.TokenError as error:
         return render_template("accounts/token_invalid.html", expired=error.expired,
                                form=ResendConfirmationForm()), 400
@@ -210,7 +202,7 @@ def new_organisation():
         try:
             organisation = services.create_organisation(current_user, organisation_data(form))
         except TerritoryError as error:
-            form.territories.errors = list(form.territories.errors) + [str(error)]
+            add_error(form.territories, str(error))
         except DomainError as error:
             db.session.rollback()
             field_error(form, error)

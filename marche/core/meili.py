@@ -1,12 +1,13 @@
 """The shared Meilisearch client (one persistent HTTP connection per process)."""
 from __future__ import annotations
 
+import http.client
+import json
 import threading
+from urllib.parse import urlsplit
 
 import meilisearch
-import requests
 from flask import current_app
-from meilisearch.errors import MeilisearchApiError
 
 
 def get_client(timeout: float | None = 5) -> meilisearch.Client:
@@ -33,22 +34,49 @@ def healthy() -> bool:
 _local = threading.local()
 
 
+class MeiliSearchFailed(Exception):
+    """Meilisearch did not answer a search: unreachable (code "unreachable") or refused it (its error code)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+def _connection(url: str, timeout: float) -> http.client.HTTPConnection:
+    connections = _local.__dict__.setdefault("connections", {})
+    connection = connections.get(url)
+    if connection is None:
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+        connections[url] = connection
+    return connection
+
+
 def search(index_uid: str, body: dict, timeout: float) -> dict:
     """POST /indexes/<uid>/search on a kept-alive connection (one per thread and server).
 
-    The official client opens a new connection for every call; the search page and the API are
-    the hot path, so they reuse theirs. Errors are the client's own (MeilisearchApiError, or a
-    requests exception when the server cannot be reached)."""
+    The official client opens a new connection for every call, and its two-part writes meet the
+    delayed-ACK stall on a reused one; the search page and the API are the hot path, so they send
+    each request in one write on their own persistent connection."""
     app = current_app._get_current_object()
-    key = (app.config["MEILI_URL"], app.config["MEILI_MASTER_KEY"])
-    sessions = _local.__dict__.setdefault("sessions", {})
-    session = sessions.get(key)
-    if session is None:
-        session = requests.Session()
-        if key[1]:
-            session.headers["Authorization"] = f"Bearer {key[1]}"
-        sessions[key] = session
-    response = session.post(f"{key[0].rstrip('/')}/indexes/{index_uid}/search", json=body, timeout=timeout)
-    if response.status_code >= 400:
-        raise MeilisearchApiError(str(response.status_code), response)
-    return response.json()
+    url, key = app.config["MEILI_URL"], app.config["MEILI_MASTER_KEY"]
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    payload = json.dumps(body).encode()
+    path = f"{urlsplit(url).path.rstrip('/')}/indexes/{index_uid}/search"
+    for attempt in (1, 2):
+        connection = _connection(url, timeout)
+        try:
+            connection.request("POST", path, body=payload, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+            break
+        except (http.client.HTTPException, OSError) as error:
+            connection.close()  # a stale kept-alive connection: retry once on a new one
+            if attempt == 2:
+                raise MeiliSearchFailed("unreachable", str(error)) from error
+    answer = json.loads(data or b"{}")
+    if response.status >= 400:
+        raise MeiliSearchFailed(answer.get("code", str(response.status)), answer.get("message", ""))
+    return answer

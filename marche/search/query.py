@@ -168,7 +168,6 @@ def _reject_control_characters(args: Mapping) -> None:
 
 def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page: int = MAX_PER_PAGE) -> StructureQuery:
     """Validate every parameter; territory references are checked against the database."""
-    from ..extensions import db
     from ..geo.services import TerritoryError, resolve
 
     _reject_control_characters(args)

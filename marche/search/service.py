@@ -12,6 +12,7 @@ import requests
 from flask import current_app
 from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError
 
+from ..core.meili import MeiliSearchFailed
 from . import meili_backend, sql_backend
 from .query import SearchResult, StructureQuery
 
@@ -19,8 +20,10 @@ log = logging.getLogger(__name__)
 #: seconds during which searches go straight to SQL after Meilisearch failed
 COOL_DOWN_S = 10
 #: errors meaning "Meilisearch cannot answer now" (down, slow, index missing or being rebuilt)
-UNAVAILABLE = (MeilisearchCommunicationError, MeilisearchTimeoutError, MeilisearchApiError,
+UNAVAILABLE = (MeiliSearchFailed, MeilisearchCommunicationError, MeilisearchTimeoutError, MeilisearchApiError,
                requests.exceptions.RequestException)
+#: Meilisearch error codes that mean "no usable index right now", not a request we built wrong
+OUTAGE_CODES = {"unreachable", "index_not_found"}
 _STATE_KEY = "marche_meili_down_until"
 
 
@@ -29,7 +32,7 @@ def _meili_resting() -> bool:
 
 
 def _meili_failed(error: Exception) -> None:
-    if isinstance(error, MeilisearchApiError) and error.code not in {"index_not_found"}:
+    if isinstance(error, (MeilisearchApiError, MeiliSearchFailed)) and error.code not in OUTAGE_CODES:
         # not an outage but a request we built wrong: answer from SQL, but make it visible
         log.error("Meilisearch refused a search: %s", error)
         return

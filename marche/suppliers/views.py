@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..core import access
 from ..core.errors import DomainError
+from ..core.forms import add_error, field_error
 from ..core.exports import tabular_response
 from ..extensions import db
 from ..geo.services import TerritoryError, resolve
@@ -28,14 +29,6 @@ EXPORT_HEADERS = ["SIRET", "FINESS", "Raison sociale", "Enseigne", "Types", "Sec
 
 def load_structure(ident: str, action: str = "view") -> Structure:
     return access.get_or_404(services.find_structure(ident), current_user, action)
-
-
-def field_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        flash(error.message, "error")
 
 
 def profile_url(structure: Structure) -> str:
@@ -93,7 +86,7 @@ def edit(ident: str):
             services.update_profile(current_user, structure, data)
         except TerritoryError as error:
             db.session.rollback()
-            form.area_refs.errors = list(form.area_refs.errors) + [str(error)]
+            add_error(form.area_refs, str(error))
         except DomainError as error:
             db.session.rollback()
             field_error(form, error)

@@ -161,7 +161,7 @@ def main() -> None:
         print(f"{label:<42} {figures['p50']:>8.1f} {figures['p95']:>8.1f} {target_text:>10}  {verdict}")
     print(f"{'Réindexation complète':<42} {'':>8} {reindex_s * 1000:>8.0f} {30000:>10.0f}  "
           f"{'OK' if reindex_s <= 30 else 'AU-DESSUS'}")
-    print(f"\nRéférence : la place de marché existante répond en 800–2 000 ms (p95) à 50 000 structures.")
+    print("\nRéférence : la place de marché existante répond en 800–2 000 ms (p95) à 50 000 structures.")
     out = ROOT / "scripts" / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "search.json").write_text(json.dumps({"structures": total, "requests": REQUESTS, "raw_meili": raw,

@@ -3,7 +3,7 @@ import re
 
 from sqlalchemy import func, select
 
-from marche.accounts.models import JoinRequest, Membership, Organisation, User
+from marche.accounts.models import JoinRequest, Organisation, User
 from marche.core.models import AuditEntry
 from marche.extensions import db
 from tests.conftest import page_text, VALID_SIRETS, login, submit
@@ -110,7 +110,6 @@ def test_wrong_password_and_logout(client, make_user):
     assert wrong.status_code == 200 and "incorrect" in wrong.get_data(as_text=True)
     assert login(client, "a@example.fr").status_code == 302
     assert client.get("/compte").status_code == 200
-    page = client.get("/compte").get_data(as_text=True)
     assert submit(client, "/deconnexion", {}, form_url="/compte").status_code == 302
     assert client.get("/compte").status_code == 302  # back to the login page
 
