@@ -49,6 +49,8 @@ class Where:
 
     clauses: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    #: a word of the text was matched by similarity (a typo), so rank by similarity
+    fuzzy: bool = False
     _names: Any = field(default_factory=itertools.count)
 
     def param(self, value: Any) -> str:
@@ -80,14 +82,24 @@ def _sector_ids_matching(word: str) -> list[int]:
     return ids
 
 
+def _has_substring(pattern: str) -> bool:
+    return bool(db.session.execute(text("SELECT EXISTS (SELECT 1 FROM structure WHERE search_text LIKE :p)"),
+                                   {"p": pattern}).scalar())
+
+
 def _text(where: Where, q: str) -> None:
-    """Every word must match: in the name/brand/city/description (substring, or pg_trgm word similarity
-    for typos like "colecterie") or in a sector's name. Written as a UNION of id sets so that each part
-    uses its index (GIN trigram on search_text, structure_sector's keys) instead of a scan of the table."""
+    """Every word must match: in the name/brand/city/description, or in a sector's name.
+
+    A word found as written is matched as a substring; a word found nowhere is matched by pg_trgm
+    word similarity instead (typos: "colecterie"). Each part is an id set read through its index
+    (GIN trigram on search_text, structure_sector's keys) rather than a scan of the table."""
     for word in normalize_search(q).split():
-        like = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        parts = [f"SELECT id FROM structure WHERE search_text LIKE :{where.param('%' + like + '%')}",
-                 f"SELECT id FROM structure WHERE :{where.param(word)} <% search_text"]
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        if _has_substring(like):
+            parts = [f"SELECT id FROM structure WHERE search_text LIKE :{where.param(like)}"]
+        else:
+            where.fuzzy = True
+            parts = [f"SELECT id FROM structure WHERE :{where.param(word)} <% search_text"]
         sectors = _sector_ids_matching(word)
         if sectors:
             parts.append("SELECT structure_id FROM structure_sector "
@@ -166,41 +178,53 @@ def _order(where: Where, query: StructureQuery, point: tuple[float, float] | Non
         return f"{haversine_sql(where.param(point[0]), where.param(point[1]))}, s.id"
     if query.q:
         folded = normalize_search(query.q)
-        # the structure whose name is the query comes first, then the closest words
-        return (f"(s.search_text LIKE :{where.param(folded + '%')}) DESC, "
-                f"word_similarity(:{where.param(folded)}, s.search_text) DESC, s.id")
+        # the structure whose name starts with the query comes first, then the earliest matches
+        # (the name comes first in search_text); similarity is computed only for typo searches
+        first = f"(s.search_text LIKE :{where.param(folded + '%')}) DESC"
+        if where.fuzzy:
+            return f"{first}, word_similarity(:{where.param(folded)}, s.search_text) DESC, s.id"
+        # a structure matched through a sector name has no position (0): after the ones named so
+        return f"{first}, nullif(position(:{where.param(folded.split()[0])} in s.search_text), 0) NULLS LAST, s.id"
     return "s.id"
 
 
 FACETS_SQL = """
-WITH f AS (SELECT s.id, s.kinds, s.service_kinds, s.employees_count, s.commune_code, s.owner_organisation_id
-           FROM structure s WHERE {where})
-SELECT 'count' AS facet, '' AS value, count(*) AS n FROM f
-UNION ALL SELECT 'kinds', k, count(DISTINCT f.id) FROM f, unnest(f.kinds) AS k GROUP BY k
-UNION ALL SELECT 'sectors', ss.sector_id::text, count(*) FROM f JOIN structure_sector ss ON ss.structure_id = f.id
+WITH f AS MATERIALIZED (SELECT s.id, s.kinds, s.service_kinds, s.employees_count, s.commune_code,
+                               s.owner_organisation_id FROM structure s WHERE {where})
+SELECT 'totals' AS facet, '' AS value, count(*) AS n, count(*) FILTER (WHERE {in_zrr}) AS zrr,
+       count(*) FILTER (WHERE {has_references}) AS refs, count(*) FILTER (WHERE f.owner_organisation_id IS NOT NULL)
+FROM f
+UNION ALL SELECT 'kinds', k, count(*), 0, 0, 0 FROM f, unnest(f.kinds) AS k GROUP BY k
+UNION ALL SELECT 'sectors', ss.sector_id::text, count(*), 0, 0, 0 FROM f JOIN structure_sector ss ON ss.structure_id = f.id
           GROUP BY ss.sector_id
-UNION ALL SELECT 'env', e.label, count(DISTINCT f.id) FROM f JOIN env_commitment e ON e.structure_id = f.id
+UNION ALL SELECT 'env', e.label, count(DISTINCT f.id), 0, 0, 0 FROM f JOIN env_commitment e ON e.structure_id = f.id
           WHERE e.expires_on IS NULL OR e.expires_on >= :facet_today GROUP BY e.label
-UNION ALL SELECT 'services', v, count(DISTINCT f.id) FROM f, unnest(f.service_kinds) AS v GROUP BY v
-UNION ALL SELECT 'size_band', b, count(*) FROM (SELECT {size_band} AS b FROM f) AS sized WHERE b IS NOT NULL GROUP BY b
-UNION ALL SELECT 'in_zrr', ({in_zrr})::text, count(*) FROM f GROUP BY 2
-UNION ALL SELECT 'has_references', ({has_references})::text, count(*) FROM f GROUP BY 2
-UNION ALL SELECT 'claimed', (f.owner_organisation_id IS NOT NULL)::text, count(*) FROM f GROUP BY 2
+UNION ALL SELECT 'services', v, count(*), 0, 0, 0 FROM f, unnest(f.service_kinds) AS v GROUP BY v
+UNION ALL SELECT 'size_band', b, count(*), 0, 0, 0 FROM (SELECT {size_band} AS b FROM f) AS sized WHERE b IS NOT NULL
+          GROUP BY b
 """
+#: boolean facets, counted in the "totals" row: facet name → column of that row
+BOOLEAN_FACETS = {"in_zrr": 3, "has_references": 4, "claimed": 5}
 
 
 def _count_and_facets(where: Where, with_facets: bool, today: date) -> tuple[int, dict[str, dict[str, int]]]:
-    """One statement for the total and every facet: the filtered set is computed once (a CTE)."""
+    """One statement for the total and every facet: the filtered set is computed once (a CTE).
+
+    Arrays hold each value once per structure, so plain counts are exact (no DISTINCT sorts);
+    the yes/no facets are counted in the same pass as the total."""
     if not with_facets:
         return db.session.execute(text(f"SELECT count(*) FROM structure s WHERE {where.sql}"), where.params).scalar(), {}
     sql = FACETS_SQL.format(where=where.sql, size_band=SIZE_BAND_SQL.format(c="f.employees_count"),
                             in_zrr=IN_ZRR_SQL.format(t="f"), has_references=HAS_REFERENCES_SQL.format(t="f"))
     count, facets = 0, {name: {} for name in FACETS}
-    for facet, value, n in db.session.execute(text(sql), {**where.params, "facet_today": today}):
-        if facet == "count":
-            count = n
+    for row in db.session.execute(text(sql), {**where.params, "facet_today": today}):
+        if row[0] == "totals":
+            count = row[2]
+            for name, column in BOOLEAN_FACETS.items():
+                yes = row[column]
+                facets[name] = {key: n for key, n in (("true", yes), ("false", count - yes)) if n}
         else:
-            facets[facet][value] = n
+            facets[row[0]][row[1]] = row[2]
     return count, normalize_facets(facets)
 
 
