@@ -147,7 +147,11 @@ def _clean_tables(request):
     yield
     if "app" not in request.fixturenames and "app_config" not in request.fixturenames:
         return
-    application = request.getfixturevalue("app")
+    truncate_tables(request.getfixturevalue("app"))
+
+
+def truncate_tables(application) -> None:
+    """Back to empty non-reference tables, an empty search index and a fresh login limiter."""
     with application.app_context():
         _db.session.remove()
         tables = [t.name for t in _db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]

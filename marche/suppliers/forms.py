@@ -65,6 +65,7 @@ class ReferenceForm(FlaskForm):
     client_name = StringField("Client", validators=[DataRequired(REQUIRED), Length(max=250)])
     description = TextAreaField("Prestation réalisée", validators=[Optional(), Length(max=2000)])
     year = IntegerField("Année", validators=[Optional(), NumberRange(1950, 2100, "Année invalide.")])
+    file = FileField("Photo ou document (PDF, PNG ou JPEG, 10 Mo au plus)")
 
 
 class ContactForm(FlaskForm):

@@ -227,6 +227,8 @@ class ClientReference(TimestampMixin, db.Model):
     client_name: Mapped[str] = mapped_column(String(250))
     description: Mapped[str | None] = mapped_column(Text)
     year: Mapped[int | None] = mapped_column(Integer)
+    #: a photo of the work or a document (PDF/PNG/JPEG checked by content), relative to instance/uploads
+    file_path: Mapped[str | None] = mapped_column(String(300))
 
     structure: Mapped[Structure] = relationship(back_populates="references")
 

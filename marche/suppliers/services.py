@@ -241,8 +241,10 @@ def set_logo(actor: User, structure: Structure, data: bytes) -> None:
 
 
 def add_reference(actor: User, structure: Structure, client_name: str, description: str | None,
-                  year: int | None) -> ClientReference:
-    reference = ClientReference(structure=structure, client_name=client_name.strip(), description=description, year=year)
+                  year: int | None, file: bytes | None = None) -> ClientReference:
+    file_path = store_upload(file, check_upload(file, {"pdf", "png", "jpg"}, "file")) if file else None
+    reference = ClientReference(structure=structure, client_name=client_name.strip(), description=description, year=year,
+                                file_path=file_path)
     db.session.add(reference)
     db.session.flush()
     audit.record(actor, "structure.reference_added", structure, client=reference.client_name)

@@ -149,11 +149,29 @@ def add_reference(ident: str):
     structure = load_structure(ident, "edit")
     form = ReferenceForm(prefix="ref")
     if form.validate_on_submit():
-        services.add_reference(current_user, structure, form.client_name.data, form.description.data, form.year.data)
-        db.session.commit()
-        flash("La référence est ajoutée.", "success")
-        return redirect(url_for("suppliers.edit", ident=ident) + "#references")
+        upload = form.file.data
+        try:
+            services.add_reference(current_user, structure, form.client_name.data, form.description.data,
+                                   form.year.data, upload.read() if upload else None)
+        except DomainError as error:
+            db.session.rollback()
+            field_error(form, error)
+        else:
+            db.session.commit()
+            flash("La référence est ajoutée.", "success")
+            return redirect(url_for("suppliers.edit", ident=ident) + "#references")
     return _child_form_response(structure, "reference_form", form)
+
+
+@bp.get("/structures/<ident>/references/<int:reference_id>/fichier")
+def reference_file(ident: str, reference_id: int):
+    """A reference's photo or document: public, like the reference itself."""
+    structure = load_structure(ident)
+    reference = db.session.get(ClientReference, reference_id)
+    if reference is None or reference.structure_id != structure.id or not reference.file_path:
+        abort(404)
+    path = Path(current_app.instance_path) / "uploads" / reference.file_path
+    return send_file(path, download_name=f"reference-{reference.id}{path.suffix}", max_age=3600)
 
 
 @bp.post("/structures/<ident>/contacts")

@@ -16,11 +16,11 @@ from sqlalchemy import select, text
 from marche import create_app
 from marche.cli import DATA_DIR
 from marche.core.identifiers import is_valid_siret
-from marche.extensions import db, limiter
+from marche.extensions import db
 from marche.reference.models import Sector
 from marche.suppliers.importer import import_esat, import_structures
 from marche.suppliers.models import EnvCommitment, Structure, StructureKind
-from tests.conftest import REFERENCE_TABLES
+from tests.conftest import truncate_tables
 
 SIAE = DATA_DIR / "structures_siae_geiq_ea.csv"
 ESAT = DATA_DIR / "esat_finess.csv"
@@ -41,15 +41,6 @@ def _structures_of_kind(kind: str) -> int:
     if kind == "ESAT":
         keys |= {r["siret"] or f"finess:{r['finess_et']}" for r in ESAT_ROWS}
     return len(keys)
-
-
-def _truncate(application) -> None:
-    with application.app_context():
-        db.session.remove()
-        tables = [t.name for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
-        with db.engine.begin() as conn:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        limiter.reset()
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +64,7 @@ def marked(api_app):
     """Import both real files, then give a few structures a sector, a service and environmental labels."""
     from marche.search.indexer import reindex_all
 
-    _truncate(api_app)
+    truncate_tables(api_app)
     with api_app.app_context():
         import_structures(SIAE)
         import_esat(ESAT)
@@ -99,7 +90,7 @@ def marked(api_app):
         }
         assert marks["sector_count"] >= 7 and marks["service_count"] >= 4 and marks["env_count"] == 3
     yield marks
-    _truncate(api_app)
+    truncate_tables(api_app)
     with api_app.app_context():
         reindex_all()  # empty the index again for the next modules
 

@@ -6,19 +6,8 @@ of each module, so a module's tests share its directory and must undo what they 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
-from marche.extensions import db, limiter
-from tests.conftest import REFERENCE_TABLES
-
-
-def _truncate(application) -> None:
-    with application.app_context():
-        db.session.remove()
-        tables = [t.name for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
-        with db.engine.begin() as conn:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        limiter.reset()
+from tests.conftest import truncate_tables
 
 
 @pytest.fixture(autouse=True)
@@ -30,4 +19,4 @@ def _clean_tables():
 @pytest.fixture(scope="module", autouse=True)
 def _clean_after_module(app):
     yield
-    _truncate(app)
+    truncate_tables(app)

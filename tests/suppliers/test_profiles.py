@@ -226,3 +226,27 @@ def test_favourites_list_and_export(app, make_user, make_structure):
     login(stranger, "autre@ville.fr")
     assert stranger.get(f"/favoris/{list_id}").status_code == 404
     assert stranger.get(f"/favoris/{list_id}/export?format=csv").status_code == 404
+
+
+def test_reference_with_photo_is_shown_and_fake_image_refused(app, make_user, make_structure, client):
+    structure_client = claim_setup(app, make_user, make_structure)
+    own(app)
+    url, form_url = f"/structures/{COLLECTERIE}/references", f"/structures/{COLLECTERIE}/modifier"
+    from tests.conftest import csrf_token
+
+    def post(content, name):
+        token = csrf_token(page_text(structure_client.get(form_url)))
+        return structure_client.post(url, content_type="multipart/form-data", data={
+            "ref-csrf_token": token, "ref-client_name": "Est Ensemble", "ref-year": "2025",
+            "ref-file": (io.BytesIO(content), name)})
+
+    refused = post(b"<html>not an image</html>", "chantier.jpg")
+    assert refused.status_code == 400 and "n'est pas un JPG, PDF, PNG valide" in page_text(refused)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    assert post(png, "chantier.png").status_code == 302
+    profile = page_text(client.get(f"/structures/{COLLECTERIE}"))
+    assert "Photo de la prestation pour Est Ensemble" in profile
+    with app.app_context():
+        reference_id = db.session.execute(db.text("select id from client_reference")).scalar()
+    photo = client.get(f"/structures/{COLLECTERIE}/references/{reference_id}/fichier")
+    assert photo.status_code == 200 and photo.data == png
