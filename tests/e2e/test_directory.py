@@ -81,3 +81,21 @@ def test_search_filter_map_favourite_export(page: Page, directory, check_page):
     assert lines[0].startswith("SIRET;FINESS;Raison sociale")
     shown = int(re.sub(r"\D", "", page.get_by_role("status").filter(has_text="structure").inner_text()))
     assert len(lines) - 1 == shown > 0
+
+
+def test_structure_edits_its_profile_and_admin_sees_claims(page: Page, directory, check_page):
+    log_in(page, "structure@demo.marche.local", "Demo-marche-2026")
+    page.goto(f"/structures/{COLLECTERIE}")
+    page.get_by_role("link", name="Modifier la fiche").click()
+    check_page(page, "modifier-fiche")
+    page.get_by_label("Nombre de salariés").fill("41")
+    page.get_by_role("button", name="Enregistrer la fiche").click()
+    expect(page.get_by_role("status")).to_contain_text("La fiche est enregistrée.")
+    expect(page.get_by_role("main")).to_contain_text("41, dont 24 en insertion")
+    check_page(page, "fiche-modifiee")
+    page.get_by_role("button", name="Se déconnecter").click()
+
+    log_in(page, "admin@demo.marche.local", "Demo-marche-2026")
+    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Revendications").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Revendications de fiches")
+    check_page(page, "revendications")
