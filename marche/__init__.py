@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .core.views import bp as core_bp
     from .accounts import mails as _account_mails  # noqa: F401  (registers outbox handlers)
     from .search import tasks as _search_tasks  # noqa: F401
+    from .suppliers import tasks as _supplier_tasks  # noqa: F401  (scheduled work of the worker)
     from .accounts.views import bp as accounts_bp
     from .geo.views import bp as geo_bp
     from .reference.views import bp as reference_bp

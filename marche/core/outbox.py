@@ -21,6 +21,8 @@ from .models import OutboxMessage, OutboxStatus, utcnow
 
 Handler = Callable[[Session, dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
+#: work the worker runs on a schedule: name -> (interval in seconds, function of no argument)
+_periodic: dict[str, tuple[float, Callable[[], Any]]] = {}
 log = logging.getLogger(__name__)
 
 
@@ -32,6 +34,31 @@ def handler(kind: str):
         return func
 
     return register
+
+
+def periodic(name: str, every_seconds: float):
+    """Register work that `flask marche worker` runs at start, then every `every_seconds`."""
+
+    def register(func: Callable[[], Any]) -> Callable[[], Any]:
+        _periodic[name] = (every_seconds, func)
+        return func
+
+    return register
+
+
+def run_periodic(last_runs: dict[str, float], now: float) -> list[str]:
+    """Run the scheduled work that is due; return the names that ran."""
+    ran = []
+    for name, (interval, func) in _periodic.items():
+        if now - last_runs.get(name, float("-inf")) >= interval:
+            try:
+                func()
+            except Exception:  # noqa: BLE001 - a failing task must not stop the worker
+                log.exception("periodic task %s failed", name)
+                db.session.rollback()
+            last_runs[name] = now
+            ran.append(name)
+    return ran
 
 
 def enqueue(kind: str, payload: dict[str, Any] | None = None) -> OutboxMessage:
@@ -157,7 +184,9 @@ def run_worker(app: Flask, burst: bool = False, interval: float = 1.0) -> None:
     """`flask marche worker`: RQ jobs when Redis is set, plus a sweep of due rows."""
     import time
 
+    last_runs: dict[str, float] = {}
     while True:
+        run_periodic(last_runs, time.monotonic())
         queue = rq_queue(app)
         if queue is not None:
             try:

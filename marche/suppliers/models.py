@@ -207,6 +207,8 @@ class EnvCommitment(TimestampMixin, db.Model):
     expires_on: Mapped[date | None] = mapped_column(Date)
     #: stored proof (PDF/PNG/JPEG checked by content), relative to instance/uploads
     proof_path: Mapped[str | None] = mapped_column(String(300))
+    #: set once the search index has been told that this commitment expired
+    expiry_processed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     structure: Mapped[Structure] = relationship(back_populates="env_commitments")
 

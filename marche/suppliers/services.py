@@ -46,6 +46,16 @@ def refresh_derived(structure: Structure) -> None:
         structure.name, structure.brand, structure.city, structure.siret, (structure.description or "")[:500]])))
 
 
+def mark_expired_commitments() -> int:
+    """Commitments that expired since the last pass: their structures go back to the index."""
+    expired = list(db.session.execute(select(EnvCommitment).where(
+        EnvCommitment.expires_on < today(), EnvCommitment.expiry_processed.is_(False))).scalars())
+    for commitment in expired:
+        commitment.expiry_processed = True
+    notify_changed([commitment.structure_id for commitment in expired])
+    return len(expired)
+
+
 def notify_changed(structure_ids: list[int]) -> None:
     """Queue the change for the search index (written in the same transaction as the change)."""
     if structure_ids:

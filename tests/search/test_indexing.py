@@ -126,3 +126,30 @@ def test_fallback_to_sql_answers_the_same(app, app_config, esat, override):
         for query, ids in zip(queries, expected_ids):
             assert set(service.search_all_ids(query)) == ids
         db.session.remove()
+
+
+def test_expired_commitment_leaves_the_index_through_the_worker(app_ctx, esat):
+    """Meilisearch computes commitments when indexing: the worker's hourly pass re-sends the expired ones."""
+    from datetime import date, timedelta
+
+    from marche.core.outbox import run_periodic
+    from marche.search.indexer import index_structures, structures_index, wait_for_pending
+    from marche.suppliers.models import EnvCommitment, Structure
+
+    structure = db.session.execute(db.select(Structure).order_by(Structure.id)).scalars().first()
+    commitment = EnvCommitment(structure=structure, label="b_corp", expires_on=date.today() + timedelta(days=1))
+    db.session.add(commitment)
+    db.session.commit()
+    index_structures(db.session, [structure.id], wait=True)
+    assert "b_corp" in structures_index().get_document(structure.id).env
+    # The day after expiry: the document still says b_corp until the worker's pass.
+    commitment.expires_on = date.today() - timedelta(days=1)
+    db.session.commit()
+    assert "b_corp" in structures_index().get_document(structure.id).env
+    ran = run_periodic({}, now=0.0)
+    assert "suppliers.expired_commitments" in ran
+    wait_for_pending()
+    assert "b_corp" not in structures_index().get_document(structure.id).env
+    assert db.session.get(EnvCommitment, commitment.id).expiry_processed
+    db.session.delete(db.session.get(EnvCommitment, commitment.id))
+    db.session.commit()
