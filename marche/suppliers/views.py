@@ -105,62 +105,68 @@ def _child_form_response(structure: Structure, key: str, form):
     return render_template("suppliers/edit.html", **forms), 400
 
 
-@bp.post("/structures/<ident>/engagements")
-@login_required
-def add_commitment(ident: str):
+def _edit_action(ident: str, form_key: str, form, perform, message: str, anchor: str = ""):
+    """One shape for the edit page's small forms: validate, call the service, commit, or show the
+    errors beside the fields. `perform(structure, form)` may return a message replacing `message`."""
     structure = load_structure(ident, "edit")
-    form = EnvCommitmentForm(prefix="env")
     if form.validate_on_submit():
-        upload = form.proof.data
         try:
-            services.add_env_commitment(current_user, structure, form.label.data, form.obtained_on.data,
-                                        form.expires_on.data, upload.read() if upload else None)
+            outcome = perform(structure, form)
         except DomainError as error:
             db.session.rollback()
             field_error(form, error)
         else:
             db.session.commit()
-            flash("L'engagement est ajouté.", "success")
-            return redirect(url_for("suppliers.edit", ident=ident) + "#engagements")
-    return _child_form_response(structure, "env_form", form)
+            flash(outcome if isinstance(outcome, str) else message, "success")
+            return redirect(url_for("suppliers.edit", ident=ident) + anchor)
+    return _child_form_response(structure, form_key, form)
+
+
+def _read(upload) -> bytes | None:
+    return upload.read() if upload else None
+
+
+@bp.post("/structures/<ident>/engagements")
+@login_required
+def add_commitment(ident: str):
+    return _edit_action(ident, "env_form", EnvCommitmentForm(prefix="env"), lambda structure, form: (
+        services.add_env_commitment(current_user, structure, form.label.data, form.obtained_on.data,
+                                    form.expires_on.data, _read(form.proof.data))), "L'engagement est ajouté.",
+        "#engagements")
 
 
 @bp.post("/structures/<ident>/logo")
 @login_required
 def upload_logo(ident: str):
-    structure = load_structure(ident, "edit")
-    form = LogoForm(prefix="logo")
-    if form.validate_on_submit():
-        try:
-            services.set_logo(current_user, structure, form.logo.data.read())
-        except DomainError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash("Le logo est enregistré.", "success")
-            return redirect(url_for("suppliers.edit", ident=ident))
-    return _child_form_response(structure, "logo_form", form)
+    return _edit_action(ident, "logo_form", LogoForm(prefix="logo"), lambda structure, form: (
+        services.set_logo(current_user, structure, form.logo.data.read())), "Le logo est enregistré.")
 
 
 @bp.post("/structures/<ident>/references")
 @login_required
 def add_reference(ident: str):
-    structure = load_structure(ident, "edit")
-    form = ReferenceForm(prefix="ref")
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            services.add_reference(current_user, structure, form.client_name.data, form.description.data,
-                                   form.year.data, upload.read() if upload else None)
-        except DomainError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash("La référence est ajoutée.", "success")
-            return redirect(url_for("suppliers.edit", ident=ident) + "#references")
-    return _child_form_response(structure, "reference_form", form)
+    return _edit_action(ident, "reference_form", ReferenceForm(prefix="ref"), lambda structure, form: (
+        services.add_reference(current_user, structure, form.client_name.data, form.description.data,
+                               form.year.data, _read(form.file.data))), "La référence est ajoutée.", "#references")
+
+
+@bp.post("/structures/<ident>/contacts")
+@login_required
+def add_contact(ident: str):
+    return _edit_action(ident, "contact_form", ContactForm(prefix="contact"), lambda structure, form: (
+        services.add_contact(current_user, structure, form.name.data, form.role.data, form.email.data,
+                             form.phone.data)), "Le contact est ajouté.", "#contacts")
+
+
+@bp.post("/structures/<ident>/inviter")
+@login_required
+def invite(ident: str):
+    def perform(structure, form):
+        added = services.invite_colleague(current_user, structure, form.email.data) == "added"
+        return ("Votre collègue a été ajouté à votre organisation." if added else
+                "Une invitation à créer un compte a été envoyée.")
+
+    return _edit_action(ident, "invite_form", InviteForm(prefix="invite"), perform, "", "#equipe")
 
 
 @bp.get("/structures/<ident>/references/<int:reference_id>/fichier")
@@ -172,19 +178,6 @@ def reference_file(ident: str, reference_id: int):
         abort(404)
     path = Path(current_app.instance_path) / "uploads" / reference.file_path
     return send_file(path, download_name=f"reference-{reference.id}{path.suffix}", max_age=3600)
-
-
-@bp.post("/structures/<ident>/contacts")
-@login_required
-def add_contact(ident: str):
-    structure = load_structure(ident, "edit")
-    form = ContactForm(prefix="contact")
-    if form.validate_on_submit():
-        services.add_contact(current_user, structure, form.name.data, form.role.data, form.email.data, form.phone.data)
-        db.session.commit()
-        flash("Le contact est ajouté.", "success")
-        return redirect(url_for("suppliers.edit", ident=ident) + "#contacts")
-    return _child_form_response(structure, "contact_form", form)
 
 
 CHILDREN = {"engagements": (EnvCommitment, services.remove_env_commitment),
@@ -225,25 +218,6 @@ def logo(ident: str):
     if not structure.logo_path:
         abort(404)
     return send_file(Path(current_app.instance_path) / "uploads" / structure.logo_path, max_age=3600)
-
-
-@bp.post("/structures/<ident>/inviter")
-@login_required
-def invite(ident: str):
-    structure = load_structure(ident, "edit")
-    form = InviteForm(prefix="invite")
-    if form.validate_on_submit():
-        try:
-            outcome = services.invite_colleague(current_user, structure, form.email.data)
-        except DomainError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash("Votre collègue a été ajouté à votre organisation." if outcome == "added" else
-                  "Une invitation à créer un compte a été envoyée.", "success")
-            return redirect(url_for("suppliers.edit", ident=ident) + "#equipe")
-    return _child_form_response(structure, "invite_form", form)
 
 
 @bp.post("/structures/<ident>/revendiquer")
