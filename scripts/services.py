@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from marche.config import _generated_secret  # noqa: E402
-from marche.core.embedded import MeiliProcess, ensure_postgres, meili_healthy  # noqa: E402
+from marche.core.embedded import MeiliProcess, ensure_postgres, free_port, meili_healthy  # noqa: E402
 
 INSTANCE = ROOT / "instance"
 
@@ -24,6 +25,23 @@ def start_services(env: dict, say=print) -> MeiliProcess | None:
     env["MEILI_MASTER_KEY"] = env.get("MEILI_MASTER_KEY") or _generated_secret(INSTANCE, "meili_master_key")
     env["MEILI_URL"] = "http://127.0.0.1:7700"
     if meili_healthy(env["MEILI_URL"]):
-        return None
+        if meili_accepts(env["MEILI_URL"], env["MEILI_MASTER_KEY"]):
+            return None  # ours, left running by an earlier `make run`
+        say("==> Le port 7700 est pris par un autre Meilisearch : le nôtre démarre sur un port libre")
+        port = free_port()
+    else:
+        port = 7700
     say("==> Meilisearch embarqué (données dans instance/meili)")
-    return MeiliProcess(INSTANCE / "meili", env["MEILI_MASTER_KEY"], port=7700).start()
+    meili = MeiliProcess(INSTANCE / "meili", env["MEILI_MASTER_KEY"], port=port).start()
+    env["MEILI_URL"] = meili.url
+    return meili
+
+
+def meili_accepts(url: str, key: str) -> bool:
+    """Does this Meilisearch take our master key (is it ours)?"""
+    request = urllib.request.Request(url.rstrip("/") + "/indexes?limit=1", headers={"Authorization": f"Bearer {key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
