@@ -29,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .core import errors, filters, outbox
     from .core.views import bp as core_bp
-    from .accounts import mails as _account_mails  # noqa: F401  (registers outbox handlers)
+    from .core import mail as _mail  # noqa: F401  (registers the mail outbox handler)
     from .search import tasks as _search_tasks  # noqa: F401
     from .suppliers import tasks as _supplier_tasks  # noqa: F401  (scheduled work of the worker)
     from .accounts.views import bp as accounts_bp

@@ -23,8 +23,8 @@ EXPORT_HEADERS = ["SIRET", "FINESS", "Raison sociale", "Enseigne", "Types", "Sec
                   "Ville", "Département", "Site internet", "Engagements environnementaux", "Fiche gérée", "Fiche"]
 
 
-def facet_labels() -> dict[str, dict[str, str]]:
-    sectors = {str(s.id): s.name for _, group_sectors in sectors_by_group() for s in group_sectors}
+def facet_labels(groups) -> dict[str, dict[str, str]]:
+    sectors = {str(s.id): s.name for _, group_sectors in groups for s in group_sectors}
     return {
         "kinds": {k.value: f"{k.value} — {k.label}" for k in StructureKind},
         "sectors": sectors,
@@ -59,9 +59,10 @@ def structures():
         everything = search_structures(replace(query, page=1, per_page=MAP_LIMIT, facets=False))
         points = [{"lat": h["latitude"], "lng": h["longitude"], "name": h["display_name"], "url": profile_path(h)}
                   for h in everything.hits if h.get("latitude") is not None]
+    groups = sectors_by_group()  # read once: the filter list and the facet labels both need it
     return render_template(
         "search/structures.html", query=query, result=result, error=error, view=view, points=points,
-        labels=facet_labels(), groups=sectors_by_group(), page_url=page_url, profile_path=profile_path,
+        labels=facet_labels(groups), groups=groups, page_url=page_url, profile_path=profile_path,
         page_link=lambda n: page_url(query, n),
         kinds=StructureKind, env_labels=EnvLabel, services=ServiceKind, sizes=SizeBand,
         can_export=access.can(current_user, "export_search"), export_limit=EXPORT_LIMIT,
