@@ -20,18 +20,21 @@ from marche.core.embedded import MeiliProcess, ensure_postgres, free_port, meili
 INSTANCE = Path(os.environ.get("MARCHE_INSTANCE_DIR") or ROOT / "instance")
 
 
-def start_services(env: dict, say=print) -> MeiliProcess | None:
-    """Fill DATABASE_URL / MEILI_URL / MEILI_MASTER_KEY in `env`; return the Meilisearch we started, if any."""
+def start_services(env: dict, say=print, instance: Path | None = None) -> MeiliProcess | None:
+    """Fill DATABASE_URL / MEILI_URL / MEILI_MASTER_KEY in `env`; return the Meilisearch we started, if any.
+
+    In production, nothing is filled in or started: the configuration is checked as the app will
+    check it, and a ConfigError says what is missing."""
+    instance = instance or INSTANCE
     if env.get("MARCHE_ENV") == "production":
-        # check the configuration as the app will, before anything is started or generated
-        Config.from_env(INSTANCE, environ=env)
+        Config.from_env(instance, environ=env)
         return None
     if not env.get("DATABASE_URL"):
         say("==> PostgreSQL embarqué (données dans instance/pgdata)")
-        env["DATABASE_URL"] = ensure_postgres(INSTANCE / "pgdata")
+        env["DATABASE_URL"] = ensure_postgres(instance / "pgdata")
     if env.get("MEILI_URL"):
         return None
-    env["MEILI_MASTER_KEY"] = env.get("MEILI_MASTER_KEY") or _generated_secret(INSTANCE, "meili_master_key")
+    env["MEILI_MASTER_KEY"] = env.get("MEILI_MASTER_KEY") or _generated_secret(instance, "meili_master_key")
     env["MEILI_URL"] = "http://127.0.0.1:7700"
     if meili_healthy(env["MEILI_URL"]):
         if meili_accepts(env["MEILI_URL"], env["MEILI_MASTER_KEY"]):
@@ -41,7 +44,7 @@ def start_services(env: dict, say=print) -> MeiliProcess | None:
     else:
         port = 7700
     say("==> Meilisearch embarqué (données dans instance/meili)")
-    meili = MeiliProcess(INSTANCE / "meili", env["MEILI_MASTER_KEY"], port=port).start()
+    meili = MeiliProcess(instance / "meili", env["MEILI_MASTER_KEY"], port=port).start()
     env["MEILI_URL"] = meili.url
     return meili
 
