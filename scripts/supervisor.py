@@ -61,7 +61,7 @@ class Supervisor:
                 child.failures_in_a_row += 1
                 delay = min(self.base_delay * 2 ** (child.failures_in_a_row - 1), self.max_delay)
                 child.restart_at = now + delay
-                self.log(f"==> {child.name} s'est arrêté (code {code}) : redémarrage dans {delay:.0f} s")
+                self.log(f"==> {child.name} s'est arrêté (code {code}) : redémarrage dans {delay:g} s")
             elif not self.stopping and now >= child.restart_at:
                 child.restarts += 1
                 self._start(child)
