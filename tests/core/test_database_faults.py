@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from marche import create_app
+from marche.config import Config, ConfigError
 from marche.core import outbox
 from marche.core.models import OutboxMessage
 from marche.extensions import db
@@ -134,3 +135,34 @@ def test_worker_outlives_a_database_outage(app, app_config, database_url, caplog
         worker.join(timeout=10)
         proxy.cut()
     assert not worker.is_alive()
+
+
+def test_timeouts_are_configurable_and_bad_values_are_named(tmp_path):
+    base = {"DATABASE_URL": "postgresql://db.example/marche"}
+    options = Config.from_env(tmp_path, environ={**base, "DATABASE_STATEMENT_TIMEOUT": "1500",
+                                                 "DATABASE_CONNECT_TIMEOUT": "2", "DATABASE_POOL_TIMEOUT": "1"}
+                              ).engine_options()
+    assert options["connect_args"] == {"connect_timeout": 2, "options": "-c statement_timeout=1500"}
+    assert options["pool_timeout"] == 1
+    # 0 turns the statement timeout off (migrations, imports and full reindexes in scripts)
+    assert "options" not in Config.from_env(tmp_path, environ={**base, "DATABASE_STATEMENT_TIMEOUT": "0"}
+                                            ).engine_options()["connect_args"]
+    for bad in ("quatre", "-1", "1.5"):
+        with pytest.raises(ConfigError, match="DATABASE_STATEMENT_TIMEOUT"):
+            Config.from_env(tmp_path, environ={**base, "DATABASE_STATEMENT_TIMEOUT": bad})
+
+
+def test_an_exhausted_pool_answers_503_after_the_pool_timeout(app, app_config):
+    busy = create_app({**app_config, "SQLALCHEMY_ENGINE_OPTIONS": {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_size": 1, "max_overflow": 0, "pool_timeout": 1}})
+    client = busy.test_client()
+    assert client.get("/api/v1/structures/75187049400026").status_code == 404  # one free connection
+    with busy.app_context():
+        held = db.engine.connect()  # every connection of the pool is now taken
+        try:
+            response, elapsed = timed_get(client, "/api/v1/structures/75187049400026")
+            assert response.status_code == 503 and 1 <= elapsed < ANSWER_WITHIN_S
+        finally:
+            held.close()
+        db.engine.dispose()
+    assert client.get("/api/v1/structures/75187049400026").status_code == 404  # released: served again
