@@ -160,6 +160,11 @@ class Config:
             "RESET_TOKEN_MAX_AGE": 2 * 3600,
             "LOGIN_FAILURE_LIMIT": "10 per minute",
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
+            # Redis down must not turn every login into a 500: count in memory until it is back
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": True,
+            "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 1, "socket_timeout": 1}
+                                          if self.ratelimit_storage.startswith("redis") else {}),
             "RATELIMIT_KEY_PREFIX": self.meili_prefix,
             "OUTBOX_MAX_ATTEMPTS": 5,
             "RQ_QUEUE": f"{self.meili_prefix}-outbox",

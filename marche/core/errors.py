@@ -58,9 +58,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(SQLAlchemyTimeoutError)
     def database_unavailable(error):
         """Database unreachable, restarting, or a statement cut by statement_timeout: 503, not 500."""
-        from flask_login import AnonymousUserMixin
-
-        from ..extensions import db
+        from ..extensions import db, login_manager
 
         app.logger.warning("database unavailable: %s", str(error).splitlines()[0][:300])
         try:
@@ -69,7 +67,7 @@ def init_app(app: Flask) -> None:
             pass
         db.session.remove()
         # the page must not ask the database who is logged in: render it as for a visitor
-        g._login_user = AnonymousUserMixin()
+        g._login_user = login_manager.anonymous_user()
         response = make_response(render_error(503))
         response.headers["Retry-After"] = str(RETRY_AFTER)
         return response

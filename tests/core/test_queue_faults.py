@@ -45,3 +45,19 @@ def test_frozen_redis_is_reported_down_fast_and_writes_still_succeed(app, app_co
     with frozen.app_context():
         assert db.session.execute(select(OutboxMessage.status)).scalar_one() == "pending"
         db.session.remove()
+
+
+def test_login_with_the_limiter_storage_down_is_not_a_500(app, app_config, make_user):
+    from marche.extensions import limiter
+
+    make_user("acheteuse@example.fr")
+    dead = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0",
+                       "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})
+    try:
+        client = dead.test_client()
+        wrong = submit(client, "/connexion", {"email": "acheteuse@example.fr", "password": "pas-le-bon-1"})
+        assert wrong.status_code == 200  # the form again, with its error: the limiter counted in memory
+        right = submit(client, "/connexion", {"email": "acheteuse@example.fr", "password": "motdepasse-solide-1"})
+        assert right.status_code == 302
+    finally:
+        limiter.init_app(app)  # one limiter object for every app: give it back its memory storage
