@@ -79,6 +79,16 @@ def test_unreachable_database_answers_within_5_seconds(app_config):
         assert api.is_json and "ne répond pas" in api.json["message"]
 
 
+def test_healthz_answers_within_5_seconds_when_every_service_is_frozen(app_config):
+    with silent_server() as database, silent_server() as search, silent_server() as queue:
+        app = create_app({**app_config, "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{database}/marche",
+                          "MEILI_URL": f"http://127.0.0.1:{search}", "REDIS_URL": f"redis://127.0.0.1:{queue}/0"})
+        health, elapsed = timed_get(app.test_client(), "/healthz")
+    assert elapsed < ANSWER_WITHIN_S
+    assert health.status_code == 503
+    assert health.json == {"database": "down", "search": "down", "queue": "down"}
+
+
 def test_connections_cut_by_a_restart_are_replaced(client, database_url):
     assert client.get("/api/v1/structures/75187049400026").status_code == 404  # a pooled connection exists
     with psycopg.connect(database_url, autocommit=True) as admin:
