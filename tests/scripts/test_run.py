@@ -4,6 +4,7 @@ Meilisearch it started."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 from supervisor import Supervisor  # noqa: E402  (scripts/supervisor.py)
+from tests.netfaults import silent_server  # noqa: E402
 
 
 def wait_for(predicate, timeout: float = 10.0) -> None:
@@ -65,8 +67,32 @@ def meili_processes(data_dir: Path) -> list[int]:
     return pids
 
 
-def test_failed_make_run_stops_the_meilisearch_it_started(tmp_path):
+def run_env(tmp_path: Path, **values: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"MEILI_URL", "MEILI_MASTER_KEY", "DATABASE_URL"}}
+    env.update({"MARCHE_INSTANCE_DIR": str(tmp_path), "MARCHE_ENV": "development", "PORT": "1", **values})
+    return env
+
+
+def test_make_run_stopped_during_its_start_stops_the_meilisearch_it_started(tmp_path):
+    with silent_server() as port:  # `prepare` waits on this database until the signal comes
+        env = run_env(tmp_path, DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/marche",
+                      DATABASE_CONNECT_TIMEOUT="30")
+        run = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run.py")], env=env, cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(lambda: (tmp_path / "meili" / "url").exists() and meili_processes(tmp_path / "meili"),
+                     timeout=30)
+            time.sleep(0.5)  # `flask marche prepare` is now waiting on the frozen database
+            run.send_signal(signal.SIGTERM)
+            assert run.wait(timeout=30) == 0
+        finally:
+            if run.poll() is None:
+                run.kill()
+    wait_for(lambda: not meili_processes(tmp_path / "meili"), timeout=10)
+
+
+def test_failed_make_run_stops_the_meilisearch_it_started(tmp_path):
+    env = run_env(tmp_path)
     env.update({"MARCHE_INSTANCE_DIR": str(tmp_path), "MARCHE_ENV": "development", "PORT": "1",
                 # nothing listens there: `flask marche prepare` fails after Meilisearch has started
                 "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/marche", "DATABASE_CONNECT_TIMEOUT": "2"})
