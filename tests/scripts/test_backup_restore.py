@@ -10,7 +10,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import select, text
 
 from marche.extensions import db
 from marche.search.indexer import reindex_all, structures_index
