@@ -16,7 +16,7 @@ from marche.config import Config, ConfigError
 from marche.core import outbox
 from marche.core.models import OutboxMessage
 from marche.extensions import db
-from tests.conftest import page_text
+from tests.conftest import login, page_text
 from tests.netfaults import TcpProxy, silent_server
 
 #: what the brief promises a user waits at most when the database is in trouble
@@ -62,6 +62,20 @@ def test_locked_table_answers_french_503_within_5_seconds(client, database_url):
         assert health.status_code == 200 and health.json["database"] == "ok" and elapsed < ANSWER_WITHIN_S
         holder.rollback()
     assert client.get(url).status_code == 404  # lock released: back to normal, nothing stuck
+
+
+def test_a_logged_in_user_gets_the_503_page_too(client, database_url, make_user):
+    """Loading the logged-in user is itself a query: the 503 page must not need the database."""
+    make_user("acheteuse@example.fr")
+    assert login(client, "acheteuse@example.fr").status_code == 302
+    assert "Camille Test" in page_text(client.get("/"))
+    with psycopg.connect(database_url) as holder:
+        holder.execute("LOCK TABLE user_account IN ACCESS EXCLUSIVE MODE")
+        page, elapsed = timed_get(client, "/")
+        assert page.status_code == 503 and elapsed < ANSWER_WITHIN_S
+        assert "Service momentanément indisponible" in page_text(page)
+        holder.rollback()
+    assert "Camille Test" in page_text(client.get("/"))  # still logged in once the database answers
 
 
 def test_unreachable_database_answers_within_5_seconds(app_config):
