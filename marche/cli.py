@@ -69,20 +69,24 @@ def import_esat(path: Path, force: bool) -> None:
 
 
 @marche.command("reindex")
-@click.option("--if-needed", is_flag=True, help="Ne rien faire si l'index compte déjà toutes les structures.")
+@click.option("--if-needed", is_flag=True,
+              help="Ne renvoyer que les fiches dont la version (updated_at) diffère de celle de l'index.")
 def reindex(if_needed: bool) -> None:
     """Rebuild the Meilisearch index of structures from the database (with a progress bar)."""
-    from .extensions import db
-    from .search.indexer import reindex_all, structures_index
-    from .suppliers.models import Structure
+    from .search.indexer import reconcile, reindex_all, structures_index
 
     if if_needed:
         try:
             indexed = structures_index().get_stats().number_of_documents
         except Exception:  # noqa: BLE001 - no index yet: build it
             indexed = -1
-        if indexed == db.session.scalar(db.select(db.func.count()).select_from(Structure)):
-            click.echo(f"Index à jour ({indexed} structures).")
+        if indexed > 0:
+            # compare versions, not counts: an update lost during an outage leaves the count right
+            sent, removed = reconcile()
+            if sent or removed:
+                click.echo(f"Index rattrapé : {sent} fiches renvoyées, {removed} retirées.")
+            else:
+                click.echo(f"Index à jour ({indexed} structures).")
             return
 
     with click.progressbar(length=0, label="Indexation des structures") as bar:
@@ -97,11 +101,15 @@ def reindex(if_needed: bool) -> None:
 @marche.command("demo")
 def demo() -> None:
     """Create the demo accounts (one per role) and print them (idempotent)."""
-    from .demo import create_demo
+    from .demo import DemoRefused, create_demo
     from .extensions import db
 
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        accounts = create_demo()
+        try:
+            accounts = create_demo()
+        except DemoRefused as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from error
         db.session.commit()
     click.echo("Comptes de démonstration :")
     for account in accounts:
@@ -134,6 +142,9 @@ def prepare(ctx: click.Context) -> None:
     ctx.invoke(import_esat, path=DATA_DIR / "esat_finess.csv", force=False)
     click.echo("==> Index de recherche")
     ctx.invoke(reindex, if_needed=True)
+    if current_app.config["MARCHE_ENV"] == "production":
+        click.echo("==> Production : aucun compte de démonstration")
+        return
     click.echo("==> Données de démonstration")
     ctx.invoke(demo)
 

@@ -44,6 +44,12 @@ class Config:
     search_allow_synthetic: bool = False
     port: int = 5000
     base_url: str = "http://127.0.0.1:5000"
+    #: a dead or frozen database must answer « indisponible » within 5 s, never hang a request
+    db_connect_timeout: int = 3
+    db_statement_timeout_ms: int = 4000
+    db_pool_timeout: int = 3
+    #: what `make run` starts for development (PostgreSQL socket dirs, Meilisearch URLs): refused in production
+    embedded_markers: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -59,7 +65,7 @@ class Config:
             secret = _generated_secret(instance, "secret_key")
 
         database_url = env_vars.get("DATABASE_URL", "")
-        embedded = not database_url
+        embedded = not database_url or (env == "production" and _points_at_embedded_postgres(database_url, instance))
         if embedded and env != "production":
             from .core.embedded import ensure_postgres
 
@@ -94,6 +100,10 @@ class Config:
             smtp=smtp,
             port=port,
             base_url=env_vars.get("BASE_URL", f"http://127.0.0.1:{port}"),
+            db_connect_timeout=_int_setting(env_vars, "DATABASE_CONNECT_TIMEOUT", 3),
+            db_statement_timeout_ms=_int_setting(env_vars, "DATABASE_STATEMENT_TIMEOUT", 4000),
+            db_pool_timeout=_int_setting(env_vars, "DATABASE_POOL_TIMEOUT", 3),
+            embedded_markers={"meili": env == "production" and _is_bundled_meili(meili_url, meili_key, instance)},
             extra={k: v for k, v in overrides.items() if not (isinstance(v, str) and k.isupper())},
         )
         config.check()
@@ -107,20 +117,31 @@ class Config:
         if self.secret_generated:
             problems.append("SECRET_KEY doit être fourni")
         if self.database_embedded:
-            problems.append("DATABASE_URL doit pointer vers un serveur PostgreSQL")
+            problems.append("DATABASE_URL doit pointer vers un serveur PostgreSQL (jamais le serveur embarqué de développement)")
         if not self.meili_url_set:
             problems.append("MEILI_URL doit pointer vers un serveur Meilisearch officiel")
+        elif self.embedded_markers.get("meili"):
+            problems.append("MEILI_URL pointe vers le Meilisearch embarqué de développement "
+                            "(binaire npm) : utilisez un serveur Meilisearch officiel")
         if not self.meili_master_key:
             problems.append("MEILI_MASTER_KEY doit être fourni")
         if problems:
             raise ConfigError("Configuration de production refusée : " + " ; ".join(problems) + ".")
+
+    def engine_options(self) -> dict[str, Any]:
+        """Bounded waits: for a connection (libpq connect_timeout), for a statement (server-side
+        statement_timeout, which also bounds lock waits) and for a pooled connection."""
+        connect_args: dict[str, Any] = {"connect_timeout": self.db_connect_timeout}
+        if self.db_statement_timeout_ms > 0:
+            connect_args["options"] = f"-c statement_timeout={self.db_statement_timeout_ms}"
+        return {"pool_pre_ping": True, "pool_timeout": self.db_pool_timeout, "connect_args": connect_args}
 
     def as_flask(self) -> dict[str, Any]:
         values = {
             "MARCHE_ENV": self.env,
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": _psycopg_url(self.database_url),
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SQLALCHEMY_ENGINE_OPTIONS": self.engine_options(),
             "DATABASE_EMBEDDED": self.database_embedded,
             "MEILI_URL": self.meili_url,
             "MEILI_MASTER_KEY": self.meili_master_key,
@@ -139,6 +160,11 @@ class Config:
             "RESET_TOKEN_MAX_AGE": 2 * 3600,
             "LOGIN_FAILURE_LIMIT": "10 per minute",
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
+            # Redis down must not turn every login into a 500: count in memory until it is back
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": True,
+            "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 1, "socket_timeout": 1}
+                                          if self.ratelimit_storage.startswith("redis") else {}),
             "RATELIMIT_KEY_PREFIX": self.meili_prefix,
             "OUTBOX_MAX_ATTEMPTS": 5,
             "RQ_QUEUE": f"{self.meili_prefix}-outbox",
@@ -147,6 +173,49 @@ class Config:
         }
         values.update(self.extra)
         return values
+
+
+def _int_setting(env_vars: dict, name: str, default: int) -> int:
+    value = env_vars.get(name, "")
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} doit être un nombre entier (reçu « {value[:40]} »).") from None
+    if number < 0:
+        raise ConfigError(f"{name} doit être positif ou nul (reçu {number}).")
+    return number
+
+
+def _points_at_embedded_postgres(url: str, instance: Path) -> bool:
+    """Is this the development server `make run` starts? embedded-postgres puts its socket in the
+    data dir itself (instance/pgdata, which holds PG_VERSION) or in a `python_PostgresServer` runtime
+    dir. Production must not run on it, whoever wrote the URL."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    hosts = parse_qs(parts.query).get("host", []) + ([unquote(parts.hostname)] if parts.hostname else [])
+    root = instance.resolve()
+    for host in hosts:
+        if not host.startswith("/"):
+            continue  # a TCP host: a real server as far as we can tell
+        path = Path(host).resolve()
+        if path == root or root in path.parents or (path / "PG_VERSION").exists():
+            return True
+        if "python_PostgresServer" in path.parts:
+            return True
+    return False
+
+
+def _is_bundled_meili(url: str, key: str, instance: Path) -> bool:
+    """The Meilisearch `make run` starts records its URL in instance/meili/url, and its master key is
+    the generated instance/meili_master_key: either one in a production configuration is refused."""
+    recorded = instance / "meili" / "url"
+    if url and recorded.exists() and recorded.read_text().strip().rstrip("/") == url.rstrip("/"):
+        return True
+    generated = instance / "meili_master_key"
+    return bool(key) and generated.exists() and generated.read_text().strip() == key
 
 
 def _psycopg_url(url: str) -> str:

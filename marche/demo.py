@@ -54,6 +54,7 @@ def create_supplier_demo() -> None:
     from .suppliers.models import ClientReference, EnvCommitment, Structure
     from .suppliers.services import notify_changed, refresh_derived
 
+    refuse_in_production()
     collecterie = db.session.execute(select(Structure).where(Structure.siret == "75187049400026")).scalar_one_or_none()
     structure_user = services.find_user_by_email("structure@demo.marche.local")
     if collecterie is None or structure_user is None or collecterie.claimed:
@@ -81,8 +82,20 @@ def create_supplier_demo() -> None:
     notify_changed([collecterie.id])
 
 
+class DemoRefused(RuntimeError):
+    """The demo accounts have public passwords: they never exist in production."""
+
+
+def refuse_in_production() -> None:
+    from flask import current_app
+
+    if current_app.config.get("MARCHE_ENV") == "production":
+        raise DemoRefused("Données de démonstration refusées en production : leurs mots de passe sont publics.")
+
+
 def create_demo() -> list[dict]:
-    """Create what is missing; return the demo logins."""
+    """Create what is missing; return the demo logins. Refused in production, whoever calls it."""
+    refuse_in_production()
     for account in DEMO_ACCOUNTS:
         if services.find_user_by_email(account["email"]) is not None:
             continue

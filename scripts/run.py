@@ -1,20 +1,21 @@
 """`make run`: start the database and Meilisearch (embedded unless configured), migrate, load the
-reference data and the demo, start the worker and the app, print the URL and the demo accounts."""
+reference data and the demo, then supervise the worker and the app: a child that dies is restarted
+(with a backoff and a log line) instead of taking the portal down. The Meilisearch started here is
+stopped on every way out (Ctrl-C, SIGTERM, a failed step, an unexpected error)."""
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from services import start_services  # noqa: E402  (scripts/services.py)
+from services import ConfigError, start_services  # noqa: E402  (scripts/services.py)
+from supervisor import Supervisor  # noqa: E402  (scripts/supervisor.py)
 
-INSTANCE = ROOT / "instance"
 FLASK = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "marche"]
 
 
@@ -30,40 +31,40 @@ def flask(*args: str, env: dict) -> str:
     return result.stdout
 
 
+def _stop_on_signal(signum, frame) -> None:
+    # turned into SystemExit so that every `finally` below runs (children and Meilisearch stopped)
+    raise SystemExit(0)
+
+
 def main() -> None:
     env = dict(os.environ)
     env.setdefault("PORT", "5000")
-    started_meili = start_services(env, say=step)
-    print(flask("marche", "prepare", env=env), end="", flush=True)
-
-    processes = [
-        subprocess.Popen(FLASK + ["marche", "worker"], env=env, cwd=ROOT),
-        subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{env['PORT']}",
-                          "--workers", "2", "--threads", "4", "--access-logfile", "-",
-                          "marche.wsgi:app"], env=env, cwd=ROOT),
-    ]
-    url = f"http://127.0.0.1:{env['PORT']}"
-    print(f"\nLe portail est servi sur {url} (comptes de démonstration ci-dessus)", flush=True)
-    print(f"Courriels de développement : {url}/dev/mails   (Ctrl-C pour arrêter)\n", flush=True)
-
-    def stop(*_):
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGINT, _stop_on_signal)
+    started_meili = None
+    supervisor = Supervisor(log=step)
+    try:
+        try:
+            started_meili = start_services(env, say=step)
+        except ConfigError as error:
+            raise SystemExit(str(error)) from None
+        # migrations and imports hold long statements: no statement timeout for this step
+        print(flask("marche", "prepare", env={**env, "DATABASE_STATEMENT_TIMEOUT": "0"}), end="", flush=True)
+        # a reindex batch may run longer than a web request may wait
+        worker_env = {**env, "DATABASE_STATEMENT_TIMEOUT": env.get("WORKER_STATEMENT_TIMEOUT", "60000")}
+        supervisor.add("worker", FLASK + ["marche", "worker"], env=worker_env, cwd=str(ROOT))
+        supervisor.add("gunicorn", [str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{env['PORT']}",
+                                    "--workers", "2", "--threads", "4", "--access-logfile", "-",
+                                    "marche.wsgi:app"], env=env, cwd=str(ROOT))
+        url = f"http://127.0.0.1:{env['PORT']}"
+        print(f"\nLe portail est servi sur {url}" + ("" if env.get("MARCHE_ENV") == "production"
+                                                   else " (comptes de démonstration ci-dessus)"), flush=True)
+        print(f"Courriels de développement : {url}/dev/mails   (Ctrl-C pour arrêter)\n", flush=True)
+        supervisor.run()
+    finally:
+        supervisor.stop()
         if started_meili:
             started_meili.stop()
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    while all(process.poll() is None for process in processes):
-        time.sleep(0.5)
-    stop()
 
 
 if __name__ == "__main__":

@@ -71,11 +71,14 @@ class MeiliProcess:
             MEILI_BINARY.chmod(0o755)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log_file = open(self.data_dir / "meilisearch.log", "ab")
+        # the master key goes through the environment: a command-line argument is readable by
+        # every local user in `ps` and /proc/<pid>/cmdline, the environment only by its owner
+        child_env = {k: v for k, v in os.environ.items() if not k.startswith("MEILI_")}
+        child_env["MEILI_MASTER_KEY"] = self.master_key
         self.process = subprocess.Popen(
             [
                 str(MEILI_BINARY),
                 "--http-addr", f"127.0.0.1:{self.port}",
-                "--master-key", self.master_key,
                 "--db-path", str(self.data_dir / "data.ms"),
                 "--dump-dir", str(self.data_dir / "dumps"),
                 "--no-analytics",
@@ -84,16 +87,22 @@ class MeiliProcess:
             stdout=log_file,
             stderr=subprocess.STDOUT,
             cwd=self.data_dir,
+            env=child_env,
             start_new_session=True,
         )
+        log_file.close()  # the child holds its own descriptor
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if meili_healthy(self.url, 0.2):
+                # production refuses this URL (config._is_bundled_meili): record where we serve
+                (self.data_dir / "url").write_text(self.url)
                 return self
             if self.process.poll() is not None:
+                self.process = None
                 raise RuntimeError(f"Meilisearch s'est arrêté au démarrage (voir {self.data_dir}/meilisearch.log).")
             time.sleep(0.05)
-        raise RuntimeError("Meilisearch ne répond pas après 20 s.")
+        self.stop()  # never leave a half-started server behind
+        raise RuntimeError(f"Meilisearch ne répond pas après {timeout:.0f} s.")
 
     def stop(self) -> None:
         """SIGTERM and wait: Meilisearch takes 1–2 s to release its port and data dir."""

@@ -1,8 +1,10 @@
-"""Domain errors and the French error pages (400, 403, 404, 429, 500)."""
+"""Domain errors and the French error pages (400, 403, 404, 429, 500, 503 when the database is unreachable)."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 
 class DomainError(Exception):
@@ -22,7 +24,12 @@ MESSAGES = {
     413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
     429: ("Trop de tentatives", "Trop de tentatives en peu de temps. Patientez une minute avant de réessayer."),
     500: ("Erreur inattendue", "Une erreur s'est produite de notre côté. L'équipe a été prévenue."),
+    503: ("Service momentanément indisponible",
+          "La base de données ne répond pas pour le moment. Vos données ne sont pas perdues : "
+          "réessayez dans quelques instants."),
 }
+#: seconds a client should wait before retrying a 503
+RETRY_AFTER = 30
 
 
 def wants_json() -> bool:
@@ -38,7 +45,7 @@ def render_error(code: int, detail: str | None = None):
 
 def init_app(app: Flask) -> None:
     for code in MESSAGES:
-        if code == 500:
+        if code in (500, 503):
             continue
         app.register_error_handler(code, lambda e, code=code: render_error(code))
 
@@ -46,6 +53,24 @@ def init_app(app: Flask) -> None:
     def csrf_error(e):
         return render_error(400, "Le formulaire a expiré ou n'est pas valide (jeton de sécurité manquant). "
                                  "Rechargez la page et réessayez.")
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(SQLAlchemyTimeoutError)
+    def database_unavailable(error):
+        """Database unreachable, restarting, or a statement cut by statement_timeout: 503, not 500."""
+        from ..extensions import db, login_manager
+
+        app.logger.warning("database unavailable: %s", str(error).splitlines()[0][:300])
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - rolling back on a dead connection can fail as well
+            pass
+        db.session.remove()
+        # the page must not ask the database who is logged in: render it as for a visitor
+        g._login_user = login_manager.anonymous_user()
+        response = make_response(render_error(503))
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
 
     @app.errorhandler(500)
     def server_error(e):

@@ -8,6 +8,8 @@ exponential backoff, then the row is marked dead and shown to platform admins.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import traceback
 from datetime import timedelta
 from typing import Any, Callable
@@ -55,7 +57,7 @@ def run_periodic(last_runs: dict[str, float], now: float) -> list[str]:
                 func()
             except Exception:  # noqa: BLE001 - a failing task must not stop the worker
                 log.exception("periodic task %s failed", name)
-                db.session.rollback()
+                _forget_session()
             last_runs[name] = now
             ran.append(name)
     return ran
@@ -108,7 +110,8 @@ def rq_queue(app: Flask):
 
     connection = app.extensions.get("marche_redis")
     if connection is None:
-        connection = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
+        # short timeouts: a dead or frozen Redis costs a write or /healthz about a second, not a hang
+        connection = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         app.extensions["marche_redis"] = connection
     return Queue(app.config["RQ_QUEUE"], connection=connection)
 
@@ -180,25 +183,56 @@ def run_job(message_id: int) -> str | None:
         return process(message_id)
 
 
-def run_worker(app: Flask, burst: bool = False, interval: float = 1.0) -> None:
-    """`flask marche worker`: RQ jobs when Redis is set, plus a sweep of due rows."""
-    import time
+def run_worker(app: Flask, burst: bool = False, interval: float = 1.0, stop: threading.Event | None = None) -> None:
+    """`flask marche worker`: RQ jobs when Redis is set, plus a sweep of due rows.
 
+    A pass that fails (database restarting, network cut) is logged and retried after a backoff
+    that doubles up to `WORKER_MAX_BACKOFF_SECONDS`: the worker outlives the outage and picks the
+    pending rows up when the database is back. `stop` ends the loop (tests, signal handlers)."""
     last_runs: dict[str, float] = {}
-    while True:
-        run_periodic(last_runs, time.monotonic())
-        queue = rq_queue(app)
-        if queue is not None:
-            try:
-                from rq import SimpleWorker
-
-                SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
-            except Exception:  # noqa: BLE001 - Redis down: the sweep still runs the rows
-                log.warning("RQ unreachable, sweeping the outbox table only")
-        sweep()
+    failures = 0
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            worker_pass(app, last_runs)
+        except Exception as exc:  # noqa: BLE001 - an outage must not end the worker
+            if burst:
+                raise
+            failures += 1
+            delay = min(interval * 2 ** failures, app.config.get("WORKER_MAX_BACKOFF_SECONDS", 30))
+            log.error("worker pass failed (%s: %s); retry %d in %.1f s", type(exc).__name__,
+                      str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "", failures, delay)
+            _forget_session()
+            stop.wait(delay)
+            continue
+        if failures:
+            log.warning("worker back to normal after %d failed passes", failures)
+            failures = 0
         if burst:
             return
-        time.sleep(interval)
+        stop.wait(interval)
+
+
+def worker_pass(app: Flask, last_runs: dict[str, float]) -> None:
+    """One turn of the worker: scheduled work, the RQ queue, then the due rows of the table."""
+    run_periodic(last_runs, time.monotonic())
+    queue = rq_queue(app)
+    if queue is not None:
+        try:
+            from rq import SimpleWorker
+
+            SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+        except Exception:  # noqa: BLE001 - Redis down: the sweep still runs the rows
+            log.warning("RQ unreachable, sweeping the outbox table only")
+    sweep()
+
+
+def _forget_session() -> None:
+    """Drop the session and its connection: after an outage, its state means nothing."""
+    try:
+        db.session.remove()
+    except Exception:  # noqa: BLE001 - closing a dead connection can fail too
+        log.debug("session removal failed", exc_info=True)
 
 
 def init_app(app: Flask) -> None:

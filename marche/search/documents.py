@@ -1,7 +1,7 @@
 """The one serializer: a structure as the document both backends answer with (and Meilisearch indexes)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 from ..suppliers.models import SizeBand, Structure, StructureKind
@@ -49,7 +49,16 @@ def structure_document(structure: Structure, today: date, in_zrr: bool = False) 
         "website": structure.website,
         "description": (structure.description or "")[:600],
         "is_synthetic": structure.is_synthetic,
+        #: the row's version: reconciliation compares it with the database (indexer.stale_structures)
+        "updated_at": version_of(structure.updated_at),
     }
     if has_point:
         document["_geo"] = {"lat": structure.latitude, "lng": structure.longitude}
     return document
+
+
+def version_of(updated_at: datetime | None) -> str | None:
+    """`updated_at` as one canonical string (UTC, microseconds), whatever the session's time zone."""
+    if updated_at is None:
+        return None
+    return updated_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

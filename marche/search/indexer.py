@@ -17,7 +17,7 @@ from ..core.meili import get_client, index_name
 from ..extensions import db
 from ..geo.models import Commune
 from ..suppliers.models import Structure
-from .documents import structure_document
+from .documents import structure_document, version_of
 
 INDEX = "structures"
 #: ~5 000 documents (≈ 5 MB of JSON) per request: large enough to keep a 50 000-row rebuild to a few
@@ -163,3 +163,37 @@ def reindex_all(progress: Callable[[int, int], None] | None = None) -> int:
     if stale:
         _wait(index.delete_documents(ids=[str(i) for i in sorted(stale)]).task_uid)
     return total
+
+
+def _indexed_versions() -> dict[int, str | None]:
+    """id → `updated_at` of every document in the index (browsed by pages of 10 000)."""
+    index, versions, offset = structures_index(), {}, 0
+    while True:
+        page = index.get_documents({"fields": ["id", "updated_at"], "limit": 10_000, "offset": offset})
+        for doc in page.results:
+            versions[int(doc.id)] = getattr(doc, "updated_at", None)
+        offset += len(page.results)
+        if offset >= page.total or not page.results:
+            return versions
+
+
+def stale_structures() -> tuple[list[int], list[int]]:
+    """What the index gets wrong, by version and not by count: the structures whose document is
+    missing or older than the row (`updated_at`), and the documents whose structure is gone."""
+    with Session(db.engine) as session:
+        rows = {id_: version_of(updated_at)
+                for id_, updated_at in session.execute(select(Structure.id, Structure.updated_at))}
+    indexed = _indexed_versions()
+    to_send = sorted(id_ for id_, version in rows.items() if indexed.get(id_, "missing") != version)
+    to_delete = sorted(set(indexed) - set(rows))
+    return to_send, to_delete
+
+
+def reconcile() -> tuple[int, int]:
+    """Send the stale documents and remove the orphans; return (sent, removed). Waits for Meilisearch."""
+    ensure_index()
+    to_send, to_delete = stale_structures()
+    with Session(db.engine) as session:
+        # ids that vanished in between are deleted by index_structures itself
+        index_structures(session, to_send + to_delete, wait=True)
+    return len(to_send), len(to_delete)

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from ..accounts.models import Membership, MemberRole, Organisation, OrganisationKind, User
 from ..core import audit, outbox
@@ -57,9 +57,15 @@ def mark_expired_commitments() -> int:
 
 
 def notify_changed(structure_ids: list[int]) -> None:
-    """Queue the change for the search index (written in the same transaction as the change)."""
+    """Queue the change for the search index (written in the same transaction as the change).
+
+    `updated_at` moves too, even when only a sector, a commitment or a reference changed: it is the
+    version the index carries, so a reconciliation can tell a stale document from a fresh one."""
     if structure_ids:
-        outbox.enqueue(STRUCTURES_CHANGED, {"ids": sorted(set(structure_ids))})
+        ids = sorted(set(structure_ids))
+        db.session.execute(update(Structure).where(Structure.id.in_(ids)).values(updated_at=func.now())
+                           .execution_options(synchronize_session="fetch"))
+        outbox.enqueue(STRUCTURES_CHANGED, {"ids": ids})
 
 
 # --- claim, edit, commitments ----------------------------------------------------------------

@@ -20,6 +20,8 @@ def main() -> int:
     meili = start_services(env)
     env["SEARCH_ALLOW_SYNTHETIC"] = "1"
     env.setdefault("REDIS_URL", "")
+    # 50 000 synthetic rows and a full reindex hold statements longer than a web request may
+    env.setdefault("DATABASE_STATEMENT_TIMEOUT", "0")
     try:
         subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "marche", "marche", "prepare"],
                        env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)

@@ -1,0 +1,1 @@
+"""Tests of the helper scripts (`make run`'s supervisor and cleanup, backup and restore)."""
