@@ -44,9 +44,9 @@ def test_every_route_of_the_url_map_has_a_row(app):
         assert set(case.expect) == {actor.name for actor in ACTORS}, f"{case.key} : une case par acteur"
 
 
-def test_access_matrix(matrix_app, make_user, make_structure, capsys, record_property):  # noqa: F811
+def test_access_matrix(matrix_app, make_structure, capsys, record_property):  # noqa: F811
     started = time.monotonic()
-    world = build_world(matrix_app, make_user, make_structure)
+    world = build_world(matrix_app, make_structure)
     checks, failures = run(matrix_app, world, CASES)
     elapsed = time.monotonic() - started
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from marche.accounts import services as accounts
-from marche.accounts.models import Membership, MemberRole, Organisation, User
+from marche.accounts.models import Membership, MemberRole, Organisation, OrganisationKind, User
+from marche.accounts.passwords import hash_password
 from marche.core.models import OutboxMessage, OutboxStatus, utcnow
 from marche.extensions import db
 from marche.suppliers import favorites
@@ -19,7 +20,7 @@ from marche.suppliers import services as suppliers
 from marche.suppliers.models import FavoriteItem, Structure
 from tests.conftest import VALID_SIRETS
 
-from .actors import ACTORS, Actor, verify_facilitator
+from .actors import ACTORS, PASSWORD, Actor, verify_facilitator
 
 #: La Collecterie (Montreuil, 93): the claimed profile, owned by the `structure` actor's organisation
 CLAIMED_SIRET = "75187049400026"
@@ -97,21 +98,36 @@ class World:
         return message_id
 
 
-def _make_actor(actor: Actor, make_user, sirets) -> int | None:
-    """One account per actor, through the same factory as the other tests (tests/conftest.py)."""
-    if actor.kind is None and actor.name == "anonymous":
+_PASSWORD_HASH: list[str] = []
+
+
+def _password_hash() -> str:
+    """One argon2 hash shared by every account of the matrix: hashing twelve times would cost
+    seconds on a busy machine and proves nothing about access (the login tests cover passwords)."""
+    if not _PASSWORD_HASH:
+        _PASSWORD_HASH.append(hash_password(PASSWORD))
+    return _PASSWORD_HASH[0]
+
+
+def _make_user(actor: Actor, sirets) -> int | None:
+    """The actor's confirmed account and, for a role, its organisation made by the real service."""
+    if actor.name == "anonymous":
         return None
-    if actor.kind == "platform":
-        return make_user(actor.email, kind="platform", admin=True)
-    if actor.kind is None:  # an account that belongs to no organisation yet
-        user = accounts.create_user(actor.email, "motdepasse-solide-1", "Sans Organisation", confirmed=True)
-        db.session.commit()
-        return user.id
-    siret = ORGANISATION_SIRETS.get(actor.organisation) or next(sirets)
-    return make_user(actor.email, kind=actor.kind, siret=siret, name=f"Organisation {actor.organisation}")
+    user = User(email=actor.email, password_hash=_password_hash(), full_name=f"Acteur {actor.name}",
+                email_confirmed_at=utcnow(), is_platform_admin=actor.kind == "platform")
+    db.session.add(user)
+    db.session.flush()
+    if actor.kind not in (None, "platform") and actor.org_admin:
+        accounts.create_organisation(user, accounts.OrganisationData(
+            name=f"Organisation {actor.organisation}", kind=actor.kind,
+            siret=ORGANISATION_SIRETS.get(actor.organisation) or next(sirets),
+            buyer_category="local_authority" if actor.kind == OrganisationKind.PUBLIC_BUYER else None,
+            territories=list(actor.territories)))
+    db.session.commit()
+    return user.id
 
 
-def build_world(app, make_user, make_structure) -> World:
+def build_world(app, make_structure) -> World:
     """Every actor's account and organisation, then one object of each kind."""
     world = World(app=app)
     sirets = iter(VALID_SIRETS[20:40])
@@ -119,20 +135,19 @@ def build_world(app, make_user, make_structure) -> World:
         for actor in ACTORS:
             if actor.organisation in world.organisations and not actor.org_admin:
                 # a plain member of an organisation an earlier actor created
-                user = accounts.create_user(actor.email, "motdepasse-solide-1", "Membre Simple", confirmed=True)
+                user = db.session.get(User, _make_user(actor, sirets))
                 membership = Membership(user=user, organisation_id=world.organisations[actor.organisation],
                                         role=MemberRole.MEMBER)
                 db.session.add(membership)
                 db.session.commit()
                 world.users[actor.name], world.membership_id = user.id, membership.id
                 continue
-            user_id = _make_actor(actor, make_user, sirets)
+            user_id = _make_user(actor, sirets)
             if user_id is None:
                 continue
             world.users[actor.name] = user_id
             if actor.organisation:
                 organisation = db.session.get(User, user_id).organisation
-                organisation.territories = list(actor.territories)
                 if actor.kind == "facilitator":
                     verify_facilitator(organisation, actor.verified)
                 world.organisations[actor.organisation] = organisation.id
