@@ -14,7 +14,7 @@ from marche import create_app
 from marche.extensions import db
 from tests.access_matrix.actors import ACTORS
 from tests.access_matrix.runner import IGNORED_METHODS, build_url, methods_of, run
-from tests.access_matrix.table import CASES, CSRF_EXEMPT, KNOWN_GAP, OK
+from tests.access_matrix.table import CASES, CSRF_EXEMPT, GUARD_RAILS, KNOWN_GAP, OK
 from tests.access_matrix.world import build_world
 from tests.suppliers.conftest import make_structure  # noqa: F401  (fixture shared with the supplier tests)
 
@@ -42,6 +42,18 @@ def test_every_route_of_the_url_map_has_a_row(app):
     assert not stale, "lignes de la matrice sans route : " + ", ".join(stale)
     for case in CASES:
         assert set(case.expect) == {actor.name for actor in ACTORS}, f"{case.key} : une case par acteur"
+
+
+def test_dangerous_powers_stay_with_owners_and_approvers():
+    """Editing a profile, reading its documents, someone else's favourites, deciding a claim or a join
+    request, the outbox: the table itself may not hand these to anyone else (checked without a request,
+    so a row loosened to match a regression is caught even before the walk)."""
+    for endpoint, allowed in GUARD_RAILS.items():
+        cases = [case for case in CASES if case.endpoint == endpoint]
+        assert cases, f"{endpoint} n'est plus dans la matrice"
+        for case in cases:
+            granted = {actor for actor, outcome in case.expect.items() if outcome == OK}
+            assert granted <= set(allowed), f"{case.key} accordé à {sorted(granted - set(allowed))}"
 
 
 def test_access_matrix(matrix_app, make_structure, capsys, record_property):  # noqa: F811

@@ -36,6 +36,8 @@ def outcome(response) -> str:
         return HIDDEN
     if status < 300 or status == 400:
         return OK  # a form error after access was granted is still access
+    if isinstance(response, Crash):
+        return f"HTTP 500 ({type(response.error).__name__}: {str(response.error)[:120]})"
     return f"HTTP {status}"
 
 
@@ -49,6 +51,7 @@ class Check:
     got: str
     missing_status: int | None = None
     missing_got: str | None = None
+    content_type: str = ""
 
 
 def login_cookies(app, world: World) -> dict[str, str | None]:
@@ -80,7 +83,24 @@ def build_url(app, endpoint: str, values: dict) -> str:
         return url_for(endpoint, **values)
 
 
+class Crash:
+    """Stands for a response when the view raised (TESTING propagates exceptions): a 500 for users."""
+
+    status_code = 500
+    headers: dict = {}
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+
 def send(app, cookie: str | None, method: str, url: str, case: Case):
+    try:
+        return _send(app, cookie, method, url, case)
+    except Exception as error:  # noqa: BLE001 - reported as a failure of this cell, the walk goes on
+        return Crash(error)
+
+
+def _send(app, cookie: str | None, method: str, url: str, case: Case):
     limiter.reset()
     client = app.test_client()
     if cookie is not None:
@@ -102,7 +122,8 @@ def run(app, world: World, cases: list[Case]) -> tuple[list[Check], list[str]]:
             for actor in ACTORS:
                 url = build_url(app, case.endpoint, case.params(world))
                 response = send(app, cookies[actor.name], method, url, case)
-                check = Check(case, method, actor.name, url, response.status_code, outcome(response))
+                check = Check(case, method, actor.name, url, response.status_code, outcome(response),
+                              content_type=response.headers.get("Content-Type", ""))
                 if case.missing is not None:
                     missing_url = build_url(app, case.endpoint, case.missing(world))
                     missing = send(app, cookies[actor.name], method, missing_url, case)
@@ -125,6 +146,8 @@ def judge(check: Check) -> list[str]:
             problems.append(f"{where} : faille connue ({gap}) attendue OK, obtenu {check.got} ({check.status})")
     elif check.got != expected:
         problems.append(f"{where} : attendu {expected}, obtenu {check.got} ({check.status})")
+    if urlsplit(check.url).path.startswith("/api/") and check.got != OK and "json" not in check.content_type:
+        problems.append(f"{where} : l'API refuse sans réponse JSON ({check.content_type})")
     if check.missing_status is not None:
         if check.missing_got not in (HIDDEN, LOGIN):
             problems.append(f"{where} : un objet inexistant répond {check.missing_status} au lieu de 404")

@@ -196,5 +196,22 @@ KNOWN_GAP: dict[tuple[str, str], str] = {
        for name in _ANYONE_BUT_OWNERS if name != "anonymous"},
 }
 
+#: The dangerous powers, spelled out: who at most may ever get OK on these endpoints. A row that
+#: grants more than this (a buyer editing a profile, a stranger reading a list) fails the test
+#: even if someone "fixes" the table to match the code.
+GUARD_RAILS: dict[str, tuple[str, ...]] = {
+    **{endpoint: OWNER + ADMIN for endpoint in (
+        "suppliers.edit", "suppliers.add_commitment", "suppliers.upload_logo", "suppliers.add_reference",
+        "suppliers.add_contact", "suppliers.invite", "suppliers.remove_child",
+        "suppliers.reference_file", "suppliers.proof")},
+    **{endpoint: BUYER_A + ADMIN for endpoint in (
+        "suppliers.favorite_list", "suppliers.export_favorites", "suppliers.remove_favorite")},
+    "suppliers.decide_claim": ("facilitator",) + ADMIN,
+    "accounts.decide": ("public_buyer",) + ADMIN,
+    "accounts.member_role": ("public_buyer",) + ADMIN,
+    "core.outbox_admin": ADMIN,
+    "core.outbox_retry": ADMIN,
+}
+
 #: POST routes that take no CSRF token, and why (every other POST route must refuse a missing token)
 CSRF_EXEMPT = {"api_v1.lookup": "API JSON sans session, appelée par des scripts (lecture seule)"}
