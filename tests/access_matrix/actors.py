@@ -26,6 +26,12 @@ class Actor:
     territories: tuple[str, ...] = ()
     #: facilitators only: has a platform admin verified the organisation? see verify_facilitator()
     verified: bool = True
+    #: False: the account was deactivated after it logged in; its session cookie must open nothing
+    active: bool = True
+
+    @property
+    def treated_as_anonymous(self) -> bool:
+        return self.name == "anonymous" or not self.active
 
     @property
     def email(self) -> str:
@@ -50,9 +56,13 @@ ACTORS: tuple[Actor, ...] = (
     Actor("unverified_facilitator", OrganisationKind.FACILITATOR, "facilitator_93_unverified",
           territories=("dep:93",), verified=False),
     Actor("no_organisation", None),
+    # buyer A's former colleague: deactivated while logged in, still holding its session cookie
+    Actor("deactivated_buyer", OrganisationKind.PUBLIC_BUYER, "buyer_a", org_admin=False, active=False),
     Actor("platform_admin", "platform"),
 )
 NAMES: tuple[str, ...] = tuple(actor.name for actor in ACTORS)
+#: the actors every row answers like anonymous (`table.row(anonymous=…)`)
+LOGGED_OUT: tuple[str, ...] = tuple(actor.name for actor in ACTORS if actor.treated_as_anonymous)
 
 
 def verify_facilitator(organisation, verified: bool) -> None:

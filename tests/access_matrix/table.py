@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from .actors import NAMES
+from .actors import LOGGED_OUT, NAMES
 from .world import MISSING_ID, MISSING_SIRET, SYNTHETIC_SIRET, UNCLAIMED_SIRET, CLAIMED_SIRET, World
 
 OK, LOGIN, FORBIDDEN, HIDDEN = "OK", "LOGIN", "FORBIDDEN", "HIDDEN"
@@ -29,12 +29,13 @@ OWNER = ("structure",)  # member of the organisation that owns the claimed profi
 
 
 def row(default: str, *, anonymous: str | None = None, ok: Iterable[str] = (), **cells: str) -> dict[str, str]:
-    """One outcome per actor: `default`, then `anonymous`, then OK for `ok`, then named cells."""
+    """One outcome per actor: `default`, then `anonymous` (for every logged-out actor, a deactivated
+    account included), then OK for `ok`, then named cells."""
     unknown = (set(ok) | set(cells)) - set(NAMES)
     assert not unknown, f"acteurs inconnus dans la table : {sorted(unknown)}"
     outcome = {name: default for name in NAMES}
     if anonymous is not None:
-        outcome["anonymous"] = anonymous
+        outcome.update({name: anonymous for name in LOGGED_OUT})
     outcome.update({name: OK for name in ok})
     outcome.update(cells)
     return outcome
@@ -193,7 +194,7 @@ KNOWN_GAP: dict[tuple[str, str], str] = {
     **{("suppliers.reference_file", name): "document de référence public (choix du code, à trancher)"
        for name in _ANYONE_BUT_OWNERS},
     **{("suppliers.proof", name): "justificatif lisible par tout utilisateur connecté (à trancher)"
-       for name in _ANYONE_BUT_OWNERS if name != "anonymous"},
+       for name in _ANYONE_BUT_OWNERS if name not in LOGGED_OUT},
 }
 
 #: The dangerous powers, spelled out: who at most may ever get OK on these endpoints. A row that

@@ -114,7 +114,7 @@ def _make_user(actor: Actor, sirets) -> int | None:
     if actor.name == "anonymous":
         return None
     user = User(email=actor.email, password_hash=_password_hash(), full_name=f"Acteur {actor.name}",
-                email_confirmed_at=utcnow(), is_platform_admin=actor.kind == "platform")
+                email_confirmed_at=utcnow(), is_platform_admin=actor.kind == "platform", active=actor.active)
     db.session.add(user)
     db.session.flush()
     if actor.kind not in (None, "platform") and actor.org_admin:
@@ -140,7 +140,8 @@ def build_world(app, make_structure) -> World:
                                         role=MemberRole.MEMBER)
                 db.session.add(membership)
                 db.session.commit()
-                world.users[actor.name], world.membership_id = user.id, membership.id
+                world.users[actor.name] = user.id
+                world.membership_id = world.membership_id or membership.id  # the first plain member's
                 continue
             user_id = _make_user(actor, sirets)
             if user_id is None:
