@@ -70,11 +70,17 @@ def test_access_matrix(matrix_app, make_structure, capsys, record_property):  # 
             for actor in ACTORS:
                 assert (rule.endpoint, method, actor.name) in asked, (rule.endpoint, method, actor.name)
     hidden_checks = sum(1 for c in checks if c.missing_status is not None)
+    # each "who sees this text" case was seen both ways, so none of them passes vacuously
+    for case in (case for case in CASES if case.shows):
+        seen = {c.showed for c in checks if c.case is case and c.showed is not None}
+        assert seen == {True, False}, f"{case.key} : « {case.shows[0]} » vu {seen}"
+    content_checks = sum(1 for c in checks if c.showed is not None)
     outcomes = Counter(c.got for c in checks)
     gaps_seen = {(c.case.key, c.actor) for c in checks if (c.case.key, c.actor) in KNOWN_GAP}
     assert gaps_seen == set(KNOWN_GAP), "une faille connue ne correspond à aucune case de la matrice"
     summary = (f"matrice d'accès : {len(checks)} vérifications route × méthode × acteur "
-               f"({len(CASES)} cas, {len(ACTORS)} acteurs), dont {hidden_checks} comparées à un objet inexistant ; "
+               f"({len(CASES)} cas, {len(ACTORS)} acteurs), dont {hidden_checks} comparées à un objet inexistant "
+               f"et {content_checks} sur le contenu montré ; "
                f"{dict(outcomes)} ; {len(KNOWN_GAP)} failles connues ; {elapsed:.1f} s")
     record_property("access_matrix_checks", len(checks))
     with capsys.disabled():

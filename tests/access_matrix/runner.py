@@ -7,6 +7,7 @@ sends far more refused forms than a person would, and a 429 would hide the acces
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -52,6 +53,8 @@ class Check:
     missing_status: int | None = None
     missing_got: str | None = None
     content_type: str = ""
+    #: for a case with `shows`: did the page contain the text?
+    showed: bool | None = None
 
 
 def login_cookies(app, world: World) -> dict[str, str | None]:
@@ -124,6 +127,8 @@ def run(app, world: World, cases: list[Case]) -> tuple[list[Check], list[str]]:
                 response = send(app, cookies[actor.name], method, url, case)
                 check = Check(case, method, actor.name, url, response.status_code, outcome(response),
                               content_type=response.headers.get("Content-Type", ""))
+                if case.shows and method == "GET" and check.got == OK:
+                    check.showed = case.shows[0] in html.unescape(response.get_data(as_text=True))
                 if case.missing is not None:
                     missing_url = build_url(app, case.endpoint, case.missing(world))
                     missing = send(app, cookies[actor.name], method, missing_url, case)
@@ -148,6 +153,12 @@ def judge(check: Check) -> list[str]:
         problems.append(f"{where} : attendu {expected}, obtenu {check.got} ({check.status})")
     if urlsplit(check.url).path.startswith("/api/") and check.got != OK and "json" not in check.content_type:
         problems.append(f"{where} : l'API refuse sans réponse JSON ({check.content_type})")
+    if check.showed is not None and gap is None:
+        text, allowed = case.shows
+        if check.showed and actor not in allowed:
+            problems.append(f"{where} : la page montre « {text} », réservé à {', '.join(allowed)}")
+        elif not check.showed and actor in allowed:
+            problems.append(f"{where} : la page devrait montrer « {text} »")
     if check.missing_status is not None:
         if check.missing_got not in (HIDDEN, LOGIN):
             problems.append(f"{where} : un objet inexistant répond {check.missing_status} au lieu de 404")

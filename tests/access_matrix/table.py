@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from .actors import LOGGED_OUT, NAMES
-from .world import MISSING_ID, MISSING_SIRET, SYNTHETIC_SIRET, UNCLAIMED_SIRET, CLAIMED_SIRET, World
+from .world import (CLAIMED_SIRET, CONTACT_EMAIL, FAVORITE_LIST_NAME, JOINER_EMAIL, MISSING_ID, MISSING_SIRET,
+                    SYNTHETIC_SIRET, UNCLAIMED_NAME, UNCLAIMED_SIRET, World)
 
 OK, LOGIN, FORBIDDEN, HIDDEN = "OK", "LOGIN", "FORBIDDEN", "HIDDEN"
 
@@ -26,6 +27,7 @@ BUYER_A = ("public_buyer", "public_buyer_member")  # the two members of the orga
 BUYERS = BUYER_A + ("public_buyer_other", "private_buyer")
 FACILITATORS = ("facilitator", "facilitator_other", "unverified_facilitator")
 OWNER = ("structure",)  # member of the organisation that owns the claimed profile
+SIGNED_IN = tuple(name for name in NAMES if name not in LOGGED_OUT)
 
 
 def row(default: str, *, anonymous: str | None = None, ok: Iterable[str] = (), **cells: str) -> dict[str, str]:
@@ -62,6 +64,8 @@ class Case:
     data: dict[str, Any] = field(default_factory=dict)
     json: Any = None
     label: str = ""
+    #: (text, actors): on a GET page that answers OK, these actors see the text and no one else does
+    shows: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def key(self) -> str:
@@ -105,8 +109,10 @@ CASES: list[Case] = [
     Case("accounts.new_organisation", LOGGED_IN),
     Case("accounts.join", LOGGED_IN),
     # --- accounts: buyer A's organisation page, its join request and its members' roles ---------
+    # members see the page; only its administrators see who asks to join (asked before accounts.decide
+    # below rejects that request)
     Case("accounts.organisation", BUYER_A_ONLY, params=lambda w: {"organisation_id": w.organisations["buyer_a"]},
-         missing=lambda w: {"organisation_id": MISSING_ID}),
+         missing=lambda w: {"organisation_id": MISSING_ID}, shows=(JOINER_EMAIL, ("public_buyer",) + ADMIN)),
     Case("accounts.decide", row(HIDDEN, anonymous=LOGIN, ok=("public_buyer",) + ADMIN), data={"decision": "reject"},
          params=lambda w: {"organisation_id": w.organisations["buyer_a"], "request_id": w.join_request_id},
          missing=lambda w: {"organisation_id": w.organisations["buyer_a"], "request_id": MISSING_ID}),
@@ -126,7 +132,7 @@ CASES: list[Case] = [
     Case("search.structures", PUBLIC),
     Case("search.export", LOGGED_IN),
     # --- structure profiles -------------------------------------------------------------------
-    Case("suppliers.profile", PUBLIC, params=claimed, missing=unknown_structure),
+    Case("suppliers.profile", PUBLIC, params=claimed, missing=unknown_structure, shows=(CONTACT_EMAIL, SIGNED_IN)),
     Case("suppliers.profile", NOBODY, label="synthetic", params=lambda w: {"ident": SYNTHETIC_SIRET}),
     Case("suppliers.logo", PUBLIC, params=claimed, missing=unknown_structure),
     # a reference's document and a commitment's proof: the owners and the platform (see KNOWN_GAP)
@@ -153,13 +159,14 @@ CASES: list[Case] = [
          label="unclaimed", params=lambda w: {"ident": UNCLAIMED_SIRET}, missing=unknown_structure),
     Case("suppliers.claim", row(HIDDEN, anonymous=LOGIN, ok=("structure_other",) + ADMIN), label="own-profile",
          params=claimed),
-    Case("suppliers.claims", row(HIDDEN, anonymous=LOGIN, ok=("facilitator", "facilitator_other") + ADMIN)),
+    Case("suppliers.claims", row(HIDDEN, anonymous=LOGIN, ok=("facilitator", "facilitator_other") + ADMIN),
+         shows=(UNCLAIMED_NAME, ("facilitator",) + ADMIN)),
     Case("suppliers.decide_claim", row(HIDDEN, anonymous=LOGIN, ok=("facilitator",) + ADMIN),
          data={"decision": "reject"}, params=lambda w: {"claim_id": w.claim_id},
          missing=lambda w: {"claim_id": MISSING_ID}),
     # --- favourites: buyers and facilitators; a list belongs to its organisation ----------------
     Case("suppliers.add_favorite", BUYERS_AND_FACILITATORS, params=claimed, missing=unknown_structure),
-    Case("suppliers.favorite_lists", BUYERS_AND_FACILITATORS),
+    Case("suppliers.favorite_lists", BUYERS_AND_FACILITATORS, shows=(FAVORITE_LIST_NAME, BUYER_A)),
     Case("suppliers.favorite_list", BUYER_A_ONLY, params=lambda w: {"list_id": w.favorite_list_id},
          missing=lambda w: {"list_id": MISSING_ID}),
     Case("suppliers.export_favorites", BUYER_A_ONLY, params=lambda w: {"list_id": w.favorite_list_id},

@@ -33,6 +33,10 @@ MISSING_ID = 987654321
 #: the smallest files the upload checks accept (type read from the content)
 PDF = b"%PDF-1.4\n% justificatif de la matrice\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+UNCLAIMED_NAME = "Atelier Non Revendiqué"
+CONTACT_EMAIL = "nadia@collecterie.example.fr"
+FAVORITE_LIST_NAME = "Liste de la matrice"
+JOINER_EMAIL = next(actor.email for actor in ACTORS if actor.name == "no_organisation")
 ORGANISATION_SIRETS = {"structure_a": CLAIMED_SIRET, "structure_b": UNCLAIMED_SIRET}
 
 
@@ -156,7 +160,7 @@ def build_world(app, make_structure) -> World:
         db.session.remove()
 
     world.claimed_id = make_structure(siret=CLAIMED_SIRET, name="La Collecterie")
-    unclaimed_id = make_structure(siret=UNCLAIMED_SIRET, name="Atelier Non Revendiqué")
+    unclaimed_id = make_structure(siret=UNCLAIMED_SIRET, name=UNCLAIMED_NAME)
     make_structure(siret=SYNTHETIC_SIRET, name="Structure Synthétique", synthetic=True)
 
     with world._context():
@@ -165,7 +169,7 @@ def build_world(app, make_structure) -> World:
         claimed.owner_organisation_id, claimed.claimed_at = world.organisations["structure_a"], utcnow()
         world.commitment_id = suppliers.add_env_commitment(owner, claimed, "iso14001", None, None, PDF).id
         world.reference_id = suppliers.add_reference(owner, claimed, "Ville de Montreuil", "Collecte", 2025, PNG).id
-        suppliers.add_contact(owner, claimed, "Nadia Haddad", "Directrice", "nadia@collecterie.example.fr", None)
+        suppliers.add_contact(owner, claimed, "Nadia Haddad", "Directrice", CONTACT_EMAIL, None)
         suppliers.set_logo(owner, claimed, PNG)
         # structure B asks for the unclaimed profile (its SIRET matches): a facilitator of 93 decides
         requester = db.session.get(User, world.users["structure_other"])
@@ -175,7 +179,7 @@ def build_world(app, make_structure) -> World:
         joiner = db.session.get(User, world.users["no_organisation"])
         world.join_request_id = accounts.request_join(joiner, buyer_a).id
         buyer = db.session.get(User, world.users["public_buyer"])
-        world.favorite_list_id = favorites.add_to_list(buyer, claimed, None, "Liste de la matrice").id
+        world.favorite_list_id = favorites.add_to_list(buyer, claimed, None, FAVORITE_LIST_NAME).id
         # buyer B has a list of its own, so "another organisation's list" is not an empty case
         favorites.add_to_list(db.session.get(User, world.users["public_buyer_other"]), claimed, None, "Liste B")
         db.session.commit()
