@@ -3,7 +3,7 @@
 Outcomes, from the actor's side:
 - OK: access granted (a page, a file, a redirect after the action, or a form error 200/400);
 - LOGIN: redirected to the login page (anonymous on a login-required page);
-- FORBIDDEN: 403;
+- FORBIDDEN: 403 (no route answers it today: a role without the right also gets 404 from `can()`);
 - HIDDEN: 404, exactly as for an object that does not exist (hidden objects never answer 403).
 
 A row is built by `row(default, anonymous=…, ok=[actors…], other_actor=OUTCOME…)`: every actor
@@ -189,8 +189,9 @@ CASES: list[Case] = [
 
 _ANYONE_BUT_OWNERS = [name for name in NAMES if name not in OWNER + ADMIN]
 
-#: cells where today's code is less strict than the table: (case key, actor) -> why.
-#: The test checks that each gap is still open, and fails once it closes, so this list only shrinks.
+#: cells where today's code answers OK although the table refuses: (case key, actor) -> why.
+#: The test checks that each gap is still open (the answer is OK), and fails once it closes, so
+#: this list only shrinks: remove a line when the test says « faille connue refermée ».
 KNOWN_GAP: dict[tuple[str, str], str] = {
     # no verification of facilitator organisations yet (another branch adds it): an organisation that
     # declares itself facilitator at signup has the powers of a verified one
