@@ -1,8 +1,8 @@
 """Who knocks at each route: anonymous, one user per role, and users of *another* organisation of
 the same kind (who must not reach the first one's objects).
 
-A new role is one line in ACTORS plus its column in the table's defaults (`table.row` fills every
-actor, so a new actor gets the row's default until a cell says otherwise).
+A new role is one line in ACTORS: `table.row` fills every actor, so the new one gets each row's
+default (or the anonymous answer, for a logged-out actor) until a cell or a group names it.
 """
 from __future__ import annotations
 
