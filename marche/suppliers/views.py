@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..accounts.views import safe_next
 from ..core import access
 from ..core.errors import DomainError
 from ..core.forms import add_error, field_error
@@ -294,7 +295,7 @@ def add_favorite(ident: str):
     else:
         for errors in form.errors.values():
             flash(errors[0], "error")
-    return redirect(request.form.get("next") or profile_url(structure))
+    return redirect(safe_next(request.form.get("next") or profile_url(structure)))  # never off-site
 
 
 @bp.get("/favoris")

@@ -1,0 +1,226 @@
+"""The expectation table: for each endpoint of the URL map, what each actor must get.
+
+Outcomes, from the actor's side:
+- OK: access granted (a page, a file, a redirect after the action, or a form error 200/400);
+- LOGIN: redirected to the login page (anonymous on a login-required page);
+- FORBIDDEN: 403 (no route answers it today: a role without the right also gets 404 from `can()`);
+- HIDDEN: 404, exactly as for an object that does not exist (hidden objects never answer 403).
+
+A row is built by `row(default, anonymous=…, ok=[actors…], other_actor=OUTCOME…)`: every actor
+gets the default unless named, so a new actor needs no edit here until its answer differs.
+A `Case` names the endpoint, fills its URL from the world's objects and sends a minimal body.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from .actors import LOGGED_OUT, NAMES
+from .world import (CLAIMED_SIRET, CONTACT_EMAIL, FAVORITE_LIST_NAME, JOINER_EMAIL, MISSING_ID, MISSING_SIRET,
+                    SYNTHETIC_SIRET, UNCLAIMED_NAME, UNCLAIMED_SIRET, World)
+
+OK, LOGIN, FORBIDDEN, HIDDEN = "OK", "LOGIN", "FORBIDDEN", "HIDDEN"
+
+# --- groups of actors, so that rows read as sentences ---------------------------------------------
+ADMIN = ("platform_admin",)
+BUYER_A = ("public_buyer", "public_buyer_member")  # the two members of the organisation that owns the objects
+BUYERS = BUYER_A + ("public_buyer_other", "private_buyer")
+FACILITATORS = ("facilitator", "facilitator_other", "unverified_facilitator")
+OWNER = ("structure",)  # member of the organisation that owns the claimed profile
+SIGNED_IN = tuple(name for name in NAMES if name not in LOGGED_OUT)
+
+
+def row(default: str, *, anonymous: str | None = None, ok: Iterable[str] = (), **cells: str) -> dict[str, str]:
+    """One outcome per actor: `default`, then `anonymous` (for every logged-out actor, a deactivated
+    account included), then OK for `ok`, then named cells."""
+    unknown = (set(ok) | set(cells)) - set(NAMES)
+    assert not unknown, f"acteurs inconnus dans la table : {sorted(unknown)}"
+    outcome = {name: default for name in NAMES}
+    if anonymous is not None:
+        outcome.update({name: anonymous for name in LOGGED_OUT})
+    outcome.update({name: OK for name in ok})
+    outcome.update(cells)
+    return outcome
+
+
+PUBLIC = row(OK)
+LOGGED_IN = row(OK, anonymous=LOGIN)
+NOBODY = row(HIDDEN)
+ADMIN_ONLY = row(HIDDEN, anonymous=LOGIN, ok=ADMIN)
+OWNER_ONLY = row(HIDDEN, anonymous=LOGIN, ok=OWNER + ADMIN)
+BUYER_A_ONLY = row(HIDDEN, anonymous=LOGIN, ok=BUYER_A + ADMIN)
+BUYERS_AND_FACILITATORS = row(HIDDEN, anonymous=LOGIN, ok=BUYERS + FACILITATORS + ADMIN)
+
+
+@dataclass(frozen=True)
+class Case:
+    endpoint: str
+    expect: dict[str, str]
+    #: URL values, from the world's objects (called once per request: some objects are consumed)
+    params: Callable[[World], dict[str, Any]] = lambda w: {}
+    #: the same URL with objects that do not exist: refused actors must get the same answer
+    missing: Callable[[World], dict[str, Any]] | None = None
+    #: minimal form body for POST (CSRF is off in the matrix app; tested apart), or JSON body
+    data: dict[str, Any] = field(default_factory=dict)
+    json: Any = None
+    label: str = ""
+    #: (text, actors): on a GET page that answers OK, these actors see the text and no one else does
+    shows: tuple[str, tuple[str, ...]] | None = None
+
+    @property
+    def key(self) -> str:
+        return self.endpoint + (f"#{self.label}" if self.label else "")
+
+
+def claimed(w: World) -> dict:
+    return {"ident": CLAIMED_SIRET}
+
+
+def unknown_structure(w: World) -> dict:
+    return {"ident": MISSING_SIRET}
+
+
+def child(kind: str) -> Case:
+    return Case("suppliers.remove_child", OWNER_ONLY, label=kind,
+                params=lambda w: {"ident": CLAIMED_SIRET, "kind": kind, "child_id": w.new_child(kind)},
+                missing=lambda w: {"ident": CLAIMED_SIRET, "kind": kind, "child_id": MISSING_ID})
+
+
+CASES: list[Case] = [
+    # --- core -------------------------------------------------------------------------------
+    Case("core.home", PUBLIC),
+    Case("core.healthz", PUBLIC),
+    Case("static", PUBLIC, params=lambda w: {"filename": "css/marche.css"}),
+    # the development mail box exists only without an SMTP server: the tests have one
+    Case("core.dev_mails", NOBODY),
+    Case("core.outbox_admin", ADMIN_ONLY),
+    Case("core.outbox_retry", ADMIN_ONLY, params=lambda w: {"message_id": w.new_dead_message()},
+         missing=lambda w: {"message_id": MISSING_ID}),
+    # --- accounts: public forms (a logged-in user is sent home, which is still an answer) -----
+    Case("accounts.signup", PUBLIC),
+    Case("accounts.login", PUBLIC),
+    Case("accounts.confirm", PUBLIC, params=lambda w: {"token": "jeton-invalide"}),
+    Case("accounts.resend_confirmation", PUBLIC),
+    Case("accounts.forgot_password", PUBLIC),
+    Case("accounts.reset_password", PUBLIC, params=lambda w: {"token": "jeton-invalide"}),
+    Case("accounts.logout", LOGGED_IN),
+    Case("accounts.profile", LOGGED_IN),
+    Case("accounts.change_password", LOGGED_IN),
+    Case("accounts.new_organisation", LOGGED_IN),
+    Case("accounts.join", LOGGED_IN),
+    # --- accounts: buyer A's organisation page, its join request and its members' roles ---------
+    # members see the page; only its administrators see who asks to join (asked before accounts.decide
+    # below rejects that request)
+    Case("accounts.organisation", BUYER_A_ONLY, params=lambda w: {"organisation_id": w.organisations["buyer_a"]},
+         missing=lambda w: {"organisation_id": MISSING_ID}, shows=(JOINER_EMAIL, ("public_buyer",) + ADMIN)),
+    Case("accounts.decide", row(HIDDEN, anonymous=LOGIN, ok=("public_buyer",) + ADMIN), data={"decision": "reject"},
+         params=lambda w: {"organisation_id": w.organisations["buyer_a"], "request_id": w.join_request_id},
+         missing=lambda w: {"organisation_id": w.organisations["buyer_a"], "request_id": MISSING_ID}),
+    # the join request asked with another organisation's id in the URL
+    Case("accounts.decide", row(HIDDEN, anonymous=LOGIN), label="wrong-organisation", data={"decision": "reject"},
+         params=lambda w: {"organisation_id": w.organisations["buyer_b"], "request_id": w.join_request_id}),
+    # an unknown role is refused by the service after access: no role changes during the walk
+    Case("accounts.member_role", row(HIDDEN, anonymous=LOGIN, ok=("public_buyer",) + ADMIN), data={"role": "inconnu"},
+         params=lambda w: {"organisation_id": w.organisations["buyer_a"], "membership_id": w.membership_id},
+         missing=lambda w: {"organisation_id": w.organisations["buyer_a"], "membership_id": MISSING_ID}),
+    # --- territories, catalogues, search (public), search export (logged in) ------------------
+    Case("geo.territories", PUBLIC),
+    Case("geo.territory", PUBLIC, params=lambda w: {"ref": "dep:93"}),
+    Case("geo.departments_geojson", PUBLIC),
+    Case("reference.cpv", PUBLIC),
+    Case("reference.sectors", PUBLIC),
+    Case("search.structures", PUBLIC),
+    Case("search.export", LOGGED_IN),
+    # --- structure profiles -------------------------------------------------------------------
+    Case("suppliers.profile", PUBLIC, params=claimed, missing=unknown_structure, shows=(CONTACT_EMAIL, SIGNED_IN)),
+    Case("suppliers.profile", NOBODY, label="synthetic", params=lambda w: {"ident": SYNTHETIC_SIRET}),
+    Case("suppliers.logo", PUBLIC, params=claimed, missing=unknown_structure),
+    # a reference's document and a commitment's proof: the owners and the platform (see KNOWN_GAP)
+    Case("suppliers.reference_file", row(HIDDEN, ok=OWNER + ADMIN), missing=lambda w: {
+        "ident": CLAIMED_SIRET, "reference_id": MISSING_ID},
+        params=lambda w: {"ident": CLAIMED_SIRET, "reference_id": w.reference_id}),
+    Case("suppliers.proof", OWNER_ONLY, missing=lambda w: {"ident": CLAIMED_SIRET, "commitment_id": MISSING_ID},
+         params=lambda w: {"ident": CLAIMED_SIRET, "commitment_id": w.commitment_id}),
+    # --- editing a profile: its owners and the platform only; empty bodies are form errors -------
+    Case("suppliers.edit", OWNER_ONLY, params=claimed, missing=unknown_structure),
+    Case("suppliers.edit", row(HIDDEN, anonymous=LOGIN, ok=ADMIN), label="unclaimed",
+         params=lambda w: {"ident": UNCLAIMED_SIRET}),
+    Case("suppliers.add_commitment", OWNER_ONLY, params=claimed, missing=unknown_structure),
+    Case("suppliers.upload_logo", OWNER_ONLY, params=claimed, missing=unknown_structure),
+    Case("suppliers.add_reference", OWNER_ONLY, params=claimed, missing=unknown_structure),
+    Case("suppliers.add_contact", OWNER_ONLY, params=claimed, missing=unknown_structure),
+    Case("suppliers.invite", OWNER_ONLY, params=claimed, missing=unknown_structure),
+    child("engagements"),
+    child("references"),
+    child("contacts"),
+    # --- claims: inclusive structures ask (not for their own profile), facilitators of the
+    # territory and the platform decide; the service turns away what access lets through -------
+    Case("suppliers.claim", row(HIDDEN, anonymous=LOGIN, ok=("structure", "structure_other") + ADMIN),
+         label="unclaimed", params=lambda w: {"ident": UNCLAIMED_SIRET}, missing=unknown_structure),
+    Case("suppliers.claim", row(HIDDEN, anonymous=LOGIN, ok=("structure_other",) + ADMIN), label="own-profile",
+         params=claimed),
+    Case("suppliers.claims", row(HIDDEN, anonymous=LOGIN, ok=("facilitator", "facilitator_other") + ADMIN),
+         shows=(UNCLAIMED_NAME, ("facilitator",) + ADMIN)),
+    Case("suppliers.decide_claim", row(HIDDEN, anonymous=LOGIN, ok=("facilitator",) + ADMIN),
+         data={"decision": "reject"}, params=lambda w: {"claim_id": w.claim_id},
+         missing=lambda w: {"claim_id": MISSING_ID}),
+    # --- favourites: buyers and facilitators; a list belongs to its organisation ----------------
+    Case("suppliers.add_favorite", BUYERS_AND_FACILITATORS, params=claimed, missing=unknown_structure),
+    Case("suppliers.favorite_lists", BUYERS_AND_FACILITATORS, shows=(FAVORITE_LIST_NAME, BUYER_A)),
+    Case("suppliers.favorite_list", BUYER_A_ONLY, params=lambda w: {"list_id": w.favorite_list_id},
+         missing=lambda w: {"list_id": MISSING_ID}),
+    Case("suppliers.export_favorites", BUYER_A_ONLY, params=lambda w: {"list_id": w.favorite_list_id},
+         missing=lambda w: {"list_id": MISSING_ID}),
+    Case("suppliers.remove_favorite", BUYER_A_ONLY,
+         params=lambda w: {"list_id": w.favorite_list_id, "item_id": w.favorite_item()},
+         missing=lambda w: {"list_id": w.favorite_list_id, "item_id": MISSING_ID}),
+    # --- « Vérifier mes fournisseurs » ----------------------------------------------------------
+    Case("supplier_check.check", BUYERS_AND_FACILITATORS),
+    Case("supplier_check.export", BUYERS_AND_FACILITATORS),
+    # --- API v1: public and read-only; no token or session gives more ---------------------------
+    Case("api_v1.structures", PUBLIC),
+    Case("api_v1.structure", PUBLIC, params=lambda w: {"siret": UNCLAIMED_SIRET},
+         missing=lambda w: {"siret": MISSING_SIRET}),
+    Case("api_v1.structure", NOBODY, label="synthetic", params=lambda w: {"siret": SYNTHETIC_SIRET},
+         missing=lambda w: {"siret": MISSING_SIRET}),
+    Case("api_v1.lookup", PUBLIC, json={"sirets": [CLAIMED_SIRET, SYNTHETIC_SIRET]}),
+    Case("api_v1.openapi", PUBLIC),
+]
+
+_ANYONE_BUT_OWNERS = [name for name in NAMES if name not in OWNER + ADMIN]
+
+#: cells where today's code answers OK although the table refuses: (case key, actor) -> why.
+#: The test checks that each gap is still open (the answer is OK), and fails once it closes, so
+#: this list only shrinks: remove a line when the test says « faille connue refermée ».
+KNOWN_GAP: dict[tuple[str, str], str] = {
+    # no verification of facilitator organisations yet (another branch adds it): an organisation that
+    # declares itself facilitator at signup has the powers of a verified one
+    ("suppliers.claims", "unverified_facilitator"): "facilitateur non vérifié : voit la liste des revendications",
+    ("suppliers.decide_claim", "unverified_facilitator"): "facilitateur non vérifié : décide une revendication",
+    # the brief asks for owners and approvers only; the code serves them to everyone (references,
+    # "public like the reference itself") or to every logged-in user (proofs, linked from the profile)
+    **{("suppliers.reference_file", name): "document de référence public (choix du code, à trancher)"
+       for name in _ANYONE_BUT_OWNERS},
+    **{("suppliers.proof", name): "justificatif lisible par tout utilisateur connecté (à trancher)"
+       for name in _ANYONE_BUT_OWNERS if name not in LOGGED_OUT},
+}
+
+#: The dangerous powers, spelled out: who at most may ever get OK on these endpoints. A row that
+#: grants more than this (a buyer editing a profile, a stranger reading a list) fails the test
+#: even if someone "fixes" the table to match the code.
+GUARD_RAILS: dict[str, tuple[str, ...]] = {
+    **{endpoint: OWNER + ADMIN for endpoint in (
+        "suppliers.edit", "suppliers.add_commitment", "suppliers.upload_logo", "suppliers.add_reference",
+        "suppliers.add_contact", "suppliers.invite", "suppliers.remove_child",
+        "suppliers.reference_file", "suppliers.proof")},
+    **{endpoint: BUYER_A + ADMIN for endpoint in (
+        "suppliers.favorite_list", "suppliers.export_favorites", "suppliers.remove_favorite")},
+    "suppliers.decide_claim": ("facilitator",) + ADMIN,
+    "accounts.decide": ("public_buyer",) + ADMIN,
+    "accounts.member_role": ("public_buyer",) + ADMIN,
+    "core.outbox_admin": ADMIN,
+    "core.outbox_retry": ADMIN,
+}
+
+#: POST routes that take no CSRF token, and why (every other POST route must refuse a missing token)
+CSRF_EXEMPT = {"api_v1.lookup": "API JSON sans session, appelée par des scripts (lecture seule)"}

@@ -1,0 +1,188 @@
+"""The objects the matrix asks about, made through the real services in the test database.
+
+One of each kind, shared by every request of the run; the routes that destroy or consume what
+they are given (remove a contact, retry an outbox row) get a fresh object per request from the
+`new_*` methods, so that the order of the actors never changes an answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from marche.accounts import services as accounts
+from marche.accounts.models import Membership, MemberRole, Organisation, OrganisationKind, User
+from marche.accounts.passwords import hash_password
+from marche.core.models import OutboxMessage, OutboxStatus, utcnow
+from marche.extensions import db
+from marche.suppliers import favorites
+from marche.suppliers import services as suppliers
+from marche.suppliers.models import FavoriteItem, Structure
+from tests.conftest import VALID_SIRETS
+
+from .actors import ACTORS, PASSWORD, Actor, verify_facilitator
+
+#: La Collecterie (Montreuil, 93): the claimed profile, owned by the `structure` actor's organisation
+CLAIMED_SIRET = "75187049400026"
+#: an unclaimed profile in the same department; the `structure_other` actor's organisation has its SIRET
+UNCLAIMED_SIRET = VALID_SIRETS[40]
+SYNTHETIC_SIRET = VALID_SIRETS[41]
+#: valid-looking identifiers of nothing: what a hidden object must be indistinguishable from
+MISSING_SIRET = VALID_SIRETS[45]
+MISSING_ID = 987654321
+#: the smallest files the upload checks accept (type read from the content)
+PDF = b"%PDF-1.4\n% justificatif de la matrice\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+UNCLAIMED_NAME = "Atelier Non Revendiqué"
+CONTACT_EMAIL = "nadia@collecterie.example.fr"
+FAVORITE_LIST_NAME = "Liste de la matrice"
+JOINER_EMAIL = next(actor.email for actor in ACTORS if actor.name == "no_organisation")
+ORGANISATION_SIRETS = {"structure_a": CLAIMED_SIRET, "structure_b": UNCLAIMED_SIRET}
+
+
+@dataclass
+class World:
+    app: object
+    users: dict[str, int] = field(default_factory=dict)
+    organisations: dict[str, int] = field(default_factory=dict)
+    claimed_id: int = 0
+    commitment_id: int = 0
+    reference_id: int = 0
+    membership_id: int = 0
+    join_request_id: int = 0
+    claim_id: int = 0
+    favorite_list_id: int = 0
+
+    # --- per-request objects for the routes that consume theirs ------------------------------
+
+    def _context(self):
+        return self.app.test_request_context(base_url=self.app.config["BASE_URL"])
+
+    def _owner(self) -> User:
+        return db.session.get(User, self.users["structure"])
+
+    def new_child(self, kind: str) -> int:
+        """A fresh commitment, reference or contact of the claimed profile (remove_child deletes it)."""
+        with self._context():
+            structure = db.session.get(Structure, self.claimed_id)
+            if kind == "engagements":
+                child = suppliers.add_env_commitment(self._owner(), structure, "emas", None, None, None)
+            elif kind == "references":
+                child = suppliers.add_reference(self._owner(), structure, "Client à retirer", None, 2024)
+            else:
+                child = suppliers.add_contact(self._owner(), structure, "Contact à retirer", None, None, None)
+            db.session.commit()
+            child_id = child.id
+            db.session.remove()
+        return child_id
+
+    def favorite_item(self) -> int:
+        """The claimed profile's line in buyer A's list, put back if a previous request removed it."""
+        with self._context():
+            item = db.session.execute(select(FavoriteItem).where(
+                FavoriteItem.favorite_list_id == self.favorite_list_id,
+                FavoriteItem.structure_id == self.claimed_id)).scalar_one_or_none()
+            if item is None:
+                item = FavoriteItem(favorite_list_id=self.favorite_list_id, structure_id=self.claimed_id)
+                db.session.add(item)
+                db.session.commit()
+            item_id = item.id
+            db.session.remove()
+        return item_id
+
+    def new_dead_message(self) -> int:
+        """An outbox row that failed for good, as the admin page lists them (retry re-queues it)."""
+        with self._context():
+            message = OutboxMessage(kind=suppliers.STRUCTURES_CHANGED, payload={"ids": []}, status=OutboxStatus.DEAD,
+                                    attempts=5, last_error="RuntimeError: panne simulée")
+            db.session.add(message)
+            db.session.commit()
+            message_id = message.id
+            db.session.remove()
+        return message_id
+
+
+_PASSWORD_HASH: list[str] = []
+
+
+def _password_hash() -> str:
+    """One argon2 hash shared by every account of the matrix: hashing twelve times would cost
+    seconds on a busy machine and proves nothing about access (the login tests cover passwords)."""
+    if not _PASSWORD_HASH:
+        _PASSWORD_HASH.append(hash_password(PASSWORD))
+    return _PASSWORD_HASH[0]
+
+
+def _make_user(actor: Actor, sirets) -> int | None:
+    """The actor's confirmed account and, for a role, its organisation made by the real service."""
+    if actor.name == "anonymous":
+        return None
+    user = User(email=actor.email, password_hash=_password_hash(), full_name=f"Acteur {actor.name}",
+                email_confirmed_at=utcnow(), is_platform_admin=actor.kind == "platform", active=actor.active)
+    db.session.add(user)
+    db.session.flush()
+    if actor.kind not in (None, "platform") and actor.org_admin:
+        accounts.create_organisation(user, accounts.OrganisationData(
+            name=f"Organisation {actor.organisation}", kind=actor.kind,
+            siret=ORGANISATION_SIRETS.get(actor.organisation) or next(sirets),
+            buyer_category="local_authority" if actor.kind == OrganisationKind.PUBLIC_BUYER else None,
+            territories=list(actor.territories)))
+    db.session.commit()
+    return user.id
+
+
+def build_world(app, make_structure) -> World:
+    """Every actor's account and organisation, then one object of each kind."""
+    world = World(app=app)
+    sirets = iter(VALID_SIRETS[20:40])
+    with world._context():
+        for actor in ACTORS:
+            if actor.organisation in world.organisations and not actor.org_admin:
+                # a plain member of an organisation an earlier actor created
+                user = db.session.get(User, _make_user(actor, sirets))
+                membership = Membership(user=user, organisation_id=world.organisations[actor.organisation],
+                                        role=MemberRole.MEMBER)
+                db.session.add(membership)
+                db.session.commit()
+                world.users[actor.name] = user.id
+                world.membership_id = world.membership_id or membership.id  # the first plain member's
+                continue
+            user_id = _make_user(actor, sirets)
+            if user_id is None:
+                continue
+            world.users[actor.name] = user_id
+            if actor.organisation:
+                organisation = db.session.get(User, user_id).organisation
+                if actor.kind == "facilitator":
+                    verify_facilitator(organisation, actor.verified)
+                world.organisations[actor.organisation] = organisation.id
+                db.session.commit()
+        db.session.remove()
+
+    world.claimed_id = make_structure(siret=CLAIMED_SIRET, name="La Collecterie")
+    unclaimed_id = make_structure(siret=UNCLAIMED_SIRET, name=UNCLAIMED_NAME)
+    make_structure(siret=SYNTHETIC_SIRET, name="Structure Synthétique", synthetic=True)
+
+    with world._context():
+        owner = world._owner()
+        claimed = db.session.get(Structure, world.claimed_id)
+        claimed.owner_organisation_id, claimed.claimed_at = world.organisations["structure_a"], utcnow()
+        world.commitment_id = suppliers.add_env_commitment(owner, claimed, "iso14001", None, None, PDF).id
+        world.reference_id = suppliers.add_reference(owner, claimed, "Ville de Montreuil", "Collecte", 2025, PNG).id
+        suppliers.add_contact(owner, claimed, "Nadia Haddad", "Directrice", CONTACT_EMAIL, None)
+        suppliers.set_logo(owner, claimed, PNG)
+        # structure B asks for the unclaimed profile (its SIRET matches): a facilitator of 93 decides
+        requester = db.session.get(User, world.users["structure_other"])
+        world.claim_id = suppliers.request_claim(requester, db.session.get(Structure, unclaimed_id)).id
+        # the account without organisation asks to join buyer A: buyer A's admin decides
+        buyer_a = db.session.get(Organisation, world.organisations["buyer_a"])
+        joiner = db.session.get(User, world.users["no_organisation"])
+        world.join_request_id = accounts.request_join(joiner, buyer_a).id
+        buyer = db.session.get(User, world.users["public_buyer"])
+        world.favorite_list_id = favorites.add_to_list(buyer, claimed, None, FAVORITE_LIST_NAME).id
+        # buyer B has a list of its own, so "another organisation's list" is not an empty case
+        favorites.add_to_list(db.session.get(User, world.users["public_buyer_other"]), claimed, None, "Liste B")
+        db.session.commit()
+        db.session.remove()
+    world.new_dead_message()  # the admin page then has a row to show
+    return world
