@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -139,6 +140,13 @@ def test_html_payloads_stay_text_on_every_page(page: Page, hostile_texts, check_
     page.goto(f"/structures?q={SIRET}")
     expect(page.get_by_role("link", name=TEXT["brand"])).to_be_visible()
     check_page(page, "recherche-liste")
+    # a territory typed in the address never comes back into the tom-select field unchecked
+    page.goto("/structures?" + urlencode({"territory": IMG}))
+    expect(page.get_by_text(re.compile("territoire", re.I)).first).to_be_visible()
+    assert page.locator("img[src='x'], [onerror], [onload]").count() == 0
+    assert page.locator(".ts-control .item").count() == 0
+
+    page.goto(f"/structures?q={SIRET}")
     page.get_by_role("link", name="Carte").click()
     expect(page).to_have_url(re.compile(r"vue=carte"))
     marker = page.locator("[data-results-map] .leaflet-marker-icon").first
@@ -174,6 +182,26 @@ def test_html_payloads_stay_text_on_every_page(page: Page, hostile_texts, check_
     page.goto("/compte")
     assert_shown_as_text(page, "member_name", "structure_organisation")
     check_page(page, "compte-structure")
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_profile_and_map_look_right(page: Page, hostile_texts, check_page, width, height):
+    """Desktop and phone: the profile's map and the results map render, and their tooltips show names."""
+    page.set_viewport_size({"width": width, "height": height})
+    log_in(page, BUYER)
+    page.goto(f"/structures/{SIRET}")
+    area_map = page.locator("[data-area-map]")
+    area_map.locator("path.leaflet-interactive").first.wait_for(state="attached")
+    box = area_map.bounding_box()
+    assert box and box["width"] <= width and box["height"] >= 300  # the map fits the screen and has a height
+    hover_until_tooltip(page, area_map, TEXT["brand"])
+    check_page(page, f"fiche-{width}px")
+
+    page.goto(f"/structures?q={SIRET}&vue=carte")
+    marker = page.locator("[data-results-map] .leaflet-marker-icon").first
+    marker.wait_for()
+    hover_until_tooltip(page, marker, TEXT["brand"])
+    check_page(page, f"carte-{width}px")
 
 
 def test_guard_sees_a_script_we_did_not_write(page: Page, browser_guard, live_server):
