@@ -110,6 +110,9 @@ def test_html_payloads_stay_text_on_every_page(page: Page, hostile_texts, check_
     log_in(page, BUYER)
     expect(page.get_by_role("banner")).to_contain_text(TEXT["buyer_name"])
     assert_shown_as_text(page, "buyer_name", "buyer_organisation")  # the header, on every page
+    # htmx read its configuration from base.html: no eval, no injected <style>, no <script> from fragments
+    assert page.evaluate("() => [htmx.config.allowEval, htmx.config.includeIndicatorStyles,"
+                         " htmx.config.allowScriptTags]") == [False, False, False]
 
     page.goto("/compte")
     assert_shown_as_text(page, "buyer_name")
