@@ -8,7 +8,13 @@
   scheme and host replaced by the live server's. Mails rendered during a request (signup) already
   point at the request's host; mails rendered outside one use `BASE_URL` ("http://localhost").
 - `check_page(page, name)`: full-page screenshot into test-artifacts/e2e/, then axe-core: no
-  "serious" or "critical" violation.
+  "serious" or "critical" violation, and no browser incident so far (below).
+- `browser_guard` (autouse for every test with a `page`): records each Content-Security-Policy violation
+  (a `securitypolicyviolation` listener installed by an init script in every document, reported to
+  Python at once and kept in `window.__cspViolations`; and the console errors mentioning "Content
+  Security Policy") and each JavaScript dialog (alert, confirm...: none of our pages opens one, so one
+  means a script we did not write ran). Any of them fails the test, at the next `check_page` or at
+  teardown.
 """
 from __future__ import annotations
 
@@ -26,7 +32,6 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 import marche
 from marche.core.embedded import free_port
 
-AXE_JS = Path(marche.__file__).parent / "static/vendor/axe/axe.min.js"
 ARTIFACTS = Path(marche.__file__).resolve().parent.parent / "test-artifacts" / "e2e"
 BLOCKING_IMPACTS = {"serious", "critical"}
 
@@ -86,9 +91,74 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", ascii_text).strip("-")[:150]
 
 
+#: runs before any script of every document (Playwright injects it outside the page's CSP)
+CSP_LISTENER_JS = """
+(() => {
+  window.__cspViolations = window.__cspViolations || [];
+  document.addEventListener("securitypolicyviolation", (event) => {
+    const violation = {directive: event.effectiveDirective || event.violatedDirective, blocked: event.blockedURI,
+                       source: event.sourceFile, line: event.lineNumber, sample: event.sample, page: location.href};
+    window.__cspViolations.push(violation);
+    if (typeof window.__reportCspViolation === "function") window.__reportCspViolation(violation);
+  });
+})();
+"""
+
+
+class BrowserGuard:
+    """What a page did that only a script we did not write, or a policy we broke, would do."""
+
+    def __init__(self, page):
+        self.page = page
+        self.csp_violations: list[dict] = []
+        self.csp_console_errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.expose_binding("__reportCspViolation", lambda source, violation: self.csp_violations.append(violation))
+        page.add_init_script(CSP_LISTENER_JS)
+        page.on("console", self._console)
+        page.on("dialog", self._dialog)
+
+    def _console(self, message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.csp_console_errors.append(message.text)
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message} ({self.page.url})")
+        dialog.dismiss()
+
+    def _page_violations(self) -> list[dict]:
+        try:
+            return self.page.evaluate("() => window.__cspViolations || []")
+        except Exception:  # noqa: BLE001 - the page is closed or navigating: the binding already reported
+            return []
+
+    def problems(self) -> list[str]:
+        found = [f"violation CSP : {v}" for v in self.csp_violations]
+        found += [f"violation CSP : {v}" for v in self._page_violations() if v not in self.csp_violations]
+        found += [f"console : {text}" for text in self.csp_console_errors]
+        found += [f"boîte de dialogue JavaScript : {text}" for text in self.dialogs]
+        return found
+
+    def assert_clean(self) -> None:
+        problems = self.problems()
+        assert not problems, "Le navigateur a signalé :\n" + "\n".join(problems)
+
+
+@pytest.fixture(autouse=True)
+def browser_guard(request):
+    """Every e2e test with a page fails on a CSP violation or a JavaScript dialog."""
+    if "page" not in request.fixturenames:
+        yield None
+        return
+    guard = BrowserGuard(request.getfixturevalue("page"))
+    yield guard
+    guard.assert_clean()
+
+
 def axe_violations(page) -> list[dict]:
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE_JS))
+        # by URL, from our own static files: an inline copy would itself break the page's CSP
+        page.add_script_tag(url="/static/vendor/axe/axe.min.js")
     result = page.evaluate("async () => await axe.run(document)")
     return result["violations"]
 
@@ -105,8 +175,9 @@ def assert_accessible(page) -> None:
 
 
 @pytest.fixture
-def check_page(request):
-    """Screenshot the page (test-artifacts/e2e/<test>--<n>-<name>.png), then run axe-core on it."""
+def check_page(request, browser_guard):
+    """Screenshot the page (test-artifacts/e2e/<test>--<n>-<name>.png), run axe-core on it, then check
+    that the browser reported no CSP violation and no dialog so far."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     counter = iter(range(1, 1000))
     test_name = _slug(request.node.name)
@@ -115,5 +186,7 @@ def check_page(request):
         page.wait_for_load_state("load")
         page.screenshot(path=str(ARTIFACTS / f"{test_name}--{next(counter):02d}-{_slug(name)}.png"), full_page=True)
         assert_accessible(page)
+        if browser_guard is not None:
+            browser_guard.assert_clean()
 
     return check

@@ -1,6 +1,14 @@
 /* Maps drawn over our own department outlines (no tile server): a structure's point and area,
-   or search results as clustered markers. Reads data attributes only. */
+   or search results as clustered markers. Reads data attributes only.
+   Leaflet renders a string given to bindTooltip/bindPopup as HTML: every text reaches it as a DOM
+   element whose textContent is set, so a structure named "<img onerror=...>" stays a name. */
 (function () {
+  function textElement(text) {
+    var span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+
   var outlines = null;
   function loadOutlines() {
     if (!outlines) outlines = fetch("/geo/departements.geojson").then(function (r) { return r.json(); });
@@ -22,7 +30,7 @@
           var on = highlighted && highlighted.indexOf(feature.properties.code) >= 0;
           return { color: "#3a3a68", weight: 0.6, fillColor: on ? "#6a6af4" : "#f6f6f6", fillOpacity: on ? 0.35 : 0.6 };
         },
-        onEachFeature: function (feature, l) { l.bindTooltip(feature.properties.nom + " (" + feature.properties.code + ")"); }
+        onEachFeature: function (feature, l) { l.bindTooltip(textElement(feature.properties.nom + " (" + feature.properties.code + ")")); }
       }).addTo(map);
       return layer;
     });
@@ -37,9 +45,11 @@
       var bounds = null;
       if (!isNaN(lat) && !isNaN(lng)) {
         L.circleMarker([lat, lng], { radius: 6, color: "#000091", fillOpacity: 1 }).addTo(map)
-          .bindTooltip(element.dataset.label || "");
+          .bindTooltip(textElement(element.dataset.label || ""));
         if (radius > 0) {
-          var circle = L.circle([lat, lng], { radius: radius * 1000, color: "#000091", weight: 2, fillOpacity: 0.08 }).addTo(map);
+          // not interactive: drawn over the point, it would otherwise catch the hover meant for the point's tooltip
+          var circle = L.circle([lat, lng], { radius: radius * 1000, color: "#000091", weight: 2, fillOpacity: 0.08,
+                                              interactive: false }).addTo(map);
           bounds = circle.getBounds();
         }
       }
@@ -63,6 +73,7 @@
         var link = document.createElement("a");
         link.href = p.url; link.textContent = p.name;
         marker.bindPopup(link);
+        marker.bindTooltip(textElement(p.name));
         group.addLayer(marker);
       });
       map.addLayer(group);

@@ -8,6 +8,12 @@
     if (label && !field.getAttribute("aria-label")) field.setAttribute("aria-label", label.textContent.trim());
   }
 
+  // tom-select inserts what render functions return as HTML: every label goes through its escape()
+  function escapedRender(field) {
+    function one(data, escape) { return "<div>" + escape(data[field]) + "</div>"; }
+    return { option: one, item: one };
+  }
+
   function toggleKindFields() {
     var kind = document.getElementById("kind");
     if (!kind) return;
@@ -34,7 +40,9 @@
           .then(function (data) { callback(data.results || []); })
           .catch(function () { callback(); });
       },
-      render: { no_results: function () { return "<div class=\"no-results\">Aucun territoire trouvé</div>"; } }
+      render: Object.assign(escapedRender("label"), {
+        no_results: function () { return "<div class=\"no-results\">Aucun territoire trouvé</div>"; }
+      })
     });
     initial.forEach(function (option) {  // show "Lille (59)" rather than "commune:59350"
       fetch("/api/v1/territories/" + encodeURIComponent(option.id))
@@ -50,7 +58,8 @@
     if (typeof TomSelect !== "undefined") {
       document.querySelectorAll("select[data-multiselect]").forEach(function (select) {
         keepAccessibleName(select);
-        new TomSelect(select, { plugins: ["remove_button"], maxOptions: 300, hideSelected: true });
+        new TomSelect(select, { plugins: ["remove_button"], maxOptions: 300, hideSelected: true,
+                                render: escapedRender("text") });
       });
     }
   });

@@ -1,0 +1,68 @@
+"""Security headers on every response (pages, API, static files, error pages): a strict
+Content-Security-Policy, anti-framing, no MIME sniffing, and HSTS in production only.
+
+No page needs an inline script or style: scripts and styles are files under /static/, user text reaches
+scripts through `data-` attributes (`|tojson`) and is set with `textContent`. A template that really
+needs an inline `<script>` calls `csp_nonce()`; the nonce is then added to `script-src` for that
+response only, so a page that does not ask for one keeps `script-src 'self'`.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, Response, current_app, g
+
+#: one year, the value HSTS preload lists ask for
+HSTS_MAX_AGE = 365 * 24 * 3600
+
+#: powerful browser features the portal never uses; an injected script or a framed page cannot ask for them
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+    "microphone", "midi", "payment", "usb", "xr-spatial-tracking"))
+
+
+def csp_nonce() -> str:
+    """The nonce of this response's inline scripts (created on first use, once per request)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def content_security_policy(nonce: str | None = None) -> str:
+    script_src = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    directives = {
+        "default-src": "'self'",
+        "script-src": script_src,
+        # no 'unsafe-inline': htmx's indicator <style> is switched off (meta htmx-config in base.html) and
+        # Leaflet, tom-select and the DSFR set styles through the CSSOM, which CSP allows
+        "style-src": "'self'",
+        # data: for the DSFR's and Leaflet's small inline SVG images (select arrows, icons); blob: for
+        # images a script builds; no tile server (the maps draw our own department outlines)
+        "img-src": "'self' data: blob:",
+        "font-src": "'self'",
+        "connect-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def set_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers["Content-Security-Policy"] = content_security_policy(g.get("csp_nonce"))
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    # only in production: a development server on http://127.0.0.1 must not pin the browser to https
+    if current_app.config.get("MARCHE_ENV") == "production":
+        headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE}; includeSubDomains"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(set_security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
