@@ -81,7 +81,7 @@ class ClaimForm(FlaskForm):
     document = FileField("Document (PDF, PNG ou JPEG, 10 Mo au plus)",
                          description="Extrait Kbis de moins de 3 mois, convention SIAE, agrément… Seules les personnes "
                                      "qui valident les demandes peuvent l'ouvrir.")
-    finess = StringField("Numéro FINESS de l'établissement", validators=[Optional(), Length(max=20)],
+    finess = StringField("Numéro FINESS de l'établissement", validators=[Length(max=20)],
                          description="Pour un ESAT : 9 caractères, tel qu'inscrit au répertoire FINESS.")
     message = TextAreaField("Message pour l'équipe qui valide (facultatif)", validators=[Optional(), Length(max=1000)])
 
