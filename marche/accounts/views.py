@@ -110,7 +110,7 @@ def logout():
     services.end_all_sessions(current_user)
     db.session.commit()
     logout_user()
-    flash("Vous êtes déconnecté, sur tous vos appareils.", "info")
+    flash("Vous êtes déconnecté. Vos sessions sur vos autres appareils sont fermées aussi.", "info")
     return redirect(url_for("core.home"))
 
 
