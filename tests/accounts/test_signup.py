@@ -176,6 +176,25 @@ def test_forwarded_for_is_ignored_unless_configured(client, make_user):
     assert login(client, "target@example.fr").status_code == 429
 
 
+def test_forwarded_for_counts_when_one_proxy_is_configured(app_config, make_user):
+    """Behind a configured proxy (PROXY_FIX_X_FOR=1) the forwarded address is the client's address."""
+    from marche import create_app
+
+    make_user("target@example.fr")
+    behind_proxy = create_app({**app_config, "PROXY_FIX_X_FOR": "1"}).test_client()
+
+    def attempt(password, client_address):
+        page = behind_proxy.get("/connexion", headers={"X-Forwarded-For": client_address})
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+        return behind_proxy.post("/connexion", data={"email": "target@example.fr", "password": password,
+                                                     "csrf_token": token}, headers={"X-Forwarded-For": client_address})
+
+    for _ in range(10):
+        assert attempt("faux-faux-faux", "203.0.113.5").status_code == 200
+    assert attempt("motdepasse-solide-1", "203.0.113.5").status_code == 429
+    assert attempt("motdepasse-solide-1", "198.51.100.9").status_code == 302
+
+
 def test_old_failures_are_purged_and_no_longer_count(app, client, make_user):
     from datetime import timedelta
 
