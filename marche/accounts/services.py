@@ -300,6 +300,10 @@ def verify_organisation(actor: User | None, organisation: Organisation, approve:
 
 
 # --- invitations ------------------------------------------------------------------------------
+#: what the inviter reads, whether the address has an account or not
+INVITATION_SENT = ("Une invitation a été envoyée à cette adresse. La personne rejoindra l'organisation "
+                   "quand elle l'aura acceptée.")
+
 
 def invite(actor: User, organisation: Organisation, email: str, subject: str | None = None) -> Invitation:
     """Invite an address to join `organisation`. The same mail goes out whether or not an account

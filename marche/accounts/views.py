@@ -314,15 +314,11 @@ def invite(organisation_id: int):
         else:
             db.session.commit()
             # the same answer whether the address has an account or not: nothing to learn from it
-            flash(INVITATION_SENT, "success")
+            flash(services.INVITATION_SENT, "success")
     else:
         for errors in form.errors.values():
             flash(errors[0], "error")
     return redirect(url_for("accounts.organisation", organisation_id=organisation_id))
-
-
-INVITATION_SENT = ("Une invitation a été envoyée à cette adresse. La personne rejoindra l'organisation "
-                   "quand elle l'aura acceptée.")
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from ..core.errors import DomainError
 from ..core.forms import add_error, field_error
 from ..core.exports import tabular_response
 from ..accounts.models import User
-from ..accounts.views import INVITATION_SENT
+from ..accounts.services import INVITATION_SENT
 from ..extensions import db
 from ..geo.services import TerritoryError, resolve
 from ..reference.services import sectors_by_group
