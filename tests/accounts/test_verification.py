@@ -41,6 +41,7 @@ def test_self_declared_national_facilitator_has_no_power_until_verified(app, cli
         org = db.session.execute(select(Organisation).where(Organisation.siret == VALID_SIRETS[12])).scalar_one()
         org_id = org.id
         assert org.verification_status == "pending" and org.verified_at is None
+    assert "Service facilitateur en attente de vérification" in page_text(client.get("/"))
     notice = page_text(client.get(f"/organisations/{org_id}"))
     assert "Service facilitateur en attente de vérification" in notice
     assert "ne peuvent pas valider les revendications" in notice
