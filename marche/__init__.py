@@ -18,6 +18,11 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.from_mapping(Config.from_env(Path(app.instance_path), overrides=config).as_flask())
+    if app.config["PROXY_FIX_X_FOR"]:
+        # only when a known number of proxies sits in front: otherwise X-Forwarded-For is attacker-chosen
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
 
     from .extensions import csrf, db, init_limiter, login_manager, migrate
 

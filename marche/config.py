@@ -42,6 +42,8 @@ class Config:
     smtp: dict[str, Any] = field(default_factory=dict)
     ratelimit_storage: str = "memory://"
     search_allow_synthetic: bool = False
+    #: how many reverse proxies set X-Forwarded-For in front of the app; 0 = the header is ignored
+    proxy_fix_x_for: int = 0
     port: int = 5000
     base_url: str = "http://127.0.0.1:5000"
     #: a dead or frozen database must answer « indisponible » within 5 s, never hang a request
@@ -97,6 +99,7 @@ class Config:
             redis_url=env_vars.get("REDIS_URL") or None,
             ratelimit_storage=env_vars.get("RATELIMIT_STORAGE_URI") or env_vars.get("REDIS_URL") or "memory://",
             search_allow_synthetic=env_vars.get("SEARCH_ALLOW_SYNTHETIC") == "1",
+            proxy_fix_x_for=int(env_vars.get("PROXY_FIX_X_FOR", "0") or 0),
             smtp=smtp,
             port=port,
             base_url=env_vars.get("BASE_URL", f"http://127.0.0.1:{port}"),
@@ -156,11 +159,15 @@ class Config:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.env == "production",
             "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SECURE": self.env == "production",
             "TOKEN_MAX_AGE": 48 * 3600,
             "RESET_TOKEN_MAX_AGE": 2 * 3600,
-            "LOGIN_FAILURE_LIMIT": "10 per minute",
+            "INVITATION_MAX_AGE": 7 * 86400,
+            "PROXY_FIX_X_FOR": self.proxy_fix_x_for,
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
-            # Redis down must not turn every login into a 500: count in memory until it is back
+            # Redis down must never turn a page into a 500: each process counts in memory meanwhile
+            # (login failures are counted in PostgreSQL, see accounts.services.login_blocked)
             "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
             "RATELIMIT_SWALLOW_ERRORS": True,
             "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 1, "socket_timeout": 1}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .accounts import services
-from .accounts.models import FacilitatorKind, OrganisationKind
+from .accounts.models import FacilitatorKind, OrganisationKind, VerificationStatus
 from .core.identifiers import is_valid_siret
 from .extensions import db
 
@@ -93,6 +93,15 @@ def refuse_in_production() -> None:
         raise DemoRefused("Données de démonstration refusées en production : leurs mots de passe sont publics.")
 
 
+def verify_demo_facilitator() -> None:
+    """The demo facilitator is verified by the platform itself (no admin acts), so `make run` shows a
+    facilitator with its powers; also fixes a demo database made before verification existed."""
+    facilitator = next(a["organisation"] for a in DEMO_ACCOUNTS if a["organisation"].kind == OrganisationKind.FACILITATOR)
+    organisation = services.find_organisation_by_siret(facilitator.siret)
+    if organisation is not None and organisation.verification_status == VerificationStatus.PENDING:
+        services.verify_organisation(None, organisation, approve=True)
+
+
 def create_demo() -> list[dict]:
     """Create what is missing; return the demo logins. Refused in production, whoever calls it."""
     refuse_in_production()
@@ -106,5 +115,6 @@ def create_demo() -> list[dict]:
         if existing is None:
             services.create_organisation(user, data)
         db.session.flush()
+    verify_demo_facilitator()
     create_supplier_demo()
     return [{"role": a["role"], "email": a["email"], "password": DEMO_PASSWORD} for a in DEMO_ACCOUNTS]

@@ -93,3 +93,8 @@ class JoinForm(FlaskForm):
 
 class DecisionForm(FlaskForm):
     """Approve or reject a join request (the button pressed gives the decision)."""
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("E-mail de la personne à inviter", validators=[DataRequired(REQUIRED),
+                       Email("Adresse e-mail invalide."), Length(max=254)])

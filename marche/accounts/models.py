@@ -1,10 +1,11 @@
 """Accounts: users, organisations (typed), memberships with roles, join requests."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import (ARRAY, Boolean, CheckConstraint, DateTime, ForeignKey, Index, String,
+from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, String,
                         Text, UniqueConstraint, func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -59,6 +60,25 @@ class JoinStatus(LabelledEnum):
     REJECTED = "rejected", "Refusée"
 
 
+class VerificationStatus(LabelledEnum):
+    """A facilitator organisation's powers wait for a platform admin's check."""
+
+    NOT_REQUIRED = "not_required", "Sans objet"
+    PENDING = "pending", "En attente de vérification"
+    VERIFIED = "verified", "Vérifiée par la plateforme"
+    REFUSED = "refused", "Vérification refusée"
+
+
+class InvitationStatus(LabelledEnum):
+    PENDING = "pending", "En attente"
+    ACCEPTED = "accepted", "Acceptée"
+    DECLINED = "declined", "Déclinée"
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "user_account"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +91,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: a deactivated account cannot log in; its history stays
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Flask-Login's id (session and remember cookies): rotated on logout, password change and reset,
+    #: so a copied cookie stops working everywhere at once
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                            order_by="Membership.id")
@@ -80,6 +103,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: the rotating token, never the stable primary key
+        return self.session_token
+
+    def rotate_session_token(self) -> None:
+        self.session_token = new_session_token()
 
     @property
     def email_confirmed(self) -> bool:
@@ -104,6 +133,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     def has_kind(self, *kinds: OrganisationKind) -> bool:
         return any(m.organisation.kind in kinds for m in self.memberships)
 
+    def trusted_organisations(self, *kinds: OrganisationKind) -> list["Organisation"]:
+        """Organisations of these kinds whose powers apply (a facilitator only once verified)."""
+        return [m.organisation for m in self.memberships if m.organisation.kind in kinds and m.organisation.trusted]
+
+    def has_trusted_kind(self, *kinds: OrganisationKind) -> bool:
+        return bool(self.trusted_organisations(*kinds))
+
     def membership_in(self, organisation: "Organisation") -> "Membership | None":
         return next((m for m in self.memberships if m.organisation_id == organisation.id), None)
 
@@ -124,6 +160,14 @@ class Organisation(TimestampMixin, db.Model):
     territories: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list, server_default="{}")
     city: Mapped[str | None] = mapped_column(String(120))
     description: Mapped[str | None] = mapped_column(Text)
+    #: facilitators only gain their powers (deciding claims in their territory...) once a platform admin
+    #: has checked them; other kinds are "not_required": their kind grants no power over others' data
+    #: (an inclusive structure's SIRET gives no right on a directory profile, only an approved claim does)
+    verification_status: Mapped[str] = mapped_column(String(12), default=VerificationStatus.PENDING,
+                                                     server_default="pending")
+    #: the platform admin who verified or refused, and when
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="organisation", cascade="all, delete-orphan",
                                                            order_by="Membership.id")
@@ -134,8 +178,18 @@ class Organisation(TimestampMixin, db.Model):
         CheckConstraint("kind <> 'public_buyer' or buyer_category is not null", name="buyer_category_required"),
         CheckConstraint("kind = 'platform' or siret is not null", name="siret_required"),
         CheckConstraint("siret is null or siret ~ '^[0-9]{14}$'", name="siret_format"),
+        CheckConstraint("verification_status in ('not_required', 'pending', 'verified', 'refused')", name="verification_status"),
         Index("ix_organisation_territories", "territories", postgresql_using="gin"),
+        Index("ix_organisation_awaiting_verification", "id", postgresql_where=text("verification_status = 'pending'")),
     )
+
+    @property
+    def trusted(self) -> bool:
+        return self.verification_status in (VerificationStatus.VERIFIED, VerificationStatus.NOT_REQUIRED)
+
+    @property
+    def verification_label(self) -> str:
+        return VerificationStatus(self.verification_status).label
 
     @property
     def kind_label(self) -> str:
@@ -192,3 +246,45 @@ class JoinRequest(TimestampMixin, db.Model):
     @property
     def status_label(self) -> str:
         return JoinStatus(self.status).label
+
+
+class Invitation(TimestampMixin, db.Model):
+    """An organisation admin invites an address; nobody joins without accepting (signed, expiring link)."""
+
+    __tablename__ = "invitation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    #: the address invited, as typed; only the account with this address (case-insensitive) may answer
+    email: Mapped[str] = mapped_column(String(254))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    #: what the invitation is about, shown to the invitee (e.g. the structure profile to manage)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(12), default=InvitationStatus.PENDING, server_default="pending")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    __table_args__ = (CheckConstraint("status in ('pending', 'accepted', 'declined')", name="status"),)
+
+    @property
+    def status_label(self) -> str:
+        return InvitationStatus(self.status).label
+
+
+class LoginFailure(db.Model):
+    """One failed login, counted in PostgreSQL so limits hold across workers, instances and Redis outages."""
+
+    __tablename__ = "login_failure"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    #: the e-mail typed, lower-cased (an unknown account is counted like a known one)
+    account_key: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_login_failure_account", "account_key", "created_at"),
+        Index("ix_login_failure_address", "address", "created_at"),
+        Index("ix_login_failure_created_at", "created_at"),
+    )

@@ -5,9 +5,10 @@ Services change the session and flush; the view commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
 
 from ..core import audit
 from ..core.errors import DomainError
@@ -17,7 +18,8 @@ from ..core.urls import external_url
 from ..core.models import utcnow
 from ..extensions import db
 from . import tokens
-from .models import BuyerCategory, JoinRequest, JoinStatus, Membership, MemberRole, Organisation, OrganisationKind, User
+from .models import (BuyerCategory, Invitation, InvitationStatus, JoinRequest, JoinStatus, LoginFailure, Membership,
+                     MemberRole, Organisation, OrganisationKind, User, VerificationStatus)
 from .passwords import MIN_LENGTH, hash_password, verify_password
 
 
@@ -82,6 +84,9 @@ def create_organisation(actor: User, data: OrganisationData) -> Organisation:
         facilitator_kind=data.facilitator_kind if data.kind == OrganisationKind.FACILITATOR else None,
         territories=list(data.territories or []) if data.kind == OrganisationKind.FACILITATOR else [],
         city=data.city,
+        # a facilitator's powers over others' data wait for a platform admin; other kinds have none
+        verification_status=(VerificationStatus.PENDING if data.kind == OrganisationKind.FACILITATOR
+                             else VerificationStatus.NOT_REQUIRED),
     )
     db.session.add(organisation)
     db.session.flush()
@@ -138,7 +143,14 @@ def change_password(user: User, current: str, new: str) -> None:
         raise DomainError("Le mot de passe actuel est incorrect.", "current_password")
     check_password_strength(new)
     user.password_hash = hash_password(new)
+    user.rotate_session_token()  # every other session and remember cookie ends; the view logs this one in again
     audit.record(user, "user.password_changed", user)
+
+
+def end_all_sessions(user: User) -> None:
+    """Logout: the token in every copy of the session and remember cookies stops matching."""
+    user.rotate_session_token()
+    audit.record(user, "user.logged_out", user)
 
 
 def request_password_reset(email: str) -> None:
@@ -163,6 +175,7 @@ def reset_password(token: str, new: str) -> User:
     user = user_for_reset(token)
     check_password_strength(new)
     user.password_hash = hash_password(new)
+    user.rotate_session_token()  # whoever held a session with the old password is out
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()  # the link proves the address
     audit.record(user, "user.password_reset", user)
@@ -217,3 +230,122 @@ def set_member_role(actor: User, membership: Membership, role: str) -> None:
         raise DomainError("L'organisation doit garder au moins un administrateur.")
     membership.role = role
     audit.record(actor, "organisation.role_changed", membership.organisation, user_id=membership.user_id, role=role)
+
+
+# --- login throttling ------------------------------------------------------------------------
+#: (window, limit) per account-and-address, per address, and per account from anywhere. The pair limit
+#: stops guessing from one place without locking the owner out from another; the per-account guard is
+#: slower so that a distributed attack cannot lock the owner out in a minute either.
+LOGIN_LIMITS = {
+    "pair": (timedelta(minutes=1), 10),
+    "address": (timedelta(minutes=1), 30),
+    "account": (timedelta(hours=1), 50),
+}
+LOGIN_FAILURE_RETENTION = timedelta(hours=1)
+
+
+def login_account_key(email: str | None) -> str:
+    return (email or "").strip().lower()[:254]
+
+
+def login_blocked(email: str | None, address: str) -> bool:
+    """Has this account, this address, or the pair failed too often lately? Counted in PostgreSQL so
+    every worker and instance sees the same numbers, with or without Redis."""
+    key = login_account_key(email)
+    # one transaction-scoped lock per account: concurrent attempts on it are counted one after the other
+    db.session.execute(text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": "login:" + key})
+    now = utcnow()
+    checks = {
+        "pair": (LoginFailure.account_key == key, LoginFailure.address == address),
+        "address": (LoginFailure.address == address,),
+        "account": (LoginFailure.account_key == key,),
+    }
+    for name, conditions in checks.items():
+        window, limit = LOGIN_LIMITS[name]
+        count = db.session.scalar(select(func.count()).select_from(LoginFailure)
+                                  .where(*conditions, LoginFailure.created_at > now - window))
+        if count >= limit:
+            return True
+    return False
+
+
+def record_login_failure(email: str | None, address: str) -> None:
+    db.session.add(LoginFailure(account_key=login_account_key(email), address=address[:45]))
+    # old rows are useless to every window: purge them as we go (indexed on created_at)
+    db.session.execute(delete(LoginFailure).where(LoginFailure.created_at < utcnow() - LOGIN_FAILURE_RETENTION))
+
+
+# --- facilitator verification ---------------------------------------------------------------
+
+def organisations_awaiting_verification() -> list[Organisation]:
+    return list(db.session.execute(select(Organisation).where(
+        Organisation.verification_status == VerificationStatus.PENDING).order_by(Organisation.id)).scalars())
+
+
+def verify_organisation(actor: User | None, organisation: Organisation, approve: bool) -> None:
+    """A platform admin checks a facilitator (or the platform itself, for the demo: actor None)."""
+    if organisation.kind != OrganisationKind.FACILITATOR:
+        raise DomainError("Seuls les services facilitateurs sont vérifiés par la plateforme.")
+    if organisation.verification_status != VerificationStatus.PENDING:
+        raise DomainError("Cette organisation a déjà été examinée.")
+    organisation.verification_status = VerificationStatus.VERIFIED if approve else VerificationStatus.REFUSED
+    organisation.verified_by_id = actor.id if actor is not None else None
+    organisation.verified_at = utcnow()
+    audit.record(actor, "organisation.verified" if approve else "organisation.verification_refused", organisation,
+                 territories=list(organisation.territories or []), siret=organisation.siret)
+    for admin in organisation.admins:
+        queue_mail(admin.email, f"Vérification de {organisation.name}", "organisation_verification",
+                   organisation=organisation, approved=approve,
+                   link=external_url("accounts.organisation", organisation_id=organisation.id))
+
+
+# --- invitations ------------------------------------------------------------------------------
+#: what the inviter reads, whether the address has an account or not
+INVITATION_SENT = ("Une invitation a été envoyée à cette adresse. La personne rejoindra l'organisation "
+                   "quand elle l'aura acceptée.")
+
+
+def invite(actor: User, organisation: Organisation, email: str, subject: str | None = None) -> Invitation:
+    """Invite an address to join `organisation`. The same mail goes out whether or not an account
+    exists for it, and nobody is added until the invitee accepts (no account probing, no consent-less
+    membership)."""
+    email = email.strip()
+    existing = find_user_by_email(email)
+    if existing is not None and existing.membership_in(organisation) is not None:
+        # the inviter already sees the member list: saying so reveals nothing new
+        raise DomainError("Cette personne est déjà membre de votre organisation.", "email")
+    invitation = Invitation(organisation=organisation, email=email, invited_by_id=actor.id, subject=subject,
+                            status=InvitationStatus.PENDING)
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record(actor, "organisation.invitation_sent", organisation, invitation_id=invitation.id,
+                 email=email.lower())
+    link = external_url("accounts.invitation", token=tokens.make_invitation_token(invitation))
+    queue_mail(email, f"Invitation à rejoindre {organisation.name}", "invitation", invitation=invitation,
+               organisation=organisation, inviter=actor, link=link,
+               days=current_app.config["INVITATION_MAX_AGE"] // 86400)
+    return invitation
+
+
+def invitation_for(token: str) -> Invitation:
+    data = tokens.read_token(tokens.INVITE, token, current_app.config["INVITATION_MAX_AGE"])
+    invitation = db.session.get(Invitation, data.get("iid"))
+    if invitation is None or invitation.email.lower() != data.get("email"):
+        raise tokens.TokenError(expired=False)
+    return invitation
+
+
+def answer_invitation(user: User, invitation: Invitation, accept: bool) -> None:
+    """Only the invited address answers, once."""
+    if user.email.lower() != invitation.email.lower():
+        raise DomainError(f"Cette invitation est adressée à une autre adresse e-mail que la vôtre. "
+                          f"Connectez-vous avec le compte de {invitation.email}.")
+    if invitation.status != InvitationStatus.PENDING:
+        raise DomainError("Cette invitation a déjà reçu une réponse.")
+    invitation.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
+    invitation.answered_by_id, invitation.answered_at = user.id, utcnow()
+    if accept and user.membership_in(invitation.organisation) is None:
+        db.session.add(Membership(user=user, organisation=invitation.organisation, role=MemberRole.MEMBER))
+    db.session.flush()
+    audit.record(user, "organisation.invitation_accepted" if accept else "organisation.invitation_declined",
+                 invitation.organisation, invitation_id=invitation.id)

@@ -1,4 +1,4 @@
-"""Signed, expiring links for e-mail confirmation and password reset."""
+"""Signed, expiring links for e-mail confirmation, password reset and invitations."""
 from __future__ import annotations
 
 import hashlib
@@ -8,6 +8,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 CONFIRM = "confirm-email"
 RESET = "reset-password"
+INVITE = "invitation"
 
 
 class TokenError(Exception):
@@ -30,6 +31,10 @@ def make_token(purpose: str, user) -> str:
     if purpose == RESET:
         data["fp"] = _fingerprint(user)
     return _serializer(purpose).dumps(data)
+
+
+def make_invitation_token(invitation) -> str:
+    return _serializer(INVITE).dumps({"iid": invitation.id, "email": invitation.email.lower()})
 
 
 def read_token(purpose: str, token: str, max_age: int) -> dict:

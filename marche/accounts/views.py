@@ -5,24 +5,31 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
 from ..core import access
-from ..core.errors import DomainError
+from ..core.errors import DomainError, render_error
 from ..core.forms import add_error, field_error
 from ..extensions import db, limiter, login_manager
 from ..geo.services import TerritoryError, parse_territory_list
 from . import access as _rules  # noqa: F401  (registers the access rules)
 from . import services, tokens
-from .forms import (ChangePasswordForm, DecisionForm, JoinForm, LoginForm, OrganisationForm, ProfileForm,
+from .forms import (ChangePasswordForm, DecisionForm, InviteForm, JoinForm, LoginForm, OrganisationForm, ProfileForm,
                     ResendConfirmationForm, ResetPasswordForm, ResetRequestForm, SignupForm)
 from .models import JoinRequest, JoinStatus, Membership, Organisation, User
 
 bp = Blueprint("accounts", __name__)
 
+FACILITATOR_PENDING = ("Votre service facilitateur doit être vérifié par l'équipe de la plateforme avant de pouvoir "
+                       "valider des revendications de fiches sur son territoire.")
+
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_token: str) -> User | None:
+    """The cookie holds the user's current session token (rotated on logout and password changes)."""
+    if not session_token or len(session_token) > 64:
+        return None
+    return db.session.execute(select(User).where(User.session_token == session_token)).scalar_one_or_none()
 
 
 def organisation_data(form) -> services.OrganisationData:
@@ -55,6 +62,8 @@ def signup():
             field_error(form, error)
         else:
             db.session.commit()
+            if organisation_data(form).kind == "facilitator" and outcome == "created":
+                flash(FACILITATOR_PENDING, "info")
             if outcome == "join_requested":
                 flash("Votre compte est créé. Cette organisation existe déjà : ses administrateurs ont reçu "
                       "votre demande pour la rejoindre.", "info")
@@ -64,30 +73,26 @@ def signup():
     return render_template("accounts/signup.html", form=form)
 
 
-def _login_key_account() -> str:
-    return "login-account:" + (request.form.get("email", "") or "").strip().lower()
-
-
-def _login_key_address() -> str:
-    return "login-address:" + (request.remote_addr or "")
-
-
-def _login_failed(response) -> bool:
-    return request.method == "POST" and response.status_code != 302
+def too_many_attempts():
+    return render_error(429, "Trop de tentatives de connexion échouées pour ce compte depuis cette adresse. "
+                             "Patientez quelques minutes avant de réessayer, ou réinitialisez votre mot de passe.")
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], key_func=_login_key_address,
-               methods=["POST"], deduct_when=_login_failed, scope="login-address")
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], key_func=_login_key_account,
-               methods=["POST"], deduct_when=_login_failed, scope="login-account")
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        address = request.remote_addr or "inconnue"
+        if services.login_blocked(form.email.data, address):
+            db.session.rollback()
+            return too_many_attempts()
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
+            services.record_login_failure(form.email.data, address)
+            db.session.commit()
             flash("Adresse e-mail ou mot de passe incorrect.", "error")
         elif not user.email_confirmed:
+            db.session.rollback()
             flash("Confirmez d'abord votre adresse e-mail : utilisez le lien reçu par e-mail, "
                   "ou demandez-en un nouveau ci-dessous.", "warning")
             return render_template("accounts/login.html", form=form, resend=ResendConfirmationForm(email=user.email)), 403
@@ -102,8 +107,10 @@ def login():
 @bp.post("/deconnexion")
 @login_required
 def logout():
+    services.end_all_sessions(current_user)
+    db.session.commit()
     logout_user()
-    flash("Vous êtes déconnecté.", "info")
+    flash("Vous êtes déconnecté. Vos sessions sur vos autres appareils sont fermées aussi.", "info")
     return redirect(url_for("core.home"))
 
 
@@ -189,6 +196,9 @@ def change_password():
             field_error(form, error)
         else:
             db.session.commit()
+            # the token changed: keep this browser logged in with the new one, every other session ends
+            login_user(current_user._get_current_object(), remember=bool(request.cookies.get(
+                current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))))
             flash("Votre mot de passe est modifié.", "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form)
@@ -209,6 +219,8 @@ def new_organisation():
         else:
             db.session.commit()
             flash(f"L'organisation « {organisation.name} » est créée.", "success")
+            if not organisation.trusted:
+                flash(FACILITATOR_PENDING, "info")
             return redirect(url_for("accounts.organisation", organisation_id=organisation.id))
     return render_template("accounts/organisation_form.html", form=form)
 
@@ -244,7 +256,7 @@ def organisation(organisation_id: int):
         requests_ = db.session.query(JoinRequest).filter_by(organisation_id=org.id, status=JoinStatus.PENDING) \
             .order_by(JoinRequest.id).all()
     return render_template("accounts/organisation.html", organisation=org, join_requests=requests_,
-                           decision_form=DecisionForm())
+                           decision_form=DecisionForm(), invite_form=InviteForm(prefix="invite"))
 
 
 @bp.post("/organisations/<int:organisation_id>/demandes/<int:request_id>")
@@ -286,3 +298,85 @@ def member_role(organisation_id: int, membership_id: int):
         db.session.commit()
         flash("Rôle modifié.", "success")
     return redirect(url_for("accounts.organisation", organisation_id=organisation_id))
+
+
+@bp.post("/organisations/<int:organisation_id>/inviter")
+@login_required
+def invite(organisation_id: int):
+    org = access.get_or_404(db.session.get(Organisation, organisation_id), current_user, "manage")
+    form = InviteForm(prefix="invite")
+    if form.validate_on_submit():
+        try:
+            services.invite(current_user, org, form.email.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            # the same answer whether the address has an account or not: nothing to learn from it
+            flash(services.INVITATION_SENT, "success")
+    else:
+        for errors in form.errors.values():
+            flash(errors[0], "error")
+    return redirect(url_for("accounts.organisation", organisation_id=organisation_id))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    """The invitee reads who invites them where, then accepts or declines (logged in as the invited address)."""
+    try:
+        invitation_ = services.invitation_for(token)
+    except tokens.TokenError as error:
+        return render_template("accounts/invitation_invalid.html", expired=error.expired), 400
+    form = DecisionForm()
+    if request.method == "POST":
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not form.validate_on_submit():
+            abort(400)
+        accept = request.form.get("decision") == "accept"
+        try:
+            services.answer_invitation(current_user, invitation_, accept)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            if accept:
+                flash(f"Vous avez rejoint « {invitation_.organisation.name} ».", "success")
+                return redirect(url_for("accounts.organisation", organisation_id=invitation_.organisation_id))
+            flash("Invitation déclinée : vous n'avez pas été ajouté à l'organisation.", "info")
+            return redirect(url_for("core.home"))
+    return render_template("accounts/invitation.html", invitation=invitation_, form=form, token=token)
+
+
+@bp.get("/administration/organisations")
+@login_required
+def verifications():
+    if not access.can(current_user, "verify_organisations"):
+        abort(404)
+    return render_template("accounts/verifications.html", organisations=services.organisations_awaiting_verification(),
+                           form=DecisionForm())
+
+
+@bp.post("/administration/organisations/<int:organisation_id>")
+@login_required
+def verify(organisation_id: int):
+    if not access.can(current_user, "verify_organisations"):
+        abort(404)
+    org = db.session.get(Organisation, organisation_id)
+    if org is None:
+        abort(404)
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    approve = request.form.get("decision") == "verify"
+    try:
+        services.verify_organisation(current_user, org, approve)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"« {org.name} » est vérifiée : ses pouvoirs de facilitateur sont actifs." if approve else
+              f"La vérification de « {org.name} » est refusée.", "success")
+    return redirect(url_for("accounts.verifications"))

@@ -38,15 +38,17 @@ def _in_territories(territories: list[str], structure: Structure) -> bool:
 
 @rule("decide", StructureClaim)
 def can_decide_claim(user, claim: StructureClaim) -> bool:
-    """Platform admins (who pass every rule), or a facilitator competent for the structure's territory."""
-    return user is not None and any(
-        m.organisation.kind == OrganisationKind.FACILITATOR and _in_territories(m.organisation.territories, claim.structure)
-        for m in user.memberships)
+    """Platform admins (who pass every rule), or a facilitator verified by the platform and competent for
+    the structure's territory; never a member of the claiming organisation (nobody approves their own claim).
+    The same rule opens the claim's evidence document."""
+    return (user is not None and not any(m.organisation_id == claim.organisation_id for m in user.memberships)
+            and any(_in_territories(org.territories, claim.structure)
+                    for org in user.trusted_organisations(OrganisationKind.FACILITATOR)))
 
 
 @rule("list_claims")
 def can_list_claims(user, _obj) -> bool:
-    return user is not None and user.has_kind(OrganisationKind.FACILITATOR)
+    return user is not None and user.has_trusted_kind(OrganisationKind.FACILITATOR)
 
 
 @rule("edit", EnvCommitment)
@@ -66,7 +68,7 @@ def can_edit_contact(user, contact: StructureContact) -> bool:
 
 @rule("use_favorites")
 def can_use_favorites(user, _obj) -> bool:
-    return user is not None and user.has_kind(*BUYER_KINDS)
+    return user is not None and user.has_trusted_kind(*BUYER_KINDS)
 
 
 @rule("view", FavoriteList)

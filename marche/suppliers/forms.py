@@ -7,7 +7,7 @@ from wtforms import (DateField, EmailField, IntegerField, RadioField, SelectFiel
                      TextAreaField, URLField, widgets)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from .models import RADIUS_CHOICES, AreaKind, EnvLabel, ServiceKind, TurnoverBand
+from .models import RADIUS_CHOICES, AreaKind, ClaimEvidence, EnvLabel, ServiceKind, TurnoverBand
 
 REQUIRED = "Ce champ est obligatoire."
 
@@ -76,7 +76,22 @@ class ContactForm(FlaskForm):
 
 
 class ClaimForm(FlaskForm):
+    evidence_kind = RadioField("Justificatif de votre lien avec la structure", choices=ClaimEvidence.choices(),
+                               validators=[DataRequired("Choisissez un justificatif.")])
+    document = FileField("Document (PDF, PNG ou JPEG, 10 Mo au plus)",
+                         description="Extrait Kbis de moins de 3 mois, convention SIAE, agrément… Seules les personnes "
+                                     "qui valident les demandes peuvent l'ouvrir.")
+    finess = StringField("Numéro FINESS de l'établissement", validators=[Length(max=20)],
+                         description="Pour un ESAT : 9 caractères, tel qu'inscrit au répertoire FINESS.")
     message = TextAreaField("Message pour l'équipe qui valide (facultatif)", validators=[Optional(), Length(max=1000)])
+
+    def validate_document(self, field) -> None:
+        if self.evidence_kind.data == ClaimEvidence.DOCUMENT and not field.data:
+            raise ValidationError("Joignez le document : extrait Kbis, convention SIAE ou autre pièce officielle.")
+
+    def validate_finess(self, field) -> None:
+        if self.evidence_kind.data == ClaimEvidence.FINESS and not (field.data or "").strip():
+            raise ValidationError("Indiquez le numéro FINESS de l'établissement.")
 
 
 class InviteForm(FlaskForm):

@@ -254,6 +254,14 @@ class ClaimStatus(LabelledEnum):
     REDIRECTED = "redirected", "Transmise aux gestionnaires actuels"
 
 
+class ClaimEvidence(LabelledEnum):
+    """What a claimant shows to prove they belong to the structure (the approver judges it)."""
+
+    EMAIL_DOMAIN = "email_domain", "Adresse e-mail sur le domaine de la structure"
+    DOCUMENT = "document", "Document (extrait Kbis, convention SIAE…)"
+    FINESS = "finess", "Numéro FINESS de l'ESAT"
+
+
 class StructureClaim(TimestampMixin, db.Model):
     """A structure's organisation asks to manage a profile; a platform admin or facilitator decides."""
 
@@ -266,12 +274,20 @@ class StructureClaim(TimestampMixin, db.Model):
     message: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: one of ClaimEvidence; null only for claims made before evidence was required
+    evidence_kind: Mapped[str | None] = mapped_column(String(16))
+    #: the matching e-mail domain or FINESS number, as checked when the claim was made
+    evidence_value: Mapped[str | None] = mapped_column(String(254))
+    #: uploaded document (PDF/PNG/JPEG checked by content), relative to instance/uploads, served only to approvers
+    evidence_path: Mapped[str | None] = mapped_column(String(300))
 
     structure: Mapped[Structure] = relationship()
     organisation: Mapped["Organisation"] = relationship()  # noqa: F821  (accounts.models.Organisation)
 
     __table_args__ = (
         CheckConstraint("status in ('pending', 'approved', 'rejected', 'redirected')", name="status"),
+        CheckConstraint("evidence_kind is null or evidence_kind in ('email_domain', 'document', 'finess')",
+                        name="evidence_kind"),
         Index("uq_structure_claim_pending", "structure_id", "organisation_id", unique=True,
               postgresql_where=text("status = 'pending'")),
     )
@@ -279,6 +295,10 @@ class StructureClaim(TimestampMixin, db.Model):
     @property
     def status_label(self) -> str:
         return ClaimStatus(self.status).label
+
+    @property
+    def evidence_label(self) -> str:
+        return ClaimEvidence(self.evidence_kind).label if self.evidence_kind else "Aucun justificatif"
 
 
 class FavoriteList(TimestampMixin, db.Model):

@@ -8,11 +8,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from ..accounts.models import Membership, MemberRole, Organisation, OrganisationKind, User
+from ..accounts.models import Organisation, OrganisationKind, User
 from ..core import audit, outbox
 from ..core.errors import DomainError
 from ..core.mail import queue_mail
@@ -23,7 +24,7 @@ from ..extensions import db
 from ..geo.coverage import Area, touched
 from ..geo.services import parse_territory_list
 from ..reference.models import Sector
-from .models import (RADIUS_CHOICES, AreaKind, ClaimStatus, ClientReference, EnvCommitment, EnvLabel, ServiceKind,
+from .models import (RADIUS_CHOICES, AreaKind, ClaimEvidence, ClaimStatus, ClientReference, EnvCommitment, EnvLabel, ServiceKind,
                      Structure, StructureClaim, StructureContact)
 
 STRUCTURES_CHANGED = "structures.changed"
@@ -95,10 +96,82 @@ def platform_admins() -> list[User]:
     return list(db.session.execute(select(User).where(User.is_platform_admin.is_(True), User.active.is_(True))).scalars())
 
 
-def request_claim(user: User, structure: Structure, message: str | None = None) -> StructureClaim:
-    """A structure's member asks to manage the profile; matched by SIRET (or SIREN) of its organisation.
+#: public webmail providers: an address there proves nothing about who runs a structure
+WEBMAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "yahoo.fr", "yahoo.com", "hotmail.fr", "hotmail.com", "outlook.fr", "outlook.com",
+    "live.fr", "live.com", "msn.com", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "neuf.fr", "laposte.net",
+    "icloud.com", "me.com", "protonmail.com", "proton.me", "gmx.fr", "gmx.com", "aol.com", "bbox.fr"})
 
-    A claim on an already-claimed profile is not granted: it goes to the current owners and an admin.
+
+@dataclass
+class ClaimProof:
+    """What the claimant offers as evidence: the kind, and the document or FINESS number it needs."""
+
+    kind: str
+    document: bytes | None = None
+    finess: str | None = None
+
+
+def _domain(value: str) -> str:
+    return value.strip().lower().rstrip(".").removeprefix("www.")
+
+
+def structure_domains(structure: Structure) -> list[str]:
+    """Web domains that belong to the structure: its website's, and its contacts' e-mail domains."""
+    domains = []
+    if structure.website:
+        host = urlsplit(structure.website if "//" in structure.website else "//" + structure.website).hostname
+        if host:
+            domains.append(_domain(host))
+    domains += [_domain(c.email.rpartition("@")[2]) for c in structure.contacts if c.email and "@" in c.email]
+    return sorted({d for d in domains if d and "." in d and d not in WEBMAIL_DOMAINS})
+
+
+def check_email_domain(user: User, structure: Structure) -> str:
+    """The claimant's own (confirmed) address must be on the structure's domain; say why not in French."""
+    domain = _domain(user.email.rpartition("@")[2])
+    domains = structure_domains(structure)
+    if not domains:
+        raise DomainError("La fiche n'indique ni site internet ni adresse e-mail de la structure : votre adresse ne "
+                          "peut pas être rapprochée de son domaine. Joignez plutôt un document (Kbis, convention).",
+                          "evidence_kind")
+    if domain in WEBMAIL_DOMAINS:
+        raise DomainError(f"Votre adresse est une messagerie publique (« {domain} ») : elle ne prouve pas votre lien "
+                          f"avec la structure, dont le domaine est « {', '.join(domains)} ».", "evidence_kind")
+    if not any(domain == d or domain.endswith("." + d) for d in domains):
+        raise DomainError(f"Votre adresse e-mail est sur le domaine « {domain} », qui n'est pas celui de la structure "
+                          f"(« {', '.join(domains)} »). Utilisez un compte à l'adresse de la structure, ou joignez "
+                          "un document.", "evidence_kind")
+    return domain
+
+
+def check_claim_proof(user: User, structure: Structure, proof: ClaimProof) -> tuple[str | None, str | None]:
+    """Check the evidence; return (value to show the approver, stored document name)."""
+    if proof.kind == ClaimEvidence.EMAIL_DOMAIN:
+        return check_email_domain(user, structure), None
+    if proof.kind == ClaimEvidence.DOCUMENT:
+        if not proof.document:
+            raise DomainError("Joignez le document : extrait Kbis, convention SIAE ou autre pièce officielle.",
+                              "document")
+        kind = check_upload(proof.document, {"pdf", "png", "jpg"}, "document")
+        return None, store_upload(proof.document, kind, folder="claims")
+    if proof.kind == ClaimEvidence.FINESS:
+        finess = (proof.finess or "").replace(" ", "").upper()
+        if not structure.finess_numbers:
+            raise DomainError("Cette fiche n'a pas de numéro FINESS : ce justificatif ne vaut que pour un ESAT.",
+                              "finess")
+        if finess not in structure.finess_numbers:
+            raise DomainError("Ce numéro FINESS n'est pas celui d'un établissement de cette fiche.", "finess")
+        return finess, None
+    raise DomainError("Choisissez un justificatif.", "evidence_kind")
+
+
+def request_claim(user: User, structure: Structure, proof: ClaimProof, message: str | None = None) -> StructureClaim:
+    """A structure's member asks to manage the profile, with evidence that the approver reads.
+
+    An organisation's SIRET alone never grants the profile: the claim waits for a platform admin or a
+    verified facilitator. A claim on an already-claimed profile is not granted: it goes to the current
+    owners and the platform admins.
     """
     organisation = next((m.organisation for m in user.memberships
                          if m.organisation.kind == OrganisationKind.INCLUSIVE_STRUCTURE), None)
@@ -113,35 +186,39 @@ def request_claim(user: User, structure: Structure, message: str | None = None) 
         StructureClaim.status == ClaimStatus.PENDING)).scalar_one_or_none()
     if pending is not None:
         raise DomainError("Une demande de votre organisation est déjà en attente pour cette fiche.")
+    evidence_value, evidence_path = check_claim_proof(user, structure, proof)
     claim = StructureClaim(structure=structure, organisation_id=organisation.id, requested_by_id=user.id,
-                           message=message, status=ClaimStatus.PENDING)
+                           message=message, status=ClaimStatus.PENDING, evidence_kind=proof.kind,
+                           evidence_value=evidence_value, evidence_path=evidence_path)
     db.session.add(claim)
     link = external_url("suppliers.claims")
     if structure.claimed:
         claim.status = ClaimStatus.REDIRECTED
         owners = db.session.execute(select(Organisation).where(Organisation.id == structure.owner_organisation_id)).scalar_one()
-        recipients = {u.email for u in owners.admins} | {u.email for u in platform_admins()}
+        # every member of the owning organisation may edit the profile: all of them hear about the attempt
+        recipients = {m.user.email for m in owners.memberships if m.user.active} | {u.email for u in platform_admins()}
         for email in sorted(recipients):
             queue_mail(email, f"Demande de gestion de la fiche {structure.display_name}", "structure_claim_redirected",
-                       structure=structure, requester=user, organisation=organisation, link=link)
+                       structure=structure, requester=user, organisation=organisation, claim=claim, link=link)
     else:
         for admin in platform_admins():
             queue_mail(admin.email, f"Revendication de la fiche {structure.display_name}", "structure_claim",
                        structure=structure, requester=user, organisation=organisation, link=link)
     db.session.flush()
-    audit.record(user, "structure.claim_requested", structure, claim_id=claim.id, status=claim.status)
+    audit.record(user, "structure.claim_requested", structure, claim_id=claim.id, status=claim.status,
+                 evidence=proof.kind, evidence_value=evidence_value, evidence_document=evidence_path)
     return claim
 
 
 def decide_claim(actor: User, claim: StructureClaim, approve: bool) -> None:
     if claim.status != ClaimStatus.PENDING:
         raise DomainError("Cette demande a déjà été traitée.")
+    structure = claim.structure
+    if approve and structure.claimed:
+        raise DomainError("Cette fiche est déjà gérée par une autre organisation.")
     claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
     claim.decided_by_id, claim.decided_at = actor.id, utcnow()
-    structure = claim.structure
     if approve:
-        if structure.claimed:
-            raise DomainError("Cette fiche est déjà gérée par une autre organisation.")
         structure.owner_organisation_id = claim.organisation_id
         structure.claimed_at = utcnow()
         notify_changed([structure.id])
@@ -150,8 +227,13 @@ def decide_claim(actor: User, claim: StructureClaim, approve: bool) -> None:
         queue_mail(requester.email, f"Votre demande pour la fiche {structure.display_name}", "structure_claim_decision",
                    structure=structure, approved=approve,
                    link=external_url("suppliers.profile", ident=structure_ident(structure)))
+    # who decided, in which capacity, on what evidence: enough to review the decision later
+    capacity = ("platform_admin" if actor.is_platform_admin else
+                [org.id for org in actor.trusted_organisations(OrganisationKind.FACILITATOR)])
     audit.record(actor, "structure.claim_approved" if approve else "structure.claim_rejected", structure,
-                 claim_id=claim.id, organisation_id=claim.organisation_id)
+                 claim_id=claim.id, organisation_id=claim.organisation_id, requested_by_id=claim.requested_by_id,
+                 capacity=capacity, evidence=claim.evidence_kind, evidence_value=claim.evidence_value,
+                 evidence_document=claim.evidence_path)
 
 
 @dataclass
@@ -219,12 +301,17 @@ def check_upload(data: bytes, allowed: set[str], field: str) -> str:
     return kind
 
 
-def store_upload(data: bytes, kind: str) -> str:
-    directory = Path(current_app.instance_path) / "uploads"
+def store_upload(data: bytes, kind: str, folder: str | None = None) -> str:
+    """Store under instance/uploads (never under static/); return the path relative to it."""
+    directory = upload_root() / folder if folder else upload_root()
     directory.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.{kind}"
     (directory / name).write_bytes(data)
-    return name
+    return f"{folder}/{name}" if folder else name
+
+
+def upload_root() -> Path:
+    return Path(current_app.instance_path) / "uploads"
 
 
 def add_env_commitment(actor: User, structure: Structure, label: str, obtained_on: date | None,
@@ -289,28 +376,14 @@ def remove_contact(actor: User, contact: StructureContact) -> None:
     db.session.delete(contact)
 
 
-def invite_colleague(actor: User, structure: Structure, email: str) -> str:
-    """Owners invite a colleague: an existing account joins the owning organisation at once;
-    otherwise an e-mail invites the person to sign up with the organisation's SIRET."""
-    from ..accounts.services import find_user_by_email
+def invite_colleague(actor: User, structure: Structure, email: str) -> None:
+    """Owners invite a colleague into the owning organisation: an invitation the person accepts or not,
+    the same whether an account exists for the address or not (accounts.services.invite)."""
+    from ..accounts.services import invite
 
     organisation = db.session.get(Organisation, structure.owner_organisation_id)
-    user = find_user_by_email(email)
-    if user is not None:
-        if user.membership_in(organisation) is not None:
-            raise DomainError("Cette personne est déjà membre de votre organisation.", "email")
-        db.session.add(Membership(user=user, organisation=organisation, role=MemberRole.MEMBER))
-        queue_mail(user.email, f"Vous gérez désormais la fiche {structure.display_name}", "structure_invited_member",
-                   structure=structure, organisation=organisation, inviter=actor,
-                   link=external_url("suppliers.profile", ident=structure_ident(structure)))
-        outcome = "added"
-    else:
-        queue_mail(email, f"Invitation à gérer la fiche {structure.display_name}", "structure_invitation",
-                   structure=structure, organisation=organisation, inviter=actor,
-                   link=external_url("accounts.signup"))
-        outcome = "invited"
-    audit.record(actor, "structure.colleague_invited", structure, email=email.lower(), outcome=outcome)
-    return outcome
+    invitation = invite(actor, organisation, email, subject=f"gérer la fiche « {structure.display_name} »")
+    audit.record(actor, "structure.colleague_invited", structure, invitation_id=invitation.id)
 
 
 def today() -> date:

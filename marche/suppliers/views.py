@@ -12,6 +12,8 @@ from ..core import access
 from ..core.errors import DomainError
 from ..core.forms import add_error, field_error
 from ..core.exports import tabular_response
+from ..accounts.models import User
+from ..accounts.services import INVITATION_SENT
 from ..extensions import db
 from ..geo.services import TerritoryError, resolve
 from ..reference.services import sectors_by_group
@@ -43,14 +45,18 @@ def sector_choices() -> dict[str, list[tuple[int, str]]]:
 
 @bp.get("/structures/<ident>")
 def profile(ident: str):
-    structure = load_structure(ident)
+    return render_profile(load_structure(ident))
+
+
+def render_profile(structure: Structure, claim_form: ClaimForm | None = None):
     favorite_form = None
     if access.can(current_user, "use_favorites"):
         favorite_form = FavoriteForm()
         favorite_form.favorite_list.choices = [(0, "—")] + [(fl.id, fl.name) for fl in favorites.lists_for(current_user)]
     today = services.today()
     area_labels = [resolve(ref).label for ref in structure.area_refs or []]
-    return render_template("suppliers/profile.html", structure=structure, claim_form=ClaimForm(), area_labels=area_labels,
+    return render_template("suppliers/profile.html", structure=structure, claim_form=claim_form or ClaimForm(),
+                           claim_open=claim_form is not None, area_labels=area_labels,
                            favorite_form=favorite_form, service_labels=dict(ServiceKind.choices()),
                            current_commitments=[c for c in structure.env_commitments if c.is_current(today)])
 
@@ -163,11 +169,10 @@ def add_contact(ident: str):
 @login_required
 def invite(ident: str):
     def perform(structure, form):
-        added = services.invite_colleague(current_user, structure, form.email.data) == "added"
-        return ("Votre collègue a été ajouté à votre organisation." if added else
-                "Une invitation à créer un compte a été envoyée.")
+        services.invite_colleague(current_user, structure, form.email.data)
 
-    return _edit_action(ident, "invite_form", InviteForm(prefix="invite"), perform, "", "#equipe")
+    # the same answer whether the address has an account or not
+    return _edit_action(ident, "invite_form", InviteForm(prefix="invite"), perform, INVITATION_SENT, "#equipe")
 
 
 @bp.get("/structures/<ident>/references/<int:reference_id>/fichier")
@@ -228,19 +233,22 @@ def claim(ident: str):
     if not access.can(current_user, "claim", structure):
         abort(404)
     form = ClaimForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        claim_ = services.request_claim(current_user, structure, form.message.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Cette fiche est déjà gérée : votre demande a été transmise à ses gestionnaires et à l'équipe de la "
-              "plateforme." if claim_.status == ClaimStatus.REDIRECTED else
-              "Votre demande est envoyée : un administrateur ou un facilitateur la validera.", "success")
-    return redirect(profile_url(structure))
+    if form.validate_on_submit():
+        proof = services.ClaimProof(kind=form.evidence_kind.data, document=_read(form.document.data),
+                                    finess=form.finess.data)
+        try:
+            claim_ = services.request_claim(current_user, structure, proof, form.message.data)
+        except DomainError as error:
+            db.session.rollback()
+            field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Cette fiche est déjà gérée : votre demande a été transmise à ses gestionnaires et à l'équipe de la "
+                  "plateforme." if claim_.status == ClaimStatus.REDIRECTED else
+                  "Votre demande est envoyée : un administrateur ou un facilitateur vérifiera votre justificatif.",
+                  "success")
+            return redirect(profile_url(structure))
+    return render_profile(structure, form), 400
 
 
 @bp.get("/structures/revendications")
@@ -251,8 +259,23 @@ def claims():
     pending = db.session.execute(select(StructureClaim).where(StructureClaim.status == ClaimStatus.PENDING)
                                  .order_by(StructureClaim.id)).scalars()
     visible = [c for c in pending if access.can(current_user, "decide", c)]
-    return render_template("suppliers/claims.html", claims=visible, form=EmptyForm(),
+    requesters = {u.id: u for u in db.session.execute(select(User).where(
+        User.id.in_([c.requested_by_id for c in visible if c.requested_by_id]))).scalars()}
+    return render_template("suppliers/claims.html", claims=visible, form=EmptyForm(), requesters=requesters,
                            profile_url=profile_url)
+
+
+@bp.get("/structures/revendications/<int:claim_id>/justificatif")
+@login_required
+def claim_evidence(claim_id: int):
+    """The claim's document: only those who may decide the claim (404 for everyone else)."""
+    claim_ = access.get_or_404(db.session.get(StructureClaim, claim_id), current_user, "decide")
+    if not claim_.evidence_path:
+        abort(404)
+    path = services.upload_root() / claim_.evidence_path
+    response = send_file(path, download_name=f"justificatif-revendication-{claim_.id}{path.suffix}", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/structures/revendications/<int:claim_id>")

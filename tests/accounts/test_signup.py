@@ -123,15 +123,93 @@ def test_ten_failed_logins_in_a_minute_give_429(client, make_user):
     assert "Trop de tentatives" in blocked.get_data(as_text=True)
 
 
-def test_failed_logins_per_account_from_many_addresses(client, make_user):
+def post_login(client, email, password, address):
+    page = client.get("/connexion", environ_base={"REMOTE_ADDR": address})
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    return client.post("/connexion", data={"email": email, "password": password, "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_failures_from_many_addresses_do_not_lock_the_owner_out(client, make_user):
+    """Was: 10 failures from anywhere locked the account (an attacker could lock its owner out)."""
     make_user("target@example.fr")
     for i in range(10):
-        page = client.get("/connexion", environ_base={"REMOTE_ADDR": f"10.0.0.{i}"})
+        assert post_login(client, "target@example.fr", "faux-faux-faux", f"10.0.0.{i}").status_code == 200
+    assert post_login(client, "target@example.fr", "motdepasse-solide-1", "10.0.1.1").status_code == 302
+
+
+def test_slow_global_guard_per_account(app, make_user):
+    """50 failures in an hour on one account, from 50 addresses: the 51st attempt answers 429 from anywhere."""
+    from marche.accounts.services import LOGIN_LIMITS
+
+    make_user("target@example.fr")
+    limit = LOGIN_LIMITS["account"][1]
+    attacker = app.test_client()
+    for i in range(limit - 1):
+        assert post_login(attacker, "target@example.fr", "faux-faux-faux", f"10.1.{i // 200}.{i % 200}").status_code == 200
+    owner = app.test_client()
+    assert post_login(owner, "target@example.fr", "motdepasse-solide-1", "192.0.2.7").status_code == 302
+    assert post_login(attacker, "target@example.fr", "faux-faux-faux", "10.2.0.1").status_code == 200
+    blocked = post_login(app.test_client(), "target@example.fr", "motdepasse-solide-1", "192.0.2.8")
+    assert blocked.status_code == 429 and "Trop de tentatives" in page_text(blocked)
+
+
+def test_one_address_trying_many_accounts_is_slowed(app, make_user):
+    from marche.accounts.services import LOGIN_LIMITS
+
+    make_user("owner@example.fr")
+    limit = LOGIN_LIMITS["address"][1]
+    for i in range(limit):
+        assert post_login(app.test_client(), f"victime{i}@example.fr", "faux-faux-faux", "10.9.9.9").status_code == 200
+    assert post_login(app.test_client(), "owner@example.fr", "motdepasse-solide-1", "10.9.9.9").status_code == 429
+    assert post_login(app.test_client(), "owner@example.fr", "motdepasse-solide-1", "10.9.9.10").status_code == 302
+
+
+def test_forwarded_for_is_ignored_unless_configured(client, make_user):
+    """An attacker cannot dodge the per-address limit by inventing X-Forwarded-For headers."""
+    make_user("target@example.fr")
+    for i in range(10):
+        page = client.get("/connexion")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-        client.post("/connexion", data={"email": "target@example.fr", "password": "faux-faux-faux", "csrf_token": token},
-                    environ_base={"REMOTE_ADDR": f"10.0.0.{i}"})
-    blocked = login(client, "target@example.fr")
-    assert blocked.status_code == 429
+        client.post("/connexion", data={"email": "target@example.fr", "password": "faux", "csrf_token": token},
+                    headers={"X-Forwarded-For": f"203.0.113.{i}"})
+    assert login(client, "target@example.fr").status_code == 429
+
+
+def test_forwarded_for_counts_when_one_proxy_is_configured(app_config, make_user):
+    """Behind a configured proxy (PROXY_FIX_X_FOR=1) the forwarded address is the client's address."""
+    from marche import create_app
+
+    make_user("target@example.fr")
+    behind_proxy = create_app({**app_config, "PROXY_FIX_X_FOR": "1"}).test_client()
+
+    def attempt(password, client_address):
+        page = behind_proxy.get("/connexion", headers={"X-Forwarded-For": client_address})
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+        return behind_proxy.post("/connexion", data={"email": "target@example.fr", "password": password,
+                                                     "csrf_token": token}, headers={"X-Forwarded-For": client_address})
+
+    for _ in range(10):
+        assert attempt("faux-faux-faux", "203.0.113.5").status_code == 200
+    assert attempt("motdepasse-solide-1", "203.0.113.5").status_code == 429
+    assert attempt("motdepasse-solide-1", "198.51.100.9").status_code == 302
+
+
+def test_old_failures_are_purged_and_no_longer_count(app, client, make_user):
+    from datetime import timedelta
+
+    from marche.accounts.models import LoginFailure
+    from marche.core.models import utcnow
+
+    make_user("target@example.fr")
+    with app.app_context():
+        old = utcnow() - timedelta(hours=2)
+        db.session.add_all([LoginFailure(account_key="target@example.fr", address="127.0.0.1", created_at=old)
+                            for _ in range(60)])
+        db.session.commit()
+    assert login(client, "target@example.fr", "mauvais").status_code == 200  # counted once, old rows purged
+    assert login(client, "target@example.fr").status_code == 302
+    assert db_count(app, LoginFailure) == 1
 
 
 def test_successful_logins_are_not_counted(client, make_user):

@@ -56,7 +56,7 @@ def test_login_with_the_limiter_storage_down_is_not_a_500(app, app_config, make_
     try:
         client = dead.test_client()
         wrong = submit(client, "/connexion", {"email": "acheteuse@example.fr", "password": "pas-le-bon-1"})
-        assert wrong.status_code == 200  # the form again, with its error: the limiter counted in memory
+        assert wrong.status_code == 200  # the form again, with its error (failures are counted in PostgreSQL, not in Redis)
         right = submit(client, "/connexion", {"email": "acheteuse@example.fr", "password": "motdepasse-solide-1"})
         assert right.status_code == 302
     finally:

@@ -11,7 +11,7 @@ def make_structure(app):
     def factory(siret="75187049400026", name="La Collecterie", kinds=("ACI",), commune="93048", department="93",
                 region="11", lat=48.865024, lon=2.455023, synthetic=False, **fields):
         with app.app_context():
-            structure = Structure(siret=siret, siren=siret[:9], name=name, kinds=list(kinds), city="Montreuil",
+            structure = Structure(siret=siret, siren=siret[:9] if siret else None, name=name, kinds=list(kinds), city="Montreuil",
                                   commune_code=commune, department_code=department, region_code=region,
                                   latitude=lat, longitude=lon, source="test", is_synthetic=synthetic,
                                   area_kind=fields.pop("area_kind", "radius"),

@@ -288,9 +288,15 @@ def test_access(check_client, make_user):
 
 
 @pytest.mark.parametrize("kind", [OrganisationKind.PRIVATE_COMPANY, OrganisationKind.FACILITATOR])
-def test_other_checkers_see_the_page(check_client, make_user, kind):
+def test_other_checkers_see_the_page(check_client, check_app, make_user, kind):
     make_user("x@example.fr", kind=kind)
     login(check_client, "x@example.fr")
+    if kind == OrganisationKind.FACILITATOR:
+        # a facilitator uses the page once the platform has verified it, not before
+        assert check_client.get(URL).status_code == 404
+        with check_app.app_context():
+            db.session.execute(text("update organisation set verification_status = 'verified'"))
+            db.session.commit()
     assert check_client.get(URL).status_code == 200
 
 

@@ -24,7 +24,7 @@ def test_public_profile_and_hidden_ones(client, make_structure):
 
 
 def claim_setup(app, make_user, make_structure):
-    make_structure()
+    make_structure(website="https://www.collecterie.fr")
     make_user("admin@plateforme.fr", kind="platform", admin=True)
     make_user("nadia@collecterie.fr", kind="inclusive_structure", siret=COLLECTERIE, name="La Collecterie")
     structure_client = app.test_client()
@@ -35,8 +35,8 @@ def claim_setup(app, make_user, make_structure):
 def test_claim_approve_edit(app, make_user, make_structure, mailbox):
     structure_client = claim_setup(app, make_user, make_structure)
     assert structure_client.get(f"/structures/{COLLECTERIE}/modifier").status_code == 404  # not yet its owner
-    response = submit(structure_client, f"/structures/{COLLECTERIE}/revendiquer", {"message": ""},
-                      form_url=f"/structures/{COLLECTERIE}")
+    response = submit(structure_client, f"/structures/{COLLECTERIE}/revendiquer",
+                      {"evidence_kind": "email_domain", "message": ""}, form_url=f"/structures/{COLLECTERIE}")
     assert response.status_code == 302
     assert mailbox.last_to("admin@plateforme.fr")["Subject"].startswith("Revendication de la fiche")
 
@@ -149,9 +149,12 @@ def test_claim_on_claimed_profile_goes_to_owners_not_granted(app, make_user, mak
     # Same SIREN is required: the other organisation's SIRET does not match, so it cannot even ask.
     other = app.test_client()
     login(other, "intrus@autre.fr")
-    refused = submit(other, f"/structures/{COLLECTERIE}/revendiquer", {}, form_url=f"/structures/{COLLECTERIE}")
-    assert refused.status_code == 302
-    assert "ne correspond pas" in page_text(other.get(f"/structures/{COLLECTERIE}"))
+    refused = submit(other, f"/structures/{COLLECTERIE}/revendiquer", {"evidence_kind": "document"},
+                     form_url=f"/structures/{COLLECTERIE}")
+    assert refused.status_code == 400 and "Joignez le document" in page_text(refused)
+    refused = submit(other, f"/structures/{COLLECTERIE}/revendiquer", {"evidence_kind": "email_domain"},
+                     form_url=f"/structures/{COLLECTERIE}")
+    assert refused.status_code == 400 and "ne correspond pas" in page_text(refused)
     # A second organisation whose SIRET matches the profile asks while nadia's organisation owns it:
     # the claim is not granted but sent to the owners and the platform admins.
     make_user("collegue@collecterie.fr", kind="inclusive_structure", siret=VALID_SIRETS[32], name="Doublon")
@@ -162,7 +165,7 @@ def test_claim_on_claimed_profile_goes_to_owners_not_granted(app, make_user, mak
                            {"s": VALID_SIRETS[32], "n": VALID_SIRETS[32][:9]})
         db.session.commit()
     mailbox.clear()
-    response = submit(colleague, f"/structures/{VALID_SIRETS[32]}/revendiquer", {},
+    response = submit(colleague, f"/structures/{VALID_SIRETS[32]}/revendiquer", {"evidence_kind": "email_domain"},
                       form_url=f"/structures/{VALID_SIRETS[32]}")
     assert response.status_code == 302
     with app.app_context():
@@ -172,14 +175,17 @@ def test_claim_on_claimed_profile_goes_to_owners_not_granted(app, make_user, mak
         assert structure.owner_organisation_id != claim.organisation_id
     recipients = {m["To"] for m in mailbox}
     assert "nadia@collecterie.fr" in recipients and "admin@plateforme.fr" in recipients
+    assert "Justificatif fourni : adresse e-mail sur le domaine de la structure" in mailbox.body(
+        mailbox.last_to("nadia@collecterie.fr"))
 
 
 def test_facilitator_decides_claims_in_its_territory_only(app, make_user, make_structure):
-    make_structure()
+    make_structure(website="https://collecterie.fr")
     make_user("nadia@collecterie.fr", kind="inclusive_structure", siret=COLLECTERIE, name="La Collecterie")
     structure_client = app.test_client()
     login(structure_client, "nadia@collecterie.fr")
-    submit(structure_client, f"/structures/{COLLECTERIE}/revendiquer", {}, form_url=f"/structures/{COLLECTERIE}")
+    submit(structure_client, f"/structures/{COLLECTERIE}/revendiquer", {"evidence_kind": "email_domain"},
+           form_url=f"/structures/{COLLECTERIE}")
     with app.app_context():
         claim_id = db.session.execute(select(StructureClaim.id)).scalar_one()
     make_user("plie93@example.fr", kind="facilitator", siret=VALID_SIRETS[33], name="PLIE 93")
@@ -197,6 +203,14 @@ def test_facilitator_decides_claims_in_its_territory_only(app, make_user, make_s
                   form_url="/structures/revendications").status_code == 404
     near = app.test_client()
     login(near, "plie93@example.fr")
+    # competent for the territory but not yet verified by the platform: no power yet
+    assert near.get("/structures/revendications").status_code == 404
+    assert submit(near, f"/structures/revendications/{claim_id}", {"decision": "approve"},
+                  form_url="/compte").status_code == 404
+    with app.app_context():
+        db.session.execute(db.text("update organisation set verification_status = 'verified' where kind = 'facilitator'"))
+        db.session.commit()
+    assert "La Collecterie" not in page_text(far.get("/structures/revendications"))  # verified, still out of territory
     assert submit(near, f"/structures/revendications/{claim_id}", {"decision": "approve"},
                   form_url="/structures/revendications").status_code == 302
     assert structure_client.get(f"/structures/{COLLECTERIE}/modifier").status_code == 200
