@@ -66,12 +66,9 @@ LOGGED_OUT: tuple[str, ...] = tuple(actor.name for actor in ACTORS if actor.trea
 
 
 def verify_facilitator(organisation, verified: bool) -> None:
-    """Today every facilitator organisation has its powers from signup: there is no verification
-    step yet, so an "unverified" facilitator is made exactly like a verified one, and the cells
-    where it still gets powers are listed in table.KNOWN_GAP.
+    """A facilitator organisation starts « pending »: the platform verifies the `verified` ones (as
+    `make run`'s demo does, actor None); the others keep no facilitator power."""
+    if verified:
+        from marche.accounts.services import verify_organisation
 
-    When the branch adding facilitator verification lands, this is the one place to change:
-    set the organisation's verified state here (e.g. call the platform admin's verification
-    service when `verified` is True), then empty KNOWN_GAP's "unverified facilitator" part.
-    """
-    del organisation, verified
+        verify_organisation(None, organisation, approve=True)

@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import url_for
 
-from marche.extensions import limiter
+from marche.accounts.models import User
+from marche.extensions import db, limiter
 
 from .actors import ACTORS, PASSWORD
 from .table import FORBIDDEN, HIDDEN, KNOWN_GAP, LOGIN, OK, Case
@@ -70,11 +71,24 @@ def login_cookies(app, world: World) -> dict[str, str | None]:
         if not any(cookies.values()):
             response = client.post("/connexion", data={"email": actor.email, "password": PASSWORD})
             assert response.status_code == 302, f"connexion impossible pour {actor.name} ({response.status_code})"
+            cookies[actor.name] = client.get_cookie("session").value
         else:
-            with client.session_transaction() as session:
-                session["_user_id"], session["_fresh"] = str(world.users[actor.name]), True
-        cookies[actor.name] = client.get_cookie("session").value
+            cookies[actor.name] = session_cookie(app, world, actor.name)
     return cookies
+
+
+def session_cookie(app, world: World, name: str) -> str:
+    """A fresh session for the actor, keyed by its current session token (a logout rotates it)."""
+    client = app.test_client()
+    with app.app_context():
+        session_id = db.session.get(User, world.users[name]).get_id()
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = session_id, True
+    return client.get_cookie("session").value
+
+
+#: endpoints after which the actor's every session has ended (its session token rotated)
+ENDS_SESSIONS = {"accounts.logout"}
 
 
 def methods_of(app, endpoint: str) -> list[str]:
@@ -135,6 +149,8 @@ def run(app, world: World, cases: list[Case]) -> tuple[list[Check], list[str]]:
                     check.missing_status, check.missing_got = missing.status_code, outcome(missing)
                 checks.append(check)
                 failures.extend(judge(check))
+                if case.endpoint in ENDS_SESSIONS and cookies[actor.name] is not None and actor.active:
+                    cookies[actor.name] = session_cookie(app, world, actor.name)
     return checks, failures
 
 

@@ -6,6 +6,7 @@ they are given (remove a contact, retry an outbox row) get a fresh object per re
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from marche.extensions import db
 from marche.suppliers import favorites
 from marche.suppliers import services as suppliers
 from marche.suppliers.models import FavoriteItem, Structure
-from tests.conftest import VALID_SIRETS
+from tests.conftest import VALID_SIRETS, _luhn_sirets
 
 from .actors import ACTORS, PASSWORD, Actor, verify_facilitator
 
@@ -90,6 +91,21 @@ class World:
             db.session.remove()
         return item_id
 
+    def new_pending_facilitator(self) -> int:
+        """A facilitator organisation awaiting verification (accounts.verify decides it for good)."""
+        with self._context():
+            siret = next(_FRESH_SIRETS)
+            user = User(email=f"facilitateur.{siret}@matrice.example.fr", password_hash=_password_hash(),
+                        full_name="Facilitateur en attente", email_confirmed_at=utcnow())
+            db.session.add(user)
+            db.session.flush()
+            organisation = accounts.create_organisation(user, accounts.OrganisationData(
+                name=f"PLIE {siret}", kind=OrganisationKind.FACILITATOR, siret=siret, territories=["dep:93"]))
+            db.session.commit()
+            organisation_id = organisation.id
+            db.session.remove()
+        return organisation_id
+
     def new_dead_message(self) -> int:
         """An outbox row that failed for good, as the admin page lists them (retry re-queues it)."""
         with self._context():
@@ -103,6 +119,8 @@ class World:
 
 
 _PASSWORD_HASH: list[str] = []
+#: SIRETs no other test uses, for the organisations made during the walk
+_FRESH_SIRETS = itertools.islice(_luhn_sirets(), 60, None)
 
 
 def _password_hash() -> str:
@@ -173,7 +191,8 @@ def build_world(app, make_structure) -> World:
         suppliers.set_logo(owner, claimed, PNG)
         # structure B asks for the unclaimed profile (its SIRET matches): a facilitator of 93 decides
         requester = db.session.get(User, world.users["structure_other"])
-        world.claim_id = suppliers.request_claim(requester, db.session.get(Structure, unclaimed_id)).id
+        world.claim_id = suppliers.request_claim(requester, db.session.get(Structure, unclaimed_id),
+                                                 suppliers.ClaimProof(kind="document", document=PDF)).id
         # the account without organisation asks to join buyer A: buyer A's admin decides
         buyer_a = db.session.get(Organisation, world.organisations["buyer_a"])
         joiner = db.session.get(User, world.users["no_organisation"])
