@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from ipaddress import ip_address
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
@@ -62,10 +63,19 @@ def healthz():
     return jsonify(status), 200 if status["database"] == "ok" else 503
 
 
+#: headers a reverse proxy adds: a request that carries one did not come from this machine's browser
+PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+
+
 def _dev_mail_dir() -> Path:
-    if current_app.config["MARCHE_ENV"] == "production" or current_app.config["SMTP"]["host"]:
+    """The development mail box holds reset and confirmation links: it exists only in development,
+    without SMTP, for a browser on this machine (never through a proxy, so a staging site never shows it)."""
+    config = current_app.config
+    local = ip_address(request.remote_addr or "0.0.0.0").is_loopback and not any(
+        header in request.headers for header in PROXY_HEADERS)
+    if config["MARCHE_ENV"] != "development" or config["SMTP"]["host"] or not local:
         abort(404)
-    return Path(current_app.config["MAIL_DIR"])
+    return Path(config["MAIL_DIR"])
 
 
 @bp.get("/dev/mails")
