@@ -27,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     init_limiter(app)
 
-    from .core import errors, filters, outbox
+    from .core import errors, filters, input as input_layer, outbox
     from .core.views import bp as core_bp
     from .core import mail as _mail  # noqa: F401  (registers the mail outbox handler)
     from .search import tasks as _search_tasks  # noqa: F401
@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .suppliers import models as _supplier_models  # noqa: F401
 
     errors.init_app(app)
+    input_layer.init_app(app)
     filters.init_app(app)
     outbox.init_app(app)
     app.register_blueprint(core_bp)

@@ -1,14 +1,14 @@
 """Signup, login, profile, password reset, organisations and join requests."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core import access
 from ..core.errors import DomainError
 from ..core.forms import add_error, field_error
+from ..core.identifiers import is_digits
+from ..core.urls import safe_next
 from ..extensions import db, limiter, login_manager
 from ..geo.services import TerritoryError, parse_territory_list
 from . import access as _rules  # noqa: F401  (registers the access rules)
@@ -22,7 +22,7 @@ bp = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return db.session.get(User, int(user_id)) if is_digits(user_id) else None
 
 
 def organisation_data(form) -> services.OrganisationData:
@@ -31,12 +31,6 @@ def organisation_data(form) -> services.OrganisationData:
         buyer_category=form.buyer_category.data or None, facilitator_kind=form.facilitator_kind.data or None,
         territories=parse_territory_list(form.territories.data or ""),
     )
-
-
-def safe_next(target: str | None) -> str:
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("core.home")
 
 
 @bp.route("/inscription", methods=["GET", "POST"])

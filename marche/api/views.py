@@ -13,7 +13,8 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
 from ..core.errors import render_error
-from ..core.identifiers import normalize_digits
+from ..core.identifiers import is_digits, normalize_digits
+from ..core.input import InputError, request_json
 from ..extensions import csrf, db
 from ..geo.models import Commune
 from ..search.documents import structure_document
@@ -69,7 +70,7 @@ def structures():
 def structure(siret: str):
     digits = normalize_digits(siret)
     found = None
-    if len(digits) == 14 and digits.isdigit():
+    if len(digits) == 14 and is_digits(digits):
         found = db.session.execute(select(Structure).where(Structure.siret == digits,
                                                            Structure.is_synthetic.is_(False))).scalar_one_or_none()
     if found is None:
@@ -92,7 +93,10 @@ def _as_text(value: Any) -> str:
 
 @bp.post("/structures/lookup")
 def lookup():
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request_json()
+    except InputError as error:
+        return render_error(400, error.message)
     if not isinstance(body, dict) or not isinstance(body.get("sirets"), list):
         return render_error(400, "Corps JSON attendu : {\"sirets\": [\"…\", …]} (liste de SIRET ou de SIREN).")
     values = body["sirets"]

@@ -5,6 +5,7 @@ import re
 
 from sqlalchemy import case, func, select
 
+from ..core.identifiers import is_digits
 from ..core.text import normalize_search
 from ..extensions import db
 from .models import CpvCode, Sector, SectorGroup
@@ -90,6 +91,6 @@ def search_cpv(q: str, limit: int = 10) -> list[CpvCode]:
     if not folded:
         return []
     digits = folded.replace(" ", "")  # "45210000-2" was folded to "45210000 2"
-    if digits.isdigit() and len(digits) >= 2:
+    if is_digits(digits) and len(digits) >= 2:
         return _cpv_by_code(digits[:8], limit)
     return _cpv_by_words(folded, limit) or _cpv_fuzzy(folded, limit)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Mapping
 
+from ..core.identifiers import is_digits, parse_int
 from ..reference.models import Sector
 from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
 
@@ -133,10 +134,9 @@ def _int(args: Mapping, name: str, default: int | None, low: int, high: int) -> 
     values = _values(args, name)
     if not values:
         return default
-    try:
-        number = int(values[0])
-    except ValueError:
-        raise QueryError(name, f"« {name} » doit être un nombre entier.") from None
+    number = parse_int(values[0])
+    if number is None:
+        raise QueryError(name, f"« {name} » doit être un nombre entier écrit en chiffres (0-9).")
     if not low <= number <= high:
         raise QueryError(name, f"« {name} » doit être compris entre {low} et {high}.")
     return number
@@ -178,7 +178,7 @@ def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page:
         sector_ids = _sector_ids()
     sectors: list[int] = []
     for value in _values(args, "sector"):
-        if not value.isdigit() or int(value) not in sector_ids:
+        if not is_digits(value) or len(value) > 9 or int(value) not in sector_ids:
             raise QueryError("sector", f"Secteur inconnu : {value}", [str(s) for s in sorted(sector_ids)])
         sectors.append(int(value))
 

@@ -13,12 +13,14 @@ from datetime import date
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileSize
+from flask_wtf.file import FileAllowed, FileField
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.access import can
 from ..core.exports import tabular_response
+from ..core.forms import MaxFileSize
+from ..core.uploads import UploadTooLarge, read_upload
 from . import check_access as _rules  # noqa: F401  (registers the access rule)
 from .check import (EXPORT_HEADERS, MAX_FILE_BYTES, MAX_LINES, STATUS_LABELS, CheckInputError, CheckReport, Entry,
                     check_entries, check_file, check_text, export_rows)
@@ -37,7 +39,7 @@ class CheckForm(FlaskForm):
     file = FileField(
         "Ou un fichier CSV ou Excel (.xlsx)",
         validators=[FileAllowed(ALLOWED_EXTENSIONS, "Format non pris en charge : envoyez un fichier .csv ou .xlsx."),
-                    FileSize(MAX_FILE_BYTES, message="Le fichier dépasse la taille autorisée (5 Mo).")],
+                    MaxFileSize(MAX_FILE_BYTES, message="Le fichier dépasse la taille autorisée (5 Mo).")],
         description="Une colonne « SIRET » (ou « SIREN », « N° SIRET »…) ; séparateur et encodage détectés. "
                     "5 Mo au plus.")
 
@@ -70,7 +72,11 @@ def _require_access() -> None:
 def _run(form: CheckForm) -> CheckReport:
     if form.file.data:
         upload = form.file.data
-        return check_file(upload.filename or "fichier", upload.read())
+        try:
+            data = read_upload(upload, MAX_FILE_BYTES, "file")
+        except UploadTooLarge as error:
+            raise CheckInputError(error.message, field="file") from None
+        return check_file(upload.filename or "fichier", data)
     return check_text(form.sirets.data)
 
 
