@@ -189,6 +189,10 @@ def first_csv_cells(line: str, delimiter: str, number: int = 1) -> list[str]:
         raise FileRejected(_csv_error_message(number)) from None
 
 
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} Mo" if limit >= 1024 * 1024 else f"{limit // 1024} Ko"
+
+
 def check_zip(data: bytes, limits: SpreadsheetLimits = DEFAULT_LIMITS) -> None:
     """Refuse a zip bomb before anything inflates it: too many members, a member too large once
     uncompressed, too large in total, or compressed suspiciously well."""
@@ -205,14 +209,14 @@ def check_zip(data: bytes, limits: SpreadsheetLimits = DEFAULT_LIMITS) -> None:
         total += member.file_size
         if member.file_size > limits.max_member_bytes:
             raise FileRejected(f"Le fichier Excel est refusé : une fois décompressé, l'élément « {member.filename[:80]} » "
-                               f"dépasserait {limits.max_member_bytes // (1024 * 1024)} Mo.")
+                               f"dépasserait {_size(limits.max_member_bytes)}.")
         if (member.file_size > limits.ratio_floor_bytes
                 and member.file_size > limits.max_ratio * max(member.compress_size, 1)):
             raise FileRejected(f"Le fichier Excel est refusé : l'élément « {member.filename[:80]} » est compressé "
                                f"plus de {limits.max_ratio} fois (archive suspecte).")
     if total > limits.max_total_bytes:
         raise FileRejected(f"Le fichier Excel est refusé : une fois décompressé, il dépasserait "
-                           f"{limits.max_total_bytes // (1024 * 1024)} Mo.")
+                           f"{_size(limits.max_total_bytes)}.")
 
 
 def _bounded_row(row: tuple, number: int, limits: SpreadsheetLimits) -> list[Any]:

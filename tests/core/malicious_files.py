@@ -131,24 +131,35 @@ def zip_bomb(megabytes: int) -> bytes:
 
 class LazyBody(io.RawIOBase):
     """A request body of `size` bytes produced as it is read: a huge upload without holding it in memory.
-    `read_bytes` tells how much the server actually read."""
+    `read_bytes` tells how much the server actually read. Seekable, as Werkzeug's test client wants."""
 
     def __init__(self, head: bytes, size: int, tail: bytes = b""):
-        self.head, self.size, self.tail, self.read_bytes = head, size, tail, 0
+        self.head, self.size, self.tail, self.read_bytes, self.position = head, size, tail, 0, 0
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = {0: offset, 1: self.position + offset, 2: self.size + offset}[whence]
+        return self.position
+
     def readinto(self, buffer) -> int:
-        count = min(len(buffer), self.size - self.read_bytes)
+        begin = self.position
+        count = min(len(buffer), self.size - begin)
         if count <= 0:
             return 0
-        begin = self.read_bytes
         chunk = bytearray(b"0" * count)
         for offset, part in ((0, self.head), (self.size - len(self.tail), self.tail)):
             low, high = max(begin, offset), min(begin + count, offset + len(part))
             if low < high:
                 chunk[low - begin:high - begin] = part[low - offset:high - offset]
         buffer[:count] = chunk
+        self.position += count
         self.read_bytes += count
         return count
