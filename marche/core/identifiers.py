@@ -1,4 +1,4 @@
-"""French business identifiers: SIRET / SIREN (Luhn, with the La Poste exception).
+"""French business identifiers: SIRET / SIREN (Luhn, with the La Poste exception), FINESS (format).
 
 Digits are ASCII digits only: Python's `str.isdigit()` and `int()` also accept « ² », Arabic-Indic
 « ٣ » or full-width « ３ », which no register issues and which would reach the database as they are.
@@ -11,6 +11,8 @@ LA_POSTE_SIREN = "356000000"
 _NON_DIGITS = re.compile(r"[\s.\-\u00a0\u202f]")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 _ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
+#: a FINESS establishment number: its department (2 digits, 2A or 2B), then 7 digits
+_FINESS = re.compile(r"(?:[0-9]{2}|2[AB])[0-9]{7}")
 
 
 def is_digits(value: str | None) -> bool:
@@ -22,7 +24,7 @@ def parse_int(value: str | None) -> int | None:
     """An integer written with ASCII digits and an optional sign; None for anything else
     (« ３ », « 1_000 », « 1e3 », « NaN », « ² » and blanks inside are all refused)."""
     text = (value or "").strip()
-    if len(text) > 18 or _ASCII_INTEGER.fullmatch(text) is None:
+    if len(text.lstrip("+-")) > 18 or _ASCII_INTEGER.fullmatch(text) is None:
         return None
     return int(text)
 
@@ -58,3 +60,9 @@ def is_valid_siret(value: str) -> bool:
     if value.startswith(LA_POSTE_SIREN):
         return sum(ord(c) - 48 for c in value) % 5 == 0
     return luhn_ok(value)
+
+
+def is_valid_finess(value: str) -> bool:
+    """The FINESS format only: 1 499 of the 1 504 ESAT numbers also pass Luhn, but Corsica's (2A, 2B) and
+    a few others do not, so the key is not checked."""
+    return _FINESS.fullmatch(value or "") is not None

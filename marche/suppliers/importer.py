@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..core import audit
-from ..core.identifiers import is_digits, is_valid_siret
+from ..core.identifiers import is_digits, is_valid_finess, is_valid_siret
 from ..core.imports import ImportReport, RowError, parse_all, read_csv
 from ..core.text import normalize_search
 from ..extensions import db
@@ -115,7 +115,7 @@ def parse_siae_row(line: int, row: dict[str, str]) -> Row:
 def parse_esat_row(line: int, row: dict[str, str]) -> Row:
     flags: list[str] = []
     finess = row.get("finess_et", "")
-    if len(finess) != 9 or not finess.isascii() or not finess[:2].isalnum():
+    if not is_valid_finess(finess):
         raise RowError("finess_et", f"« {finess} » n'est pas un numéro FINESS de 9 caractères")
     siret = _siret(line, row.get("siret", ""), flags, required=False)
     if not row.get("raison_sociale"):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..accounts.models import Membership, MemberRole, Organisation, OrganisationKind, User
 from ..core import audit, outbox
 from ..core.errors import DomainError
-from ..core.identifiers import is_digits
+from ..core.identifiers import is_digits, is_valid_finess
 from ..core.mail import queue_mail
 from ..core.models import utcnow
 from ..core.text import normalize_search
@@ -75,7 +75,7 @@ def find_structure(ident: str) -> Structure | None:
     ident = ident.replace(" ", "")
     if len(ident) == 14 and is_digits(ident):
         condition = Structure.siret == ident
-    elif len(ident) == 9 and ident.isascii() and ident.isalnum():
+    elif is_valid_finess(ident.upper()):
         condition = Structure.finess_numbers.any(ident.upper())
     else:
         return None
