@@ -18,7 +18,7 @@ from ..core.input import InputError, request_json
 from ..extensions import csrf, db
 from ..geo.models import Commune
 from ..search.documents import structure_document
-from ..search.query import QueryError, parse_query
+from ..search.query import BOOL_VALUES, QueryError, parse_query
 from ..suppliers.check import MAX_LINES, MAX_VALUE_CHARS, CheckInputError, CheckReport, Entry, check_entries
 from ..suppliers.models import Structure
 
@@ -49,15 +49,28 @@ def public_structure(document: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _strict_parameters() -> None:
+    """The API is stricter than the search page (whose forms send empty fields): a parameter given
+    empty, or a `facets` that is not a yes/no, is an error rather than ignored."""
+    for name in SEARCH_PARAMETERS + ("facets",):
+        values = request.args.getlist(name)
+        if name != "q" and any(not value.strip() for value in values):
+            raise QueryError(name, f"« {name} » est vide : omettez ce paramètre ou donnez-lui une valeur.")
+    for value in request.args.getlist("facets"):
+        if value.lower() not in BOOL_VALUES:
+            raise QueryError("facets", "« facets » attend 1 ou 0.", ["1", "0"])
+
+
 @bp.get("/structures")
 def structures():
     from ..search.service import search_structures
 
     try:
+        _strict_parameters()
         query = parse_query(request.args)
     except QueryError as error:
         return jsonify(error.as_json()), 400
-    with_facets = request.args.get("facets", "") in {"1", "true"}
+    with_facets = bool(BOOL_VALUES.get(request.args.get("facets", "").lower()))
     result = search_structures(replace(query, facets=with_facets))
     body = {"count": result.count, "page": result.page, "per_page": result.per_page,
             "results": [public_structure(hit) for hit in result.hits], "backend": result.backend}
