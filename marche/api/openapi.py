@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..geo.services import KINDS as TERRITORY_KINDS
-from ..search.query import MAX_PER_PAGE, MAX_QUERY_LENGTH, MAX_RADIUS_KM, SORTS, TERRITORY_MODES
+from ..search.query import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, MAX_RADIUS_KM, SORTS, TERRITORY_MODES
 from ..suppliers.check import MAX_LINES
 from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
 
@@ -72,7 +72,8 @@ def _search_parameters() -> list[dict[str, Any]]:
         _flag("has_references", "A des références clients"),
         _flag("claimed", "Fiche revendiquée par la structure"),
         _query("sort", "Tri des résultats (distance demande « near »)", _enum(SORTS)),
-        _query("page", "Page (à partir de 1)", {"type": "integer", "minimum": 1, "default": 1}),
+        _query("page", "Page (à partir de 1)", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
+                                                "default": 1}),
         _flag("facets", "Ajouter le nombre de structures par valeur de chaque filtre (« facets »)"),
         _query("per_page", "Résultats par page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
                                                   "default": 20}),

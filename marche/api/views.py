@@ -106,12 +106,13 @@ def _as_text(value: Any) -> str:
 
 @bp.post("/structures/lookup")
 def lookup():
+    expected = "Corps JSON attendu : {\"sirets\": [\"…\", …]}"
     try:
         body = request_json()
     except InputError as error:
-        return render_error(400, error.message)
+        return render_error(400, f"{error.message} {expected}.")
     if not isinstance(body, dict) or not isinstance(body.get("sirets"), list):
-        return render_error(400, "Corps JSON attendu : {\"sirets\": [\"…\", …]} (liste de SIRET ou de SIREN).")
+        return render_error(400, f"{expected} (liste de SIRET ou de SIREN).")
     values = body["sirets"]
     if len(values) > MAX_LINES:
         return render_error(400, f"La liste contient {len(values)} numéros : {MAX_LINES} au plus par requête.")

@@ -208,8 +208,8 @@ def check_zip(data: bytes, limits: SpreadsheetLimits = DEFAULT_LIMITS) -> None:
     for member in members:
         total += member.file_size
         if member.file_size > limits.max_member_bytes:
-            raise FileRejected(f"Le fichier Excel est refusé : une fois décompressé, l'élément « {member.filename[:80]} » "
-                               f"dépasserait {_size(limits.max_member_bytes)}.")
+            raise FileRejected(f"Le fichier Excel est refusé : une fois décompressé, l'élément "
+                               f"« {member.filename[:80]} » dépasserait {_size(limits.max_member_bytes)}.")
         if (member.file_size > limits.ratio_floor_bytes
                 and member.file_size > limits.max_ratio * max(member.compress_size, 1)):
             raise FileRejected(f"Le fichier Excel est refusé : l'élément « {member.filename[:80]} » est compressé "

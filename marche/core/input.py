@@ -49,8 +49,8 @@ def find_nul() -> str | None:
 def _refuse_nul():
     field = find_nul()
     if field is not None:
-        return render_error(400, f"Le champ « {field[:60]} » contient un caractère nul (\\0), qui n'est pas "
-                                 "autorisé. Corrigez la saisie et réessayez.", parameter=field[:60])
+        return render_error(400, f"Le champ « {field[:60]} » contient des caractères non autorisés (caractère "
+                                 "nul \\0). Corrigez la saisie et réessayez.", parameter=field[:60])
     return None
 
 

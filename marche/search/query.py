@@ -21,6 +21,8 @@ SORTS = ("relevance", "distance", "name")
 TERRITORY_MODES = ("covers", "located")
 #: facets computed on every search (counts over the filtered result set)
 FACETS = ("kinds", "sectors", "env", "services", "size_band", "in_zrr", "has_references", "claimed")
+#: deeper pages are refused (400) rather than asked of the engines
+MAX_PAGE = 100_000
 BOOL_VALUES = {"1": True, "true": True, "oui": True, "on": True, "0": False, "false": False, "non": False, "": None}
 
 
@@ -221,7 +223,7 @@ def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page:
         claimed=_bool(args, "claimed"),
         include_synthetic=include_synthetic,
         sort=sort,
-        page=_int(args, "page", 1, 1, 100000) or 1,
+        page=_int(args, "page", 1, 1, MAX_PAGE) or 1,
         per_page=_int(args, "per_page", DEFAULT_PER_PAGE, 1, max_per_page) or DEFAULT_PER_PAGE,
     )
 

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..core.access import can
 from ..core.exports import tabular_response
 from ..core.forms import MaxFileSize
+from ..core.input import InputError, parse_json
 from ..core.uploads import UploadTooLarge, read_upload
 from . import check_access as _rules  # noqa: F401  (registers the access rule)
 from .check import (EXPORT_HEADERS, MAX_FILE_BYTES, MAX_LINES, STATUS_LABELS, CheckInputError, CheckReport, Entry,
@@ -80,12 +81,19 @@ def _run(form: CheckForm) -> CheckReport:
     return check_text(form.sirets.data)
 
 
+def _line_number(value) -> int:
+    """A JSON integer (`int("٣")` would take a string of Arabic-Indic digits, and `int(True)` a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(value)
+    return value
+
+
 def _entries(raw: str) -> list[Entry]:
     """The hidden field read back; anything else than [[line, value], …] is a bad request."""
     try:
-        items = json.loads(raw)
-        entries = [Entry(int(line), str(value)) for line, value in items]
-    except (ValueError, TypeError):
+        items = parse_json(raw.encode("utf-8"))
+        entries = [Entry(_line_number(line), str(value)) for line, value in items]
+    except (InputError, ValueError, TypeError):
         abort(400)
     if not entries or len(entries) > MAX_LINES:
         abort(400)
