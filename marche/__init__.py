@@ -32,7 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     init_limiter(app)
 
-    from .core import errors, filters, outbox, security
+    from .core import errors, filters, input as input_layer, outbox, security
     from .core.views import bp as core_bp
     from .core import mail as _mail  # noqa: F401  (registers the mail outbox handler)
     from .search import tasks as _search_tasks  # noqa: F401
@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     errors.init_app(app)
     security.init_app(app)
+    input_layer.init_app(app)
     filters.init_app(app)
     outbox.init_app(app)
     app.register_blueprint(core_bp)

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MEILI_URL = "http://127.0.0.1:7700"
+#: a whole request: a 10 MB file plus the form around it
+MAX_REQUEST_BYTES = 11 * 1024 * 1024
 
 
 class ConfigError(RuntimeError):
@@ -155,6 +157,9 @@ class Config:
             "PORT": self.port,
             "BASE_URL": self.base_url,
             "WTF_CSRF_TIME_LIMIT": None,
+            # the largest upload is a 10 MB logo or proof: a bigger request is refused (413) from its
+            # Content-Length, or when the stream passes the limit, before anything is read into memory
+            "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.env == "production",

@@ -1,8 +1,6 @@
 """Signup, login, profile, password reset, organisations and join requests."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -10,6 +8,7 @@ from sqlalchemy import select
 from ..core import access
 from ..core.errors import DomainError, render_error
 from ..core.forms import add_error, field_error
+from ..core.urls import safe_next
 from ..extensions import db, limiter, login_manager
 from ..geo.services import TerritoryError, parse_territory_list
 from . import access as _rules  # noqa: F401  (registers the access rules)
@@ -38,12 +37,6 @@ def organisation_data(form) -> services.OrganisationData:
         buyer_category=form.buyer_category.data or None, facilitator_kind=form.facilitator_kind.data or None,
         territories=parse_territory_list(form.territories.data or ""),
     )
-
-
-def safe_next(target: str | None) -> str:
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("core.home")
 
 
 @bp.route("/inscription", methods=["GET", "POST"])

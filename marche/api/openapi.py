@@ -4,9 +4,19 @@ from __future__ import annotations
 from typing import Any
 
 from ..geo.services import KINDS as TERRITORY_KINDS
-from ..search.query import MAX_PER_PAGE, MAX_QUERY_LENGTH, MAX_RADIUS_KM, SORTS, TERRITORY_MODES
+from ..search.query import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, MAX_RADIUS_KM, SORTS, TERRITORY_MODES
 from ..suppliers.check import MAX_LINES
 from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
+
+
+#: no control character: a NUL byte is refused (400) by the input layer before any endpoint
+TEXT = {"type": "string", "pattern": "^[^\\x00]*$"}
+#: the search refuses every control character but TAB (search.query._reject_control_characters)
+SEARCH_TEXT = {"type": "string", "pattern": "^[^\\x00-\\x08\\x0a-\\x1f]*$"}
+#: the canonical form of a territory reference (geo.services.CODE_PATTERNS); whether it exists is data
+COMMUNE_REF = "commune:([0-9]{5}|2[AB][0-9]{3})"
+AREA_REF = f"^({COMMUNE_REF}|dep:([0-9]{{2,3}}|2[AB])|reg:[0-9]{{2,3}})$"
+KINDS_LIST = "^((commune|dep|reg|country)(,(commune|dep|reg|country))*)?$"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -40,18 +50,18 @@ def _flag(name: str, description: str) -> dict[str, Any]:
 
 def _search_parameters() -> list[dict[str, Any]]:
     return [
-        _query("q", "Texte recherché (nom, enseigne, ville, description…)", {"type": "string",
+        _query("q", "Texte recherché (nom, enseigne, ville, description…)", {**SEARCH_TEXT,
                                                                               "maxLength": MAX_QUERY_LENGTH}),
         _query("kind", "Type de structure (répétable, ou liste séparée par des virgules)",
                _enum(k.value for k in StructureKind), repeated=True),
         _query("sector", "Identifiant de secteur (voir /api/v1/sectors ; répétable)", {"type": "integer"},
                repeated=True),
         _query("territory", "Territoire : commune:<code INSEE>, dep:<code>, reg:<code>",
-               {"type": "string", "examples": ["dep:59", "commune:59350", "reg:32"]}),
+               {"type": "string", "pattern": AREA_REF, "examples": ["dep:59", "commune:59350", "reg:32"]}),
         _query("territory_mode", "covers : la structure peut intervenir sur le territoire ; "
                                  "located : elle y est implantée", _enum(TERRITORY_MODES)),
         _query("near", "Commune de référence (commune:<code INSEE>) pour une recherche par distance",
-               {"type": "string", "examples": ["commune:59350"]}),
+               {"type": "string", "pattern": f"^{COMMUNE_REF}$", "examples": ["commune:59350"]}),
         _query("radius_km", "Rayon autour de « near », en km (30 par défaut)",
                {"type": "integer", "minimum": 1, "maximum": MAX_RADIUS_KM}),
         _query("env", "Engagement environnemental en cours de validité (répétable)",
@@ -62,7 +72,8 @@ def _search_parameters() -> list[dict[str, Any]]:
         _flag("has_references", "A des références clients"),
         _flag("claimed", "Fiche revendiquée par la structure"),
         _query("sort", "Tri des résultats (distance demande « near »)", _enum(SORTS)),
-        _query("page", "Page (à partir de 1)", {"type": "integer", "minimum": 1, "default": 1}),
+        _query("page", "Page (à partir de 1)", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
+                                                "default": 1}),
         _flag("facets", "Ajouter le nombre de structures par valeur de chaque filtre (« facets »)"),
         _query("per_page", "Résultats par page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
                                                   "default": 20}),
@@ -121,7 +132,9 @@ def _schemas() -> dict[str, Any]:
         "LookupRequest": {
             "type": "object", "required": ["sirets"],
             "properties": {"sirets": {"type": "array", "maxItems": MAX_LINES,
-                                      "items": {"type": "string", "description": "SIRET (14 chiffres) ou SIREN (9)"}}},
+                                      "items": {"description": "SIRET (14 chiffres) ou SIREN (9), en texte ou en "
+                                                               "nombre ; toute autre valeur reçoit la réponse "
+                                                               "« invalid »"}}},
         },
         "LookupResult": {
             "type": "object", "required": ["line", "input", "status", "kinds", "name"],
@@ -180,7 +193,18 @@ def _schemas() -> dict[str, Any]:
 
 
 def openapi_document() -> dict[str, Any]:
-    limit = {"type": "integer", "minimum": 1, "maximum": 20, "default": 10}
+    document = _document()
+    # any request may be refused before its endpoint: a NUL byte (400), a body over the size limit (413)
+    for item in document["paths"].values():
+        for operation in item.values():
+            operation["responses"].setdefault("400", _error("Requête invalide (caractère nul, corps illisible)"))
+            operation["responses"].setdefault("413", _error("Requête trop volumineuse"))
+    return document
+
+
+def _document() -> dict[str, Any]:
+    # a limit over 20 is brought back to 20, and 0 to 1 (the autocompletes ask generously)
+    limit = {"type": "integer", "minimum": 0, "default": 10, "description": "20 résultats au plus"}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -203,7 +227,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/structures/{siret}": {"get": {
                 "operationId": "getStructure", "summary": "Une structure par son SIRET", "tags": ["Structures"],
                 "parameters": [{"name": "siret", "in": "path", "required": True,
-                                "description": "14 chiffres (espaces acceptés)", "schema": {"type": "string"}}],
+                                "description": "14 chiffres (espaces acceptés)", "schema": TEXT}],
                 "responses": {"200": _json(_ref("Structure"), "La structure"),
                               "404": _error("Aucune structure avec ce SIRET")},
             }},
@@ -223,8 +247,9 @@ def openapi_document() -> dict[str, Any]:
                 "operationId": "searchTerritories", "summary": "Autocomplétion de territoires",
                 "tags": ["Référentiels"],
                 "parameters": [
-                    _query("q", "Nom, code postal ou code INSEE", {"type": "string"}),
+                    _query("q", "Nom, code postal ou code INSEE", TEXT),
                     _query("kinds", "Types de territoire, séparés par des virgules", {"type": "string",
+                           "pattern": KINDS_LIST,
                            "examples": ["commune,dep"], "description": f"parmi : {', '.join(TERRITORY_KINDS)}"}),
                     _query("limit", "Nombre de résultats", limit),
                 ],
@@ -233,14 +258,14 @@ def openapi_document() -> dict[str, Any]:
             }},
             "/api/v1/territories/{ref}": {"get": {
                 "operationId": "getTerritory", "summary": "Un territoire par sa référence", "tags": ["Référentiels"],
-                "parameters": [{"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
+                "parameters": [{"name": "ref", "in": "path", "required": True, "schema": TEXT,
                                 "description": "commune:<code>, dep:<code>, reg:<code> ou country:FR"}],
                 "responses": {"200": _json(_ref("Territory"), "Le territoire"),
                               "404": _error("Référence inconnue")},
             }},
             "/api/v1/cpv": {"get": {
                 "operationId": "searchCpv", "summary": "Autocomplétion des codes CPV 2008", "tags": ["Référentiels"],
-                "parameters": [_query("q", "Code ou libellé", {"type": "string"}),
+                "parameters": [_query("q", "Code ou libellé", TEXT),
                                _query("limit", "Nombre de résultats", limit)],
                 "responses": {"200": _json(_ref("CpvHits"), "Codes trouvés"), "400": _error("Paramètre invalide")},
             }},

@@ -13,11 +13,12 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
 from ..core.errors import render_error
-from ..core.identifiers import normalize_digits
+from ..core.identifiers import is_digits, normalize_digits
+from ..core.input import InputError, request_json
 from ..extensions import csrf, db
 from ..geo.models import Commune
 from ..search.documents import structure_document
-from ..search.query import QueryError, parse_query
+from ..search.query import BOOL_VALUES, QueryError, parse_query
 from ..suppliers.check import MAX_LINES, MAX_VALUE_CHARS, CheckInputError, CheckReport, Entry, check_entries
 from ..suppliers.models import Structure
 
@@ -48,15 +49,28 @@ def public_structure(document: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _strict_parameters() -> None:
+    """The API is stricter than the search page (whose forms send empty fields): a parameter given
+    empty, or a `facets` that is not a yes/no, is an error rather than ignored."""
+    for name in SEARCH_PARAMETERS + ("facets",):
+        values = request.args.getlist(name)
+        if name != "q" and any(not value.strip() for value in values):
+            raise QueryError(name, f"« {name} » est vide : omettez ce paramètre ou donnez-lui une valeur.")
+    for value in request.args.getlist("facets"):
+        if value.lower() not in BOOL_VALUES:
+            raise QueryError("facets", "« facets » attend 1 ou 0.", ["1", "0"])
+
+
 @bp.get("/structures")
 def structures():
     from ..search.service import search_structures
 
     try:
+        _strict_parameters()
         query = parse_query(request.args)
     except QueryError as error:
         return jsonify(error.as_json()), 400
-    with_facets = request.args.get("facets", "") in {"1", "true"}
+    with_facets = bool(BOOL_VALUES.get(request.args.get("facets", "").lower()))
     result = search_structures(replace(query, facets=with_facets))
     body = {"count": result.count, "page": result.page, "per_page": result.per_page,
             "results": [public_structure(hit) for hit in result.hits], "backend": result.backend}
@@ -69,7 +83,7 @@ def structures():
 def structure(siret: str):
     digits = normalize_digits(siret)
     found = None
-    if len(digits) == 14 and digits.isdigit():
+    if len(digits) == 14 and is_digits(digits):
         found = db.session.execute(select(Structure).where(Structure.siret == digits,
                                                            Structure.is_synthetic.is_(False))).scalar_one_or_none()
     if found is None:
@@ -92,9 +106,13 @@ def _as_text(value: Any) -> str:
 
 @bp.post("/structures/lookup")
 def lookup():
-    body = request.get_json(force=True, silent=True)
+    expected = "Corps JSON attendu : {\"sirets\": [\"…\", …]}"
+    try:
+        body = request_json()
+    except InputError as error:
+        return render_error(400, f"{error.message} {expected}.")
     if not isinstance(body, dict) or not isinstance(body.get("sirets"), list):
-        return render_error(400, "Corps JSON attendu : {\"sirets\": [\"…\", …]} (liste de SIRET ou de SIREN).")
+        return render_error(400, f"{expected} (liste de SIRET ou de SIREN).")
     values = body["sirets"]
     if len(values) > MAX_LINES:
         return render_error(400, f"La liste contient {len(values)} numéros : {MAX_LINES} au plus par requête.")

@@ -1,4 +1,5 @@
-"""Domain errors and the French error pages (400, 403, 404, 429, 500, 503 when the database is unreachable)."""
+"""Domain errors and the French error pages (400, 403, 404, 405, 413, 429, 500, 503 when the database is
+unreachable), JSON under /api/."""
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, make_response, render_template, request
@@ -21,7 +22,8 @@ MESSAGES = {
     403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour cette action."),
     404: ("Page introuvable", "La page demandée n'existe pas ou n'est pas accessible."),
     405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette adresse."),
-    413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
+    413: ("Fichier trop volumineux", "Le fichier ou le formulaire envoyé dépasse la taille autorisée "
+                                      "(10 Mo par fichier). Réduisez-le et réessayez."),
     429: ("Trop de tentatives", "Trop de tentatives en peu de temps. Patientez une minute avant de réessayer."),
     500: ("Erreur inattendue", "Une erreur s'est produite de notre côté. L'équipe a été prévenue."),
     503: ("Service momentanément indisponible",
@@ -36,10 +38,11 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def render_error(code: int, detail: str | None = None):
+def render_error(code: int, detail: str | None = None, **extra):
+    """The French error page, or under /api/ a JSON body {"error", "message"} plus `extra` fields."""
     title, message = MESSAGES.get(code, MESSAGES[500])
     if wants_json():
-        return jsonify({"error": title, "message": detail or message}), code
+        return jsonify({"error": title, "message": detail or message, **extra}), code
     return render_template("errors/error.html", code=code, title=title, message=detail or message), code
 
 

@@ -1,5 +1,10 @@
 """The one tabular export helper: CSV (UTF-8 with BOM, « ; » separator, as French spreadsheets expect)
-and XLSX (openpyxl), from a header row and rows of plain values."""
+and XLSX (openpyxl), from a header row and rows of plain values.
+
+User text never becomes a formula: in CSV a value starting with =, +, -, @, TAB or CR gets a leading
+apostrophe (the OWASP advice; spreadsheets then read text); in XLSX such a value is written as an
+explicit string cell with the "quote prefix" style, so it shows as typed, without a stray apostrophe.
+"""
 from __future__ import annotations
 
 import csv
@@ -12,6 +17,8 @@ from openpyxl.styles import Font
 
 CSV_MIME = "text/csv; charset=utf-8"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: first characters that make a spreadsheet evaluate a cell (formula, DDE, or hidden by TAB/CR)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> Any:
@@ -20,11 +27,13 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+def is_formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
 def _safe_text(value: Any) -> Any:
     """Neutralise spreadsheet formulas in text that came from users (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    return "'" + value if is_formula_like(value) else value
 
 
 def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -44,7 +53,14 @@ def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_safe_text(_cell(v)) for v in row])
+        values = [_cell(v) for v in row]
+        sheet.append(values)
+        for cell, value in zip(sheet[sheet.max_row], values):
+            if is_formula_like(value):
+                # openpyxl stores a text starting with "=" as a formula: force a string cell instead
+                cell.value = value
+                cell.data_type = "s"
+                cell.quotePrefix = True
     sheet.freeze_panes = "A2"
     for column in sheet.columns:
         width = max(len(str(c.value or "")) for c in list(column)[:200])

@@ -5,6 +5,7 @@ Without `SMTP_HOST` (development), messages are written to `instance/mail/` and 
 """
 from __future__ import annotations
 
+import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -16,13 +17,23 @@ from sqlalchemy.orm import Session
 from .outbox import enqueue, handler
 
 
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+
+
+def header_text(value: str) -> str:
+    """One line for an e-mail header: CR, LF and other control characters (a structure's name typed
+    with a line break, or « X\r\nBcc: … ») become one space, so no header can be split or added."""
+    return _HEADER_BREAKS.sub(" ", value or "").strip()
+
+
 def queue_mail(to: str, subject: str, template: str, **context) -> None:
     """Render `templates/mails/<template>.txt|.html` now and queue the message."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
+    subject = header_text(subject)
     enqueue(
         "mail.send",
         {
-            "to": to,
+            "to": header_text(to),
             "subject": subject,
             "text": render_template(f"mails/{template}.txt", **context),
             "html": render_template(f"mails/{template}.html", subject=subject, **context),
@@ -34,8 +45,8 @@ def build_message(payload: dict) -> EmailMessage:
     smtp = current_app.config["SMTP"]
     message = EmailMessage()
     message["From"] = smtp["sender"]
-    message["To"] = payload["to"]
-    message["Subject"] = payload["subject"]
+    message["To"] = header_text(payload["to"])
+    message["Subject"] = header_text(payload["subject"])
     message["Message-ID"] = make_msgid(domain="marche.local")
     message.set_content(payload["text"])
     message.add_alternative(payload["html"], subtype="html")

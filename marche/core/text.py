@@ -9,6 +9,8 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß"
 #: apostrophes, hyphens and dashes separate words in French place names ("L'Haÿ-les-Roses")
 _SEPARATORS = re.compile(r"['’ʼ‘`´\-‐‑–—_]+")
 _SPACES = re.compile(r"\s+")
+#: control characters never match anything, and PostgreSQL refuses NUL in a text parameter
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def strip_accents(text: str) -> str:
@@ -20,6 +22,6 @@ def normalize_search(text: str | None) -> str:
     """Fold `text` for matching: "L'Haÿ-les-Roses" → "l hay les roses"."""
     if not text:
         return ""
-    folded = strip_accents(text).lower()
+    folded = strip_accents(_CONTROLS.sub(" ", text)).lower()
     folded = _SEPARATORS.sub(" ", folded)
     return _SPACES.sub(" ", folded).strip()

@@ -11,6 +11,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, or_, select, type_coerce
 
+from ..core.identifiers import is_digits
 from ..core.text import normalize_search
 from ..extensions import db
 from .models import Commune, Department, Region
@@ -18,10 +19,11 @@ from .models import Commune, Department, Region
 KINDS = ("commune", "dep", "reg", "country")
 #: what each kind's code looks like, so a typo is told apart from a code that does not exist
 CODE_PATTERNS = {
-    "commune": re.compile(r"^(\d{5}|2[AB]\d{3})$"),
-    "dep": re.compile(r"^(\d{2,3}|2[AB])$"),
-    "reg": re.compile(r"^\d{2,3}$"),
-    "country": re.compile(r"^FR$"),
+    # [0-9], not \d: \d also matches « ５ » or « ٣ », which no INSEE code contains
+    "commune": re.compile(r"([0-9]{5}|2[AB][0-9]{3})"),
+    "dep": re.compile(r"([0-9]{2,3}|2[AB])"),
+    "reg": re.compile(r"[0-9]{2,3}"),
+    "country": re.compile(r"FR"),
 }
 MAX_QUERY_LENGTH = 100
 #: WGS84 mean Earth radius (IUGG), in km
@@ -66,7 +68,7 @@ def parse_ref(ref: str) -> tuple[str, str]:
         raise TerritoryError(f"Référence de territoire invalide : « {text} » ({REF_HELP}).")
     if kind not in CODE_PATTERNS:
         raise TerritoryError(f"Type de territoire inconnu : « {text} » ({REF_HELP}).")
-    if not CODE_PATTERNS[kind].match(code):
+    if not CODE_PATTERNS[kind].fullmatch(code):
         raise TerritoryError(f"Territoire inconnu : {kind}:{code}")
     return kind, code
 
@@ -164,7 +166,7 @@ def _by_code(code: str, kinds: set[str], limit: int) -> list[Territory]:
     if "commune" in kinds:
         if len(code) == 5:
             hits += _commune_hits(Commune.code == code, 1)
-        if code.isdigit():
+        if is_digits(code):
             hits += _commune_hits(_postcodes_start_with(code), limit)
     return hits
 

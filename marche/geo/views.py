@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..core.errors import render_error
+from ..core.identifiers import is_digits
 from .services import KINDS, TerritoryError, resolve, search_territories
 
 bp = Blueprint("geo", __name__)
@@ -24,7 +25,7 @@ def _kinds_argument() -> set[str] | None:
 
 def _limit_argument() -> int:
     raw = request.args.get("limit", "10")
-    if not raw.isdigit():
+    if not is_digits(raw):
         raise ValueError(f"Paramètre « limit » : nombre entier attendu entre 1 et {MAX_LIMIT}.")
     return max(1, min(int(raw), MAX_LIMIT))
 

@@ -5,11 +5,13 @@ import re
 
 from sqlalchemy import case, func, select
 
+from ..core.identifiers import is_digits
 from ..core.text import normalize_search
 from ..extensions import db
 from .models import CpvCode, Sector, SectorGroup
 
-CPV_RE = re.compile(r"^(\d{8})-(\d)$")
+#: ASCII digits ([0-9], not \d, which also takes « ４ »); fullmatch, so no trailing newline slips through
+CPV_RE = re.compile(r"([0-9]{8})-([0-9])")
 #: weights 3-7-1 repeated from the first digit; the check digit is the weighted sum modulo 10
 CPV_WEIGHTS = (3, 7, 1, 3, 7, 1, 3, 7)
 MAX_QUERY_LENGTH = 100
@@ -30,7 +32,7 @@ def cpv_check_digit(code8: str) -> str:
 def is_valid_cpv(code: str) -> bool:
     """True for an official CPV 2008 code written `########-#` with its published check digit."""
     code = (code or "").strip()
-    if not CPV_RE.match(code):
+    if not CPV_RE.fullmatch(code):
         return False
     return db.session.get(CpvCode, code) is not None
 
@@ -90,6 +92,6 @@ def search_cpv(q: str, limit: int = 10) -> list[CpvCode]:
     if not folded:
         return []
     digits = folded.replace(" ", "")  # "45210000-2" was folded to "45210000 2"
-    if digits.isdigit() and len(digits) >= 2:
+    if is_digits(digits) and len(digits) >= 2:
         return _cpv_by_code(digits[:8], limit)
     return _cpv_by_words(folded, limit) or _cpv_fuzzy(folded, limit)

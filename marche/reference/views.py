@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..core.errors import render_error
+from ..core.identifiers import is_digits
 from .services import search_cpv, sectors_by_group
 
 bp = Blueprint("reference", __name__)
@@ -14,7 +15,7 @@ MAX_LIMIT = 20
 @bp.get("/api/v1/cpv")
 def cpv():
     raw_limit = request.args.get("limit", "10")
-    if not raw_limit.isdigit():
+    if not is_digits(raw_limit):
         return render_error(400, f"Paramètre « limit » : nombre entier attendu entre 1 et {MAX_LIMIT}.")
     limit = max(1, min(int(raw_limit), MAX_LIMIT))
     codes = search_cpv(request.args.get("q", ""), limit=limit)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Mapping
 
+from ..core.identifiers import is_digits, parse_int
 from ..reference.models import Sector
 from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
 
@@ -20,6 +21,8 @@ SORTS = ("relevance", "distance", "name")
 TERRITORY_MODES = ("covers", "located")
 #: facets computed on every search (counts over the filtered result set)
 FACETS = ("kinds", "sectors", "env", "services", "size_band", "in_zrr", "has_references", "claimed")
+#: deeper pages are refused (400) rather than asked of the engines
+MAX_PAGE = 100_000
 BOOL_VALUES = {"1": True, "true": True, "oui": True, "on": True, "0": False, "false": False, "non": False, "": None}
 
 
@@ -133,10 +136,9 @@ def _int(args: Mapping, name: str, default: int | None, low: int, high: int) -> 
     values = _values(args, name)
     if not values:
         return default
-    try:
-        number = int(values[0])
-    except ValueError:
-        raise QueryError(name, f"« {name} » doit être un nombre entier.") from None
+    number = parse_int(values[0])
+    if number is None:
+        raise QueryError(name, f"« {name} » doit être un nombre entier écrit en chiffres (0-9).")
     if not low <= number <= high:
         raise QueryError(name, f"« {name} » doit être compris entre {low} et {high}.")
     return number
@@ -178,7 +180,7 @@ def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page:
         sector_ids = _sector_ids()
     sectors: list[int] = []
     for value in _values(args, "sector"):
-        if not value.isdigit() or int(value) not in sector_ids:
+        if not is_digits(value) or len(value) > 9 or int(value) not in sector_ids:
             raise QueryError("sector", f"Secteur inconnu : {value}", [str(s) for s in sorted(sector_ids)])
         sectors.append(int(value))
 
@@ -221,7 +223,7 @@ def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page:
         claimed=_bool(args, "claimed"),
         include_synthetic=include_synthetic,
         sort=sort,
-        page=_int(args, "page", 1, 1, 100000) or 1,
+        page=_int(args, "page", 1, 1, MAX_PAGE) or 1,
         per_page=_int(args, "per_page", DEFAULT_PER_PAGE, 1, max_per_page) or DEFAULT_PER_PAGE,
     )
 

@@ -6,10 +6,7 @@ Read-only: nothing is written. The API's lookup endpoint uses the same `check_en
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -17,13 +14,16 @@ from typing import Any, Iterable
 from sqlalchemy import select
 
 from ..core.errors import DomainError
-from ..core.identifiers import is_valid_siren, is_valid_siret, normalize_digits
+from ..core.imports import Deadline, FileRejected, SpreadsheetLimits, csv_rows, first_csv_cells, xlsx_rows
+from ..core.identifiers import is_digits, is_valid_siren, is_valid_siret, normalize_digits
 from ..core.text import strip_accents
 from ..extensions import db
 from .models import Structure, StructureKind
 
 MAX_LINES = 5000
 MAX_FILE_BYTES = 5 * 1024 * 1024
+#: a file may hold blank rows between the lines; past this many rows it is refused
+LIMITS = SpreadsheetLimits(max_rows=2 * MAX_LINES)
 #: an input value is kept (for the report and the export) up to this length
 MAX_VALUE_CHARS = 40
 #: XLSX is a zip archive; the old binary .xls is an OLE2 compound file
@@ -48,6 +48,10 @@ STATUS_LABELS = {
 
 class CheckInputError(DomainError):
     """The list or the file cannot be read as a whole (no SIRET column, too many lines…)."""
+
+
+def _as_check_error(error: FileRejected) -> CheckInputError:
+    return CheckInputError(error.message, field="file")
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,8 @@ class CheckReport:
 # --- reading what the user sent ---------------------------------------------------------------
 
 def _clip(value: str) -> str:
-    value = value.strip()
+    # a NUL byte cannot be stored nor posted back by the export form: it is dropped
+    value = value.replace("\x00", "").strip()
     return value if len(value) <= MAX_VALUE_CHARS else value[:MAX_VALUE_CHARS] + "…"
 
 
@@ -173,7 +178,11 @@ def parse_text(text: str) -> tuple[list[Entry], int]:
 def decode(data: bytes) -> tuple[str, str]:
     """The text and the encoding's name: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "UTF-16"
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            raise CheckInputError("Le fichier annonce l'encodage UTF-16 mais n'en est pas : enregistrez-le "
+                                  "de nouveau en CSV UTF-8.", field="file") from None
     try:
         return data.decode("utf-8-sig"), "UTF-8"
     except UnicodeDecodeError:
@@ -189,11 +198,11 @@ def sniff_separator(lines: list[str]) -> str | None:
     header, following = lines[0], lines[1:20]
     best, best_score = None, (0, 0)
     for separator in SEPARATORS:
-        columns = len(next(csv.reader([header], delimiter=separator)))
+        columns = len(first_csv_cells(header, separator))
         if columns < 2:
             continue
-        consistent = sum(1 for line in following
-                         if len(next(csv.reader([line], delimiter=separator), [])) == columns)
+        consistent = sum(1 for number, line in enumerate(following, start=2)
+                         if len(first_csv_cells(line, separator, number)) == columns)
         score = (consistent, columns)
         if score > best_score:
             best, best_score = separator, score
@@ -229,7 +238,7 @@ def _rows_to_entries(rows: Iterable[tuple[int, list[Any]]]) -> tuple[list[Entry]
             column = _pick_column(cells)
             if column is None:
                 # a single column of numbers without a header is accepted as it is
-                if len(cells) == 1 and normalize_digits(_cell_text(cells[0])).isdigit():
+                if len(cells) == 1 and is_digits(normalize_digits(_cell_text(cells[0]))):
                     column, header_text = 0, None
                 else:
                     raise _no_column_error(cells)
@@ -262,55 +271,37 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _csv_rows(text: str) -> Iterable[tuple[int, list[str]]]:
-    lines = [line for line in text.splitlines() if line.strip()]
+def _csv_rows(text: str, deadline: Deadline) -> Iterable[tuple[int, list[str]]]:
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
     separator = sniff_separator(lines) if lines else None
     # one column: a separator that never occurs in text, so quotes are still understood
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator or "\x1f")
-    start = 1
-    for cells in reader:
-        yield start, cells
-        start = reader.line_num + 1
+    return csv_rows(text, separator or "\x1f", LIMITS, deadline)
 
 
-def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise CheckInputError("Le fichier Excel est illisible. Enregistrez-le de nouveau au format .xlsx ou .csv.",
-                              field="file") from None
-    try:
-        # the first sheet that has a SIRET header, else the first sheet (which then yields the error)
-        sheets = list(workbook.worksheets)
-        chosen = sheets[0]
-        for sheet in sheets:
-            for row in sheet.iter_rows(max_row=20, values_only=True):
-                if any(_header_score(c) for c in row if isinstance(c, str)):
-                    chosen = sheet
-                    break
-            else:
-                continue
-            break
-        for number, row in enumerate(chosen.iter_rows(values_only=True), start=1):
-            yield number, list(row)
-    finally:
-        workbook.close()
+def _has_siret_header(row: list[Any]) -> bool:
+    return any(_header_score(c) for c in row if isinstance(c, str))
 
 
 def parse_file(filename: str, data: bytes) -> tuple[list[Entry], int, str, str | None]:
     """Entries, empty lines, a description of the format read, and the SIRET column's header."""
+    try:
+        return _parse_file(data)
+    except FileRejected as error:
+        raise _as_check_error(error) from None
+
+
+def _parse_file(data: bytes) -> tuple[list[Entry], int, str, str | None]:
     if data.startswith(OLE2_MAGIC):
         raise CheckInputError("Les fichiers Excel anciens (.xls) ne sont pas pris en charge : enregistrez le "
                               "fichier au format .xlsx ou .csv.", field="file")
+    deadline = Deadline(LIMITS.seconds)
     if data.startswith(ZIP_MAGIC):
-        entries, empty, column = _rows_to_entries(_xlsx_rows(data))
+        entries, empty, column = _rows_to_entries(xlsx_rows(data, LIMITS, deadline, prefer=_has_siret_header))
         return entries, empty, "Excel (.xlsx)", column
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CheckInputError("Ce fichier n'est ni un tableur .xlsx ni un fichier texte .csv.", field="file")
     text, encoding = decode(data)
-    entries, empty, column = _rows_to_entries(_csv_rows(text))
+    entries, empty, column = _rows_to_entries(_csv_rows(text, deadline))
     return entries, empty, f"CSV ({encoding})", column
 
 
@@ -321,7 +312,7 @@ def _invalid_reason(digits: str, raw: str) -> str | None:
         return "SIRET manquant"
     if re.fullmatch(r"\d[,.]\d+[eE]\+?\d+", raw.strip().replace(" ", "")):
         return "Numéro tronqué par le tableur (notation scientifique) : 14 chiffres attendus"
-    if not digits.isdigit():
+    if not is_digits(digits):
         return "Caractères non numériques : 14 chiffres attendus (SIRET) ou 9 (SIREN)"
     if len(digits) == 14:
         return None if is_valid_siret(digits) else "SIRET invalide (clé de contrôle)"
@@ -355,8 +346,8 @@ def check_entries(entries: list[Entry]) -> list[CheckLine]:
     if len(entries) > MAX_LINES:
         raise _too_many(len(entries))
     digits_of = [normalize_digits(entry.value) for entry in entries]
-    sirets = {d for d in digits_of if len(d) == 14 and d.isdigit()}
-    sirens = {d for d in digits_of if len(d) == 9 and d.isdigit()} | {d[:9] for d in sirets}
+    sirets = {d for d in digits_of if len(d) == 14 and is_digits(d)}
+    sirens = {d for d in digits_of if len(d) == 9 and is_digits(d)} | {d[:9] for d in sirets}
     by_siret, by_siren = _directory(sirets, sirens)
     first_line: dict[str, int] = {}
     lines: list[CheckLine] = []

@@ -13,12 +13,15 @@ from datetime import date
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileSize
+from flask_wtf.file import FileAllowed, FileField
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.access import can
 from ..core.exports import tabular_response
+from ..core.forms import MaxFileSize
+from ..core.input import InputError, parse_json
+from ..core.uploads import UploadTooLarge, read_upload
 from . import check_access as _rules  # noqa: F401  (registers the access rule)
 from .check import (EXPORT_HEADERS, MAX_FILE_BYTES, MAX_LINES, STATUS_LABELS, CheckInputError, CheckReport, Entry,
                     check_entries, check_file, check_text, export_rows)
@@ -37,7 +40,7 @@ class CheckForm(FlaskForm):
     file = FileField(
         "Ou un fichier CSV ou Excel (.xlsx)",
         validators=[FileAllowed(ALLOWED_EXTENSIONS, "Format non pris en charge : envoyez un fichier .csv ou .xlsx."),
-                    FileSize(MAX_FILE_BYTES, message="Le fichier dépasse la taille autorisée (5 Mo).")],
+                    MaxFileSize(MAX_FILE_BYTES, message="Le fichier dépasse la taille autorisée (5 Mo).")],
         description="Une colonne « SIRET » (ou « SIREN », « N° SIRET »…) ; séparateur et encodage détectés. "
                     "5 Mo au plus.")
 
@@ -70,16 +73,27 @@ def _require_access() -> None:
 def _run(form: CheckForm) -> CheckReport:
     if form.file.data:
         upload = form.file.data
-        return check_file(upload.filename or "fichier", upload.read())
+        try:
+            data = read_upload(upload, MAX_FILE_BYTES, "file")
+        except UploadTooLarge as error:
+            raise CheckInputError(error.message, field="file") from None
+        return check_file(upload.filename or "fichier", data)
     return check_text(form.sirets.data)
+
+
+def _line_number(value) -> int:
+    """A JSON integer (`int("٣")` would take a string of Arabic-Indic digits, and `int(True)` a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(value)
+    return value
 
 
 def _entries(raw: str) -> list[Entry]:
     """The hidden field read back; anything else than [[line, value], …] is a bad request."""
     try:
-        items = json.loads(raw)
-        entries = [Entry(int(line), str(value)) for line, value in items]
-    except (ValueError, TypeError):
+        items = parse_json(raw.encode("utf-8"))
+        entries = [Entry(_line_number(line), str(value)) for line, value in items]
+    except (InputError, ValueError, TypeError):
         abort(400)
     if not entries or len(entries) > MAX_LINES:
         abort(400)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (DateField, EmailField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
+from wtforms import (DateField, EmailField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField, URLField, widgets)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from ..core.forms import AsciiIntegerField
 from .models import RADIUS_CHOICES, AreaKind, ClaimEvidence, EnvLabel, ServiceKind, TurnoverBand
 
 REQUIRED = "Ce champ est obligatoire."
@@ -32,9 +33,9 @@ class ProfileForm(FlaskForm):
                                  choices=[(r, f"{r} km") for r in RADIUS_CHOICES], validators=[Optional()])
     area_refs = StringField("Communes, départements ou régions", validators=[Optional(), Length(max=4000)],
                             description="Pour une zone choisie : tapez un nom, un code postal ou un numéro de département.")
-    employees_count = IntegerField("Nombre de salariés", validators=[Optional(), NumberRange(0, 100000,
+    employees_count = AsciiIntegerField("Nombre de salariés", validators=[Optional(), NumberRange(0, 100000,
                                    "Indiquez un nombre entre 0 et 100 000.")])
-    inclusion_workers_count = IntegerField("Dont personnes en insertion ou en situation de handicap",
+    inclusion_workers_count = AsciiIntegerField("Dont personnes en insertion ou en situation de handicap",
                                            validators=[Optional(), NumberRange(0, 100000,
                                                        "Indiquez un nombre entre 0 et 100 000.")])
     turnover_band = SelectField("Chiffre d'affaires", choices=[("", "—")] + TurnoverBand.choices(),
@@ -64,7 +65,7 @@ class LogoForm(FlaskForm):
 class ReferenceForm(FlaskForm):
     client_name = StringField("Client", validators=[DataRequired(REQUIRED), Length(max=250)])
     description = TextAreaField("Prestation réalisée", validators=[Optional(), Length(max=2000)])
-    year = IntegerField("Année", validators=[Optional(), NumberRange(1950, 2100, "Année invalide.")])
+    year = AsciiIntegerField("Année", validators=[Optional(), NumberRange(1950, 2100, "Année invalide.")])
     file = FileField("Photo ou document (PDF, PNG ou JPEG, 10 Mo au plus)")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..core import audit
-from ..core.identifiers import is_valid_siret
+from ..core.identifiers import is_digits, is_valid_finess, is_valid_siret
 from ..core.imports import ImportReport, RowError, parse_all, read_csv
 from ..core.text import normalize_search
 from ..extensions import db
@@ -89,7 +89,7 @@ def _siret(line: int, value: str, flags: list[str], required: bool = True) -> st
         if required:
             raise RowError("siret", "SIRET manquant")
         return None
-    if len(digits) != 14 or not digits.isdigit():
+    if len(digits) != 14 or not is_digits(digits):
         raise RowError("siret", f"« {value} » n'est pas un SIRET de 14 chiffres")
     if not is_valid_siret(digits):
         flags.append(f"ligne {line} : SIRET à vérifier ({digits})")
@@ -115,7 +115,7 @@ def parse_siae_row(line: int, row: dict[str, str]) -> Row:
 def parse_esat_row(line: int, row: dict[str, str]) -> Row:
     flags: list[str] = []
     finess = row.get("finess_et", "")
-    if len(finess) != 9 or not finess[:2].isalnum():
+    if not is_valid_finess(finess):
         raise RowError("finess_et", f"« {finess} » n'est pas un numéro FINESS de 9 caractères")
     siret = _siret(line, row.get("siret", ""), flags, required=False)
     if not row.get("raison_sociale"):
@@ -126,7 +126,7 @@ def parse_esat_row(line: int, row: dict[str, str]) -> Row:
                city=row.get("commune") or None, commune_code=row.get("code_commune") or None,
                department_code=row.get("code_departement") or None,
                latitude=_float(row.get("latitude", "")), longitude=_float(row.get("longitude", "")),
-               capacity=int(capacity) if capacity.isdigit() else None, source="FINESS", flags=flags)
+               capacity=int(capacity) if is_digits(capacity) else None, source="FINESS", flags=flags)
 
 
 def _apply(structure: Structure, row: Row, communes: CommuneIndex, sectors: dict[int, Sector]) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from ..accounts.models import Organisation, OrganisationKind, User
 from ..core import audit, outbox
 from ..core.errors import DomainError
+from ..core.identifiers import is_digits, is_valid_finess
 from ..core.mail import queue_mail
 from ..core.models import utcnow
 from ..core.text import normalize_search
@@ -79,9 +80,9 @@ MAGIC = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
 def find_structure(ident: str) -> Structure | None:
     """A structure by SIRET (14 digits) or FINESS (9 characters); synthetic ones are not public."""
     ident = ident.replace(" ", "")
-    if len(ident) == 14 and ident.isdigit():
+    if len(ident) == 14 and is_digits(ident):
         condition = Structure.siret == ident
-    elif len(ident) == 9:
+    elif is_valid_finess(ident.upper()):
         condition = Structure.finess_numbers.any(ident.upper())
     else:
         return None

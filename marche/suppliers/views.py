@@ -7,13 +7,14 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..accounts.views import safe_next
 from ..core import access
 from ..core.errors import DomainError
 from ..core.forms import add_error, field_error
 from ..core.exports import tabular_response
 from ..accounts.models import User
 from ..accounts.services import INVITATION_SENT
+from ..core.uploads import read_upload
+from ..core.urls import safe_next
 from ..extensions import db
 from ..geo.services import TerritoryError, resolve
 from ..reference.services import sectors_by_group
@@ -129,8 +130,11 @@ def _edit_action(ident: str, form_key: str, form, perform, message: str, anchor:
     return _child_form_response(structure, form_key, form)
 
 
-def _read(upload) -> bytes | None:
-    return upload.read() if upload else None
+def _read(field) -> bytes | None:
+    """The uploaded file of `field`, its size checked from the stream before it is read into memory."""
+    if not field.data:
+        return None
+    return read_upload(field.data, services.MAX_UPLOAD_BYTES, field.short_name)
 
 
 @bp.post("/structures/<ident>/engagements")
@@ -138,7 +142,7 @@ def _read(upload) -> bytes | None:
 def add_commitment(ident: str):
     return _edit_action(ident, "env_form", EnvCommitmentForm(prefix="env"), lambda structure, form: (
         services.add_env_commitment(current_user, structure, form.label.data, form.obtained_on.data,
-                                    form.expires_on.data, _read(form.proof.data))), "L'engagement est ajouté.",
+                                    form.expires_on.data, _read(form.proof))), "L'engagement est ajouté.",
         "#engagements")
 
 
@@ -146,7 +150,7 @@ def add_commitment(ident: str):
 @login_required
 def upload_logo(ident: str):
     return _edit_action(ident, "logo_form", LogoForm(prefix="logo"), lambda structure, form: (
-        services.set_logo(current_user, structure, form.logo.data.read())), "Le logo est enregistré.")
+        services.set_logo(current_user, structure, _read(form.logo))), "Le logo est enregistré.")
 
 
 @bp.post("/structures/<ident>/references")
@@ -154,7 +158,7 @@ def upload_logo(ident: str):
 def add_reference(ident: str):
     return _edit_action(ident, "reference_form", ReferenceForm(prefix="ref"), lambda structure, form: (
         services.add_reference(current_user, structure, form.client_name.data, form.description.data,
-                               form.year.data, _read(form.file.data))), "La référence est ajoutée.", "#references")
+                               form.year.data, _read(form.file))), "La référence est ajoutée.", "#references")
 
 
 @bp.post("/structures/<ident>/contacts")
@@ -318,7 +322,7 @@ def add_favorite(ident: str):
     else:
         for errors in form.errors.values():
             flash(errors[0], "error")
-    return redirect(safe_next(request.form.get("next") or profile_url(structure)))  # never off-site
+    return redirect(safe_next(request.form.get("next"), profile_url(structure)))
 
 
 @bp.get("/favoris")

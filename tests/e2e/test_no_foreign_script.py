@@ -22,6 +22,8 @@ IMG = '"><img src=x onerror=alert(1)>'
 SVG = "<svg onload=alert(1)>"
 SIRET = "75187049400026"
 #: one distinct text per field, so that each one is found on its page
+#: the claim's evidence: a document checked by content (a minimal PDF)
+KBIS_PDF = b"%PDF-1.4\n% extrait Kbis\n%%EOF\n"
 TEXT = {
     "name": f"Raison {IMG}",
     "brand": f"Enseigne {SVG}",
@@ -74,7 +76,8 @@ def hostile_texts(app, make_structure):  # noqa: F811
         suppliers.add_contact(admin, structure, TEXT["contact_name"], TEXT["contact_role"], "contact@example.fr",
                               TEXT["contact_phone"])
         suppliers.add_env_commitment(admin, structure, next(iter(EnvLabel)).value, date(2025, 1, 1), None, None)
-        suppliers.request_claim(member, structure, TEXT["claim_message"])
+        suppliers.request_claim(member, structure, suppliers.ClaimProof(kind="document", document=KBIS_PDF),
+                                TEXT["claim_message"])
         db.session.commit()  # the outbox sends the structure to the search index after this commit
         buyer_org_id = buyer_org.id
         wait_for_pending()
