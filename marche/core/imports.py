@@ -199,7 +199,7 @@ def check_zip(data: bytes, limits: SpreadsheetLimits = DEFAULT_LIMITS) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
         raise FileRejected("Le fichier Excel est illisible. Enregistrez-le de nouveau au format .xlsx ou "
                            ".csv.") from None
     if len(members) > limits.max_members:

@@ -238,7 +238,7 @@ def claim(ident: str):
         abort(404)
     form = ClaimForm()
     if form.validate_on_submit():
-        proof = services.ClaimProof(kind=form.evidence_kind.data, document=_read(form.document.data),
+        proof = services.ClaimProof(kind=form.evidence_kind.data, document=_read(form.document),
                                     finess=form.finess.data)
         try:
             claim_ = services.request_claim(current_user, structure, proof, form.message.data)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 import tracemalloc
+import zipfile
 
 import pytest
 from marche.core.imports import (MAX_CELL_CHARS, Deadline, FileRejected, SpreadsheetLimits, check_zip, csv_rows,
@@ -152,3 +153,18 @@ def test_api_body_over_the_request_limit_is_json_413(client):
     assert response.status_code == 413
     assert response.json["error"] == "Fichier trop volumineux" and "10 Mo" in response.json["message"]
     assert body.read_bytes < 1024 * 1024
+
+
+def test_zip_of_an_unsupported_version_is_unreadable_not_a_crash():
+    """Found by hypothesis: a central directory that claims « version needed 6.4 » made zipfile raise
+    NotImplementedError, which escaped as a 500."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    data = bytearray(buffer.getvalue())
+    central = data.index(b"PK\x01\x02")
+    data[central + 6:central + 8] = (64).to_bytes(2, "little")  # version needed to extract: 6.4
+    with pytest.raises(NotImplementedError):
+        zipfile.ZipFile(io.BytesIO(bytes(data)))  # the trap is real
+    with pytest.raises(FileRejected, match="illisible"):
+        check_zip(bytes(data))
