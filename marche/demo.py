@@ -102,6 +102,48 @@ def verify_demo_facilitator() -> None:
         services.verify_organisation(None, organisation, approve=True)
 
 
+#: an account to see what a facilitator awaiting verification sees (listed by `make run`)
+PENDING_FACILITATOR = {"role": "Facilitateur non vérifié", "email": "facilitateur.attente@demo.marche.local",
+                       "name": "Karim Benali",
+                       "organisation": services.OrganisationData(
+                           name="Maison de l'emploi du Roubaisis (démo, à vérifier)",
+                           kind=OrganisationKind.FACILITATOR, siret=siret_for("130020001"),
+                           facilitator_kind=FacilitatorKind.EMPLOYMENT_HOUSE, territories=["dep:59"],
+                           city="Roubaix")}
+#: a structure of the Nord asks for its profile with a document: the demo facilitator (Nord) decides it
+CLAIMANT_EMAIL = "direction.candidate@demo.marche.local"
+DEMO_KBIS = b"%PDF-1.4\n% extrait Kbis de demonstration\n%%EOF\n"
+
+
+def create_trust_demo() -> None:
+    """A facilitator awaiting verification (the admin's list) and a pending claim with its document
+    (the facilitator's and the admin's claims page)."""
+    from sqlalchemy import select
+
+    from .suppliers import services as suppliers
+    from .suppliers.models import Structure, StructureClaim
+
+    if services.find_user_by_email(PENDING_FACILITATOR["email"]) is None:
+        user = services.create_user(PENDING_FACILITATOR["email"], DEMO_PASSWORD, PENDING_FACILITATOR["name"],
+                                    confirmed=True)
+        services.create_organisation(user, PENDING_FACILITATOR["organisation"])
+    if services.find_user_by_email(CLAIMANT_EMAIL) is not None:
+        return
+    structure = db.session.execute(
+        select(Structure).where(Structure.department_code == "59", Structure.owner_organisation_id.is_(None),
+                                Structure.siret.is_not(None), Structure.kinds.any("EI"),
+                                ~select(StructureClaim.id).where(StructureClaim.structure_id == Structure.id).exists())
+        .order_by(Structure.name).limit(1)).scalar_one_or_none()
+    if structure is None or services.find_organisation_by_siret(structure.siret) is not None:
+        return
+    user = services.create_user(CLAIMANT_EMAIL, DEMO_PASSWORD, "Direction de la structure", confirmed=True)
+    services.create_organisation(user, services.OrganisationData(
+        name=structure.name, kind=OrganisationKind.INCLUSIVE_STRUCTURE, siret=structure.siret, city=structure.city))
+    db.session.flush()
+    suppliers.request_claim(user, structure, suppliers.ClaimProof(kind="document", document=DEMO_KBIS),
+                            "Nous dirigeons cette entreprise d'insertion : voici notre extrait Kbis.")
+
+
 def create_demo() -> list[dict]:
     """Create what is missing; return the demo logins. Refused in production, whoever calls it."""
     refuse_in_production()
@@ -117,4 +159,6 @@ def create_demo() -> list[dict]:
         db.session.flush()
     verify_demo_facilitator()
     create_supplier_demo()
-    return [{"role": a["role"], "email": a["email"], "password": DEMO_PASSWORD} for a in DEMO_ACCOUNTS]
+    create_trust_demo()
+    return [{"role": a["role"], "email": a["email"], "password": DEMO_PASSWORD}
+            for a in DEMO_ACCOUNTS + [PENDING_FACILITATOR]]

@@ -116,5 +116,14 @@ def test_buyers_need_no_verification_and_demo_facilitator_is_verified(app, make_
     login(facilitator, "facilitateur@demo.marche.local", "Demo-marche-2026")
     assert facilitator.get("/structures/revendications").status_code == 200
     with app.app_context():
-        org = db.session.execute(select(Organisation).where(Organisation.kind == "facilitator")).scalar_one()
+        statuses = dict(db.session.execute(select(Organisation.name, Organisation.verification_status)
+                                           .where(Organisation.kind == "facilitator")).all())
+        org = db.session.execute(select(Organisation).where(Organisation.name == "PLIE de la Métropole lilloise (démo)")
+                                 ).scalar_one()
         assert org.verification_status == "verified" and org.verified_by_id is None
+    # the second demo facilitator waits for the platform, so that the admin's list is not empty
+    assert statuses == {"PLIE de la Métropole lilloise (démo)": "verified",
+                        "Maison de l'emploi du Roubaisis (démo, à vérifier)": "pending"}
+    waiting = app.test_client()
+    login(waiting, "facilitateur.attente@demo.marche.local", "Demo-marche-2026")
+    assert waiting.get("/structures/revendications").status_code == 404
