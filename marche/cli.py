@@ -113,7 +113,7 @@ def demo() -> None:
         db.session.commit()
     click.echo("Comptes de démonstration :")
     for account in accounts:
-        click.echo(f"  {account['role']:<22} {account['email']:<40} mot de passe : {account['password']}")
+        click.echo(f"  {account['role']:<25} {account['email']:<40} mot de passe : {account['password']}")
 
 
 @marche.command("worker")
