@@ -200,8 +200,7 @@ class StructureSearchParameters(Parameters):
     kind = Repeatable(Choice(_values(StructureKind)),
                       **_describe("Type de structure (répétable, ou liste séparée par des virgules)"))
     sector = Repeatable(Pattern(SECTOR, "Secteur inconnu : {value}"),
-                        **_describe("Secteur : identifiant ou slug publiés par /api/v1/sectors (répétable ; un slug "
-                                    "porté par plusieurs secteurs, comme « autre », les désigne tous)"))
+                        **_describe("Secteur : identifiant ou slug publiés par /api/v1/sectors (répétable)"))
     territory = TerritoryRef(("commune", "dep", "reg"), AREA_REF,
                              **_describe("Territoire : commune:<code INSEE>, dep:<code>, reg:<code>",
                                          examples=["dep:59", "commune:59350", "reg:32"]))
