@@ -85,7 +85,6 @@ def body_error(error: schemas.BodyError):
 
 def register(app: Flask, blueprint: ApiBlueprint) -> Api:
     """Register the API blueprint on `app` through flask-smorest (no documentation pages: the JSON is one route)."""
-    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     api = Api(app, spec_kwargs={"title": TITLE, "version": VERSION, "openapi_version": "3.1.0",
                                 "info": {"description": DESCRIPTION,
                                          "license": {"name": "Licence Ouverte 2.0", "identifier": "etalab-2.0"}},

@@ -156,7 +156,8 @@ class TerritoryRef(fields.String):
         except TerritoryError as error:
             raise QueryError(self.name, str(error)) from None
         if kind not in self.kinds:
-            raise QueryError(self.name, f"« {self.name} » attend une référence de type {', '.join(sorted(self.kinds))}.")
+            kinds = ", ".join(sorted(self.kinds))
+            raise QueryError(self.name, f"« {self.name} » attend une référence de type {kinds}.")
         return f"{kind}:{code}"
 
 
@@ -269,9 +270,9 @@ class LookupRequest(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    sirets = fields.List(fields.Raw(allow_none=True, metadata={"description": "SIRET (14 chiffres) ou SIREN (9), en texte ou en nombre ; "
-                                                              "toute autre valeur reçoit la réponse « invalid »"}),
-                         required=True, validate=validate.Length(max=MAX_LINES))
+    sirets = fields.List(fields.Raw(allow_none=True, metadata={
+        "description": "SIRET (14 chiffres) ou SIREN (9), en texte ou en nombre ; toute autre valeur reçoit la réponse "
+                       "« invalid »"}), required=True, validate=validate.Length(max=MAX_LINES))
 
     @pre_load
     def _shape(self, data, **kwargs):
