@@ -151,3 +151,9 @@ def test_answers_are_shaped_by_the_schema(client, directory):
     result = client.get("/api/v1/structures?q=gamma").json["results"][0]
     assert set(result) == declared - {"distance_km"}
     assert "is_synthetic" not in result and "id" not in result
+
+
+def test_served_document_is_the_generated_one(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200 and response.json == openapi_document()
+    assert response.json["openapi"] == "3.1.0"
