@@ -39,8 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .suppliers import tasks as _supplier_tasks  # noqa: F401  (scheduled work of the worker)
     from .accounts.views import bp as accounts_bp
     from .geo.views import bp as geo_bp
-    from .reference.views import bp as reference_bp
-    from .api.views import bp as api_bp
+    from . import api
     from .search.views import bp as search_bp
     from .suppliers.check_views import bp as supplier_check_bp
     from .suppliers.views import bp as suppliers_bp
@@ -57,11 +56,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(geo_bp)
-    app.register_blueprint(reference_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(suppliers_bp)
     app.register_blueprint(supplier_check_bp)
-    app.register_blueprint(api_bp)
+    api.init_app(app)
 
     from . import cli
 

@@ -1,131 +1,105 @@
-"""Public API v1: search the directory, read one structure, check a list of SIRET, the OpenAPI document.
+"""Public API v1: search the directory, read one structure, check a list of SIRET, the reference lookups
+(territories, CPV, sectors) and the OpenAPI document.
 
-Every error is JSON with a French message; a bad parameter names itself (400), never a 500.
+Each route declares its parameters and its answer with the schemas of `api/schemas.py`: they read the request
+and shape the answer, and the OpenAPI document is generated from them. Every error is JSON with a French
+message; a bad parameter names itself (400), never a 500.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import replace
-from datetime import date
-from typing import Any
-
-from flask import Blueprint, jsonify, request
-from sqlalchemy import select
+from flask import jsonify
 
 from ..core.errors import render_error
-from ..core.identifiers import is_digits, normalize_digits
-from ..core.input import InputError, request_json
-from ..extensions import csrf, db
-from ..geo.models import Commune
-from ..search.documents import structure_document
-from ..search.query import BOOL_VALUES, QueryError, parse_query
-from ..suppliers.check import MAX_LINES, MAX_VALUE_CHARS, CheckInputError, CheckReport, Entry, check_entries
-from ..suppliers.models import Structure
+from ..extensions import csrf
+from ..geo.services import TerritoryError
+from ..search.query import QueryError
+from . import schemas, services
+from .framework import ApiBlueprint, body_error, parameter_error
+from .openapi import openapi_document
 
-bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+bp = ApiBlueprint("api_v1", __name__, url_prefix="/api/v1", description="API publique v1")
 # read-only endpoints, called by scripts without a session: no CSRF token to ask for
 csrf.exempt(bp)
+bp.register_error_handler(QueryError, parameter_error)
+bp.register_error_handler(schemas.BodyError, body_error)
 
-#: the fields a result shows, in this order (from search.documents.structure_document)
-PUBLIC_FIELDS = ("siret", "siren", "name", "brand", "display_name", "kinds", "kind_labels", "sectors", "sector_names",
-                 "services", "env", "city", "postcode", "commune", "department", "region", "latitude", "longitude",
-                 "area_kind", "area_radius_km", "area_refs", "size_band", "employees", "in_zrr", "has_references",
-                 "claimed", "naf", "website", "siret_status", "finess")
-#: list parameters of GET /structures (repeatable); the others are read once
-SEARCH_PARAMETERS = ("q", "kind", "sector", "territory", "territory_mode", "near", "radius_km", "env", "service",
-                     "size", "zrr", "has_references", "claimed", "sort", "page", "per_page")
+STRUCTURES, REFERENCE, DOCUMENTATION = ["Structures"], ["Référentiels"], ["Documentation"]
 
 
-def profile_url(siret: str | None) -> str | None:
-    return f"/structures/{siret}" if siret else None
+@bp.route("/structures", methods=["GET"], tags=STRUCTURES)
+@bp.doc(operationId="searchStructures", summary="Rechercher des structures inclusives")
+@bp.arguments(schemas.StructureSearchParameters, location="query")
+@bp.response(200, schemas.SearchResponse,
+             description="Une page de résultats (vide au-delà de la dernière page, avec le nombre total)")
+@bp.alt_response(400, schema=schemas.ParameterError, description="Paramètre invalide")
+def structures(parameters):
+    return services.search(parameters)
 
 
-def public_structure(document: dict[str, Any]) -> dict[str, Any]:
-    """A search document as the API shows it: public fields, the profile's address, the distance if any."""
-    body = {name: document.get(name) for name in PUBLIC_FIELDS}
-    if "distance_km" in document:
-        body["distance_km"] = document["distance_km"]
-    body["url"] = profile_url(document.get("siret"))
-    return body
-
-
-def _strict_parameters() -> None:
-    """The API is stricter than the search page (whose forms send empty fields): a parameter given
-    empty, or a `facets` that is not a yes/no, is an error rather than ignored."""
-    for name in SEARCH_PARAMETERS + ("facets",):
-        values = request.args.getlist(name)
-        if name != "q" and any(not value.strip() for value in values):
-            raise QueryError(name, f"« {name} » est vide : omettez ce paramètre ou donnez-lui une valeur.")
-    for value in request.args.getlist("facets"):
-        if value.lower() not in BOOL_VALUES:
-            raise QueryError("facets", "« facets » attend 1 ou 0.", ["1", "0"])
-
-
-@bp.get("/structures")
-def structures():
-    from ..search.service import search_structures
-
-    try:
-        _strict_parameters()
-        query = parse_query(request.args)
-    except QueryError as error:
-        return jsonify(error.as_json()), 400
-    with_facets = bool(BOOL_VALUES.get(request.args.get("facets", "").lower()))
-    result = search_structures(replace(query, facets=with_facets))
-    body = {"count": result.count, "page": result.page, "per_page": result.per_page,
-            "results": [public_structure(hit) for hit in result.hits], "backend": result.backend}
-    if with_facets:
-        body["facets"] = result.facets
-    return jsonify(body)
-
-
-@bp.get("/structures/<siret>")
+@bp.route("/structures/<siret>", methods=["GET"], tags=STRUCTURES,
+          parameters=[{"in": "path", "name": "siret", "description": "14 chiffres (espaces acceptés)",
+                       "schema": {"type": "string", "pattern": schemas.TEXT_PATTERN}}])
+@bp.doc(operationId="getStructure", summary="Une structure par son SIRET")
+@bp.response(200, schemas.Structure, description="La structure")
+@bp.alt_response(404, schema=schemas.Error, description="Aucune structure avec ce SIRET")
 def structure(siret: str):
-    digits = normalize_digits(siret)
-    found = None
-    if len(digits) == 14 and is_digits(digits):
-        found = db.session.execute(select(Structure).where(Structure.siret == digits,
-                                                           Structure.is_synthetic.is_(False))).scalar_one_or_none()
+    found = services.public_structure_by_siret(siret)
     if found is None:
         return render_error(404, f"Aucune structure inclusive avec le SIRET « {siret[:40]} ».")
-    commune = db.session.get(Commune, found.commune_code) if found.commune_code else None
-    document = structure_document(found, date.today(), in_zrr=bool(commune and commune.in_zrr))
-    return jsonify(public_structure(document))
+    return found
 
 
-def _as_text(value: Any) -> str:
-    """A list item as typed: numbers are read as digits, anything else answers « invalide »."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value
-    else:
-        text = json.dumps(value, ensure_ascii=False)
-    return text[:MAX_VALUE_CHARS]
+@bp.route("/structures/lookup", methods=["POST"], tags=STRUCTURES)
+@bp.doc(operationId="lookupStructures", summary="Vérifier une liste de SIRET ou de SIREN")
+@bp.arguments(schemas.LookupRequest, location="bounded_json")
+@bp.response(200, schemas.LookupResponse, description="Une réponse par numéro, dans l'ordre, et la synthèse")
+@bp.alt_response(400, schema=schemas.Error,
+                 description=f"Corps JSON invalide ou plus de {schemas.MAX_LINES} numéros")
+def lookup(body):
+    return services.lookup(body["sirets"])
 
 
-@bp.post("/structures/lookup")
-def lookup():
-    expected = "Corps JSON attendu : {\"sirets\": [\"…\", …]}"
+@bp.route("/territories", methods=["GET"], tags=REFERENCE)
+@bp.doc(operationId="searchTerritories", summary="Autocomplétion de territoires")
+@bp.arguments(schemas.TerritorySearchParameters, location="query")
+@bp.response(200, schemas.TerritoryHits, description="Territoires trouvés")
+@bp.alt_response(400, schema=schemas.ParameterError, description="Paramètre invalide")
+def territories(parameters):
+    return services.territories(parameters)
+
+
+@bp.route("/territories/<path:ref>", methods=["GET"], tags=REFERENCE,
+          parameters=[{"in": "path", "name": "ref", "description": "commune:<code>, dep:<code>, reg:<code> ou "
+                                                                    "country:FR",
+                       "schema": {"type": "string", "pattern": schemas.TEXT_PATTERN}}])
+@bp.doc(operationId="getTerritory", summary="Un territoire par sa référence")
+@bp.response(200, schemas.Territory, description="Le territoire")
+@bp.alt_response(404, schema=schemas.Error, description="Référence inconnue")
+def territory(ref: str):
     try:
-        body = request_json()
-    except InputError as error:
-        return render_error(400, f"{error.message} {expected}.")
-    if not isinstance(body, dict) or not isinstance(body.get("sirets"), list):
-        return render_error(400, f"{expected} (liste de SIRET ou de SIREN).")
-    values = body["sirets"]
-    if len(values) > MAX_LINES:
-        return render_error(400, f"La liste contient {len(values)} numéros : {MAX_LINES} au plus par requête.")
-    entries = [Entry(index, _as_text(value)) for index, value in enumerate(values, start=1)]
-    try:
-        report = CheckReport(lines=check_entries(entries))
-    except CheckInputError as error:
-        return render_error(400, error.message)
-    return jsonify({"summary": report.summary, "results": [line.as_json() for line in report.lines]})
+        return services.territory(ref)
+    except TerritoryError as error:
+        return render_error(404, str(error))
 
 
-@bp.get("/openapi.json")
+@bp.route("/cpv", methods=["GET"], tags=REFERENCE)
+@bp.doc(operationId="searchCpv", summary="Autocomplétion des codes CPV 2008")
+@bp.arguments(schemas.CpvSearchParameters, location="query")
+@bp.response(200, schemas.CpvHits, description="Codes trouvés")
+@bp.alt_response(400, schema=schemas.ParameterError, description="Paramètre invalide")
+def cpv(parameters):
+    return services.cpv(parameters)
+
+
+@bp.route("/sectors", methods=["GET"], tags=REFERENCE)
+@bp.doc(operationId="listSectors", summary="Les secteurs d'activité par groupe")
+@bp.response(200, schemas.SectorGroups, description="Les 20 groupes et leurs secteurs")
+def sectors():
+    return services.sectors()
+
+
+@bp.route("/openapi.json", methods=["GET"], tags=DOCUMENTATION)
+@bp.doc(operationId="getOpenapi", summary="Ce document")
+@bp.alt_response(200, schema={"type": "object"}, description="Le document OpenAPI 3.1", success=True)
 def openapi():
-    from .openapi import openapi_document
-
     return jsonify(openapi_document())

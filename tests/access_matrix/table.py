@@ -136,11 +136,11 @@ CASES: list[Case] = [
          params=lambda w: {"organisation_id": w.organisations["buyer_a"], "membership_id": w.membership_id},
          missing=lambda w: {"organisation_id": w.organisations["buyer_a"], "membership_id": MISSING_ID}),
     # --- territories, catalogues, search (public), search export (logged in) ------------------
-    Case("geo.territories", PUBLIC),
-    Case("geo.territory", PUBLIC, params=lambda w: {"ref": "dep:93"}),
+    Case("api_v1.territories", PUBLIC),
+    Case("api_v1.territory", PUBLIC, params=lambda w: {"ref": "dep:93"}),
     Case("geo.departments_geojson", PUBLIC),
-    Case("reference.cpv", PUBLIC),
-    Case("reference.sectors", PUBLIC),
+    Case("api_v1.cpv", PUBLIC),
+    Case("api_v1.sectors", PUBLIC),
     Case("search.structures", PUBLIC),
     Case("search.export", LOGGED_IN),
     # --- structure profiles -------------------------------------------------------------------

@@ -144,12 +144,7 @@ def test_sectors_by_group(app_ctx):
 
 @pytest.fixture(scope="module")
 def reference_client(app_config):
-    from marche.reference.views import bp
-
-    application = create_app(app_config)
-    if "reference" not in application.blueprints:
-        application.register_blueprint(bp)
-    return application.test_client()
+    return create_app(app_config).test_client()
 
 
 def test_api_cpv(reference_client):

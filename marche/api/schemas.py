@@ -1,0 +1,425 @@
+"""The schemas of API v1: they read the parameters (French 400 naming the parameter), shape the answers, and the
+OpenAPI document is generated from them (apispec), so the document cannot drift from what the code accepts.
+
+A field refuses a bad value by raising `QueryError` itself, carrying the allowed values where they help; the
+database checks (does this commune or sector exist) stay in `search.query.parse_query` and `geo.services`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+
+from ..core.identifiers import is_digits, parse_int
+from ..geo.services import KINDS as TERRITORY_KINDS
+from ..search.query import (BOOL_VALUES, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, MAX_RADIUS_KM, SORTS,
+                            TERRITORY_MODES, QueryError)
+from ..suppliers.check import MAX_LINES
+from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
+
+#: no NUL byte: refused (400) by the input layer before any endpoint
+TEXT_PATTERN = "^[^\\x00]*$"
+#: the search refuses every control character but TAB
+SEARCH_TEXT_PATTERN = "^[^\\x00-\\x08\\x0a-\\x1f]*$"
+#: the canonical form of a territory reference (geo.services.CODE_PATTERNS); whether it exists is data
+COMMUNE_REF = "commune:([0-9]{5}|2[AB][0-9]{3})"
+AREA_REF = f"^({COMMUNE_REF}|dep:([0-9]{{2,3}}|2[AB])|reg:[0-9]{{2,3}})$"
+KINDS_LIST = "^((commune|dep|reg|country)(,(commune|dep|reg|country))*)?$"
+#: a sector as /api/v1/sectors publishes it: its id, or its slug
+SECTOR = "^([0-9]{1,9}|[a-z0-9]+(-[a-z0-9]+)*)$"
+#: the yes/no values of a flag (case does not matter)
+FLAG_VALUES = [value for value in BOOL_VALUES if value]
+#: autocompletes: a limit over 20 is brought back to 20, and 0 to 1 (they ask generously)
+MAX_LIMIT = 20
+
+
+def _values(enum) -> list[str]:
+    return [str(member.value) for member in enum]
+
+
+# --- fields that read a query parameter -------------------------------------------------------
+
+class Text(fields.String):
+    """Free text, bounded, without control characters (TAB allowed where `tab` is)."""
+
+    def __init__(self, *, max_length: int | None = None, tab: bool = False, **kwargs):
+        pattern = SEARCH_TEXT_PATTERN if tab else TEXT_PATTERN
+        checks = [validate.Regexp(pattern)] + ([validate.Length(max=max_length)] if max_length else [])
+        super().__init__(validate=checks, **kwargs)
+        self.max_length, self.pattern = max_length, re.compile(pattern)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not self.pattern.match(value):
+            raise QueryError(self.name, f"« {self.name} » contient des caractères non autorisés.")
+        if self.max_length and len(value) > self.max_length:
+            raise QueryError(self.name, f"La recherche est limitée à {self.max_length} caractères.")
+        return value
+
+
+class Choice(fields.String):
+    """One of a fixed list of codes."""
+
+    def __init__(self, choices: list[str], **kwargs):
+        super().__init__(validate=validate.OneOf(choices), **kwargs)
+        self.choices = list(choices)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = value.strip()
+        if value not in self.choices:
+            raise QueryError(self.name, f"Valeur inconnue pour « {self.name} » : {value}", self.choices)
+        return value
+
+
+class Pattern(fields.String):
+    """A value of a documented shape (a territory reference, a sector slug)."""
+
+    def __init__(self, pattern: str, message: str, **kwargs):
+        super().__init__(validate=validate.Regexp(pattern), **kwargs)
+        self.pattern, self.message = re.compile(pattern), message
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = value.strip()
+        if not self.pattern.match(value):
+            raise QueryError(self.name, self.message.format(name=self.name, value=value[:60]))
+        return value
+
+
+class Number(fields.Integer):
+    """A whole number written in ASCII digits, within bounds."""
+
+    def __init__(self, low: int, high: int, **kwargs):
+        super().__init__(validate=validate.Range(min=low, max=high), **kwargs)
+        self.low, self.high = low, high
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        number = parse_int(str(value))
+        if number is None:
+            raise QueryError(self.name, f"« {self.name} » doit être un nombre entier écrit en chiffres (0-9).")
+        if not self.low <= number <= self.high:
+            raise QueryError(self.name, f"« {self.name} » doit être compris entre {self.low} et {self.high}.")
+        return number
+
+
+class Limit(fields.Integer):
+    """The size of an autocomplete's answer: digits only, brought within 1..MAX_LIMIT."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Range(min=0), load_default=10,
+                         metadata={"description": f"{MAX_LIMIT} résultats au plus", "default": 10}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not is_digits(str(value)):
+            raise QueryError(self.name, f"Paramètre « {self.name} » : nombre entier attendu entre 1 et {MAX_LIMIT}.")
+        return max(1, min(int(value), MAX_LIMIT))
+
+
+class Flag(fields.String):
+    """Yes or no: 1/0 (also true/false, oui/non, on, in any case), read as a boolean."""
+
+    def __init__(self, *, metadata: dict[str, Any], **kwargs):
+        super().__init__(metadata={**metadata, "enum": FLAG_VALUES}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value.lower() not in FLAG_VALUES:
+            raise QueryError(self.name, f"« {self.name} » attend 1 ou 0.", ["1", "0"])
+        return BOOL_VALUES[value.lower()]
+
+
+class Repeatable(fields.List):
+    """A list parameter: repeated (kind=EI&kind=ACI) or comma-separated (kind=EI,ACI), in order, without doubles."""
+
+    def __init__(self, item: fields.Field, **kwargs):
+        super().__init__(item, load_default=list, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = [value] if isinstance(value, str) else value
+        parts = [part.strip() for raw in value for part in str(raw).split(",") if part.strip()]
+        self.inner.name = self.name
+        return list(dict.fromkeys(self.inner.deserialize(part) for part in parts))
+
+
+class TerritoryRef(fields.String):
+    """A territory reference read as `geo.services.parse_ref` reads it (« DEP:2a » is dep:2A), of the given kinds;
+    whether it exists is checked against the database by the search."""
+
+    def __init__(self, kinds: tuple[str, ...], pattern: str, **kwargs):
+        kwargs.setdefault("metadata", {})["pattern"] = pattern
+        super().__init__(**kwargs)
+        self.kinds = kinds
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from ..geo.services import TerritoryError, parse_ref
+
+        try:
+            kind, code = parse_ref(value)
+        except TerritoryError as error:
+            raise QueryError(self.name, str(error)) from None
+        if kind not in self.kinds:
+            kinds = ", ".join(sorted(self.kinds))
+            raise QueryError(self.name, f"« {self.name} » attend une référence de type {kinds}.")
+        return f"{kind}:{code}"
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+class Parameters(Schema):
+    """Query parameters: unknown ones are ignored, a single-valued one given twice or given empty is a 400."""
+
+    #: the `error` of a 400 answer
+    error_title = "Paramètre invalide"
+    #: parameters that may be given empty (an empty text search)
+    may_be_empty: tuple[str, ...] = ()
+
+    class Meta:
+        unknown = EXCLUDE
+        ordered = True
+
+    @pre_load
+    def _one_value_each(self, data, **kwargs):
+        raw = getattr(data, "data", data)  # webargs hands the request's MultiDict in a proxy
+        if not hasattr(raw, "getlist"):
+            return data
+        for name, field in self.fields.items():
+            values = raw.getlist(field.data_key or name)
+            if len(values) > 1 and not isinstance(field, fields.List):
+                raise QueryError(name, f"« {name} » ne peut être donné qu'une fois (reçu {len(values)} fois).")
+            if name not in self.may_be_empty and any(not value.strip() for value in values):
+                raise QueryError(name, f"« {name} » est vide : omettez ce paramètre ou donnez-lui une valeur.")
+        return data
+
+
+def _describe(text: str, **kwargs) -> dict[str, Any]:
+    return {"metadata": {"description": text, **kwargs}}
+
+
+class StructureSearchParameters(Parameters):
+    may_be_empty = ("q",)
+
+    q = Text(max_length=MAX_QUERY_LENGTH, tab=True,
+             **_describe("Texte recherché (nom, enseigne, ville, description…)"))
+    kind = Repeatable(Choice(_values(StructureKind)),
+                      **_describe("Type de structure (répétable, ou liste séparée par des virgules)"))
+    sector = Repeatable(Pattern(SECTOR, "Secteur inconnu : {value}"),
+                        **_describe("Secteur : identifiant ou slug publiés par /api/v1/sectors (répétable)"))
+    territory = TerritoryRef(("commune", "dep", "reg"), AREA_REF,
+                             **_describe("Territoire : commune:<code INSEE>, dep:<code>, reg:<code>",
+                                         examples=["dep:59", "commune:59350", "reg:32"]))
+    territory_mode = Choice(list(TERRITORY_MODES), **_describe(
+        "covers : la structure peut intervenir sur le territoire ; located : elle y est implantée"))
+    near = TerritoryRef(("commune",), f"^{COMMUNE_REF}$",
+                        **_describe("Commune de référence (commune:<code INSEE>) pour une recherche par distance",
+                                    examples=["commune:59350"]))
+    radius_km = Number(1, MAX_RADIUS_KM, **_describe("Rayon autour de « near », en km (30 par défaut)"))
+    env = Repeatable(Choice(_values(EnvLabel)),
+                     **_describe("Engagement environnemental en cours de validité, par son code publié (répétable)"))
+    service = Repeatable(Choice(_values(ServiceKind)), **_describe("Type de prestation (répétable)"))
+    size = Repeatable(Choice(_values(SizeBand)), **_describe("Tranche d'effectif (répétable)"))
+    zrr = Flag(**_describe("Implantée en zone de revitalisation rurale (ZRR / FRR) (1 ou 0)"))
+    has_references = Flag(**_describe("A des références clients (1 ou 0)"))
+    claimed = Flag(**_describe("Fiche revendiquée par la structure (1 ou 0)"))
+    sort = Choice(list(SORTS), **_describe("Tri des résultats (distance demande « near »)"))
+    page = Number(1, MAX_PAGE, **_describe("Page (à partir de 1)", default=1))
+    per_page = Number(1, MAX_PER_PAGE, **_describe("Résultats par page", default=20))
+    facets = Flag(**_describe("Ajouter le nombre de structures par valeur de chaque filtre (1 ou 0)"))
+
+
+class ReferenceParameters(Parameters):
+    """The autocompletes answer their errors as the rest of the site does."""
+
+    error_title = "Requête invalide"
+    may_be_empty = ("q", "kinds", "limit")
+
+
+class TerritorySearchParameters(ReferenceParameters):
+    q = Text(load_default="", **_describe("Nom, code postal ou code INSEE"))
+    kinds = fields.String(load_default="", validate=validate.Regexp(KINDS_LIST), metadata={
+        "description": f"Types de territoire, séparés par des virgules, parmi : {', '.join(TERRITORY_KINDS)}",
+        "examples": ["commune,dep"]})
+    limit = Limit()
+
+    @pre_load
+    def _known_kinds(self, data, **kwargs):
+        raw = data.get("kinds", "") or ""
+        unknown = sorted({kind.strip() for kind in raw.split(",") if kind.strip()} - set(TERRITORY_KINDS))
+        if unknown:
+            raise QueryError("kinds", f"Paramètre « kinds » : valeur inconnue « {unknown[0]} » "
+                                      f"(valeurs possibles : {', '.join(TERRITORY_KINDS)}).")
+        return data
+
+
+class CpvSearchParameters(ReferenceParameters):
+    q = Text(load_default="", **_describe("Code ou libellé"))
+    limit = Limit()
+
+
+# --- request bodies ---------------------------------------------------------------------------
+
+LOOKUP_EXPECTED = "Corps JSON attendu : {\"sirets\": [\"…\", …]}"
+
+
+class BodyError(ValueError):
+    """A request body of the wrong shape: 400 with this French message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class LookupRequest(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    sirets = fields.List(fields.Raw(allow_none=True, metadata={
+        "description": "SIRET (14 chiffres) ou SIREN (9), en texte ou en nombre ; toute autre valeur reçoit la réponse "
+                       "« invalid »"}), required=True, validate=validate.Length(max=MAX_LINES))
+
+    @pre_load
+    def _shape(self, data, **kwargs):
+        if not isinstance(data, dict) or not isinstance(data.get("sirets"), list):
+            raise BodyError(f"{LOOKUP_EXPECTED} (liste de SIRET ou de SIREN).")
+        if len(data["sirets"]) > MAX_LINES:
+            raise BodyError(f"La liste contient {len(data['sirets'])} numéros : {MAX_LINES} au plus par requête.")
+        return data
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+def _nullable(field_class, **kwargs):
+    return field_class(allow_none=True, **kwargs)
+
+
+def _enum_list(values: list[str], **kwargs) -> fields.List:
+    return fields.List(fields.String(validate=validate.OneOf(values)), **kwargs)
+
+
+class Error(Schema):
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+    parameter = fields.String(metadata={"description": "Le paramètre en cause, quand il y en a un"})
+
+
+class ParameterError(Error):
+    parameter = fields.String(required=True)
+    allowed = fields.List(fields.String(), metadata={"description": "Les valeurs acceptées, quand elles aident"})
+
+
+class Structure(Schema):
+    class Meta:
+        ordered = True
+
+    siret = _nullable(fields.String, required=True, validate=validate.Regexp("^[0-9]{14}$"))
+    siren = _nullable(fields.String, validate=validate.Regexp("^[0-9]{9}$"))
+    name = fields.String(required=True)
+    brand = _nullable(fields.String)
+    display_name = fields.String()
+    kinds = _enum_list(_values(StructureKind), required=True)
+    kind_labels = fields.List(fields.String())
+    sectors = fields.List(fields.Integer(), required=True)
+    sector_names = fields.List(fields.String())
+    services = _enum_list(_values(ServiceKind))
+    env = _enum_list(_values(EnvLabel))
+    city = _nullable(fields.String, required=True)
+    postcode = _nullable(fields.String)
+    commune = _nullable(fields.String)
+    department = _nullable(fields.String, required=True)
+    region = _nullable(fields.String)
+    latitude = _nullable(fields.Float, required=True)
+    longitude = _nullable(fields.Float, required=True)
+    area_kind = fields.String(validate=validate.OneOf(["country", "radius", "territories"]))
+    area_radius_km = _nullable(fields.Integer)
+    area_refs = fields.List(fields.String())
+    size_band = _nullable(fields.String)
+    employees = _nullable(fields.Integer)
+    in_zrr = fields.Boolean()
+    has_references = fields.Boolean()
+    claimed = fields.Boolean()
+    naf = _nullable(fields.String)
+    website = _nullable(fields.String)
+    siret_status = fields.String(validate=validate.OneOf(["ok", "to_check", "missing"]))
+    finess = fields.List(fields.String())
+    distance_km = fields.Float(metadata={"description": "Présent quand « near » est donné"})
+    url = _nullable(fields.String, required=True, metadata={"description": "Adresse de la fiche publique"})
+
+
+#: the fields a result shows, in this order (from search.documents.structure_document)
+PUBLIC_FIELDS = tuple(name for name in Structure._declared_fields if name not in ("distance_km", "url"))
+
+
+class SearchResponse(Schema):
+    count = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    results = fields.List(fields.Nested(Structure), required=True)
+    backend = fields.String(required=True, validate=validate.OneOf(["meilisearch", "sql"]))
+    facets = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+                         metadata={"description": "Avec facets=1 : filtre → valeur → nombre"})
+
+
+class LookupResult(Schema):
+    line = fields.Integer(required=True)
+    input = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["inclusive", "not_inclusive", "invalid"]))
+    siret = _nullable(fields.String)
+    siren = fields.String()
+    kinds = _enum_list(_values(StructureKind), required=True)
+    name = _nullable(fields.String, required=True)
+    matched_sirets = fields.List(fields.String())
+    reason = fields.String(metadata={"description": "Pourquoi le numéro est invalide"})
+    note = fields.String()
+
+
+class LookupSummary(Schema):
+    total = fields.Integer(required=True)
+    inclusive = fields.Integer(required=True)
+    not_inclusive = fields.Integer(required=True)
+    invalid = fields.Integer(required=True)
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    empty_lines = fields.Integer()
+
+
+class LookupResponse(Schema):
+    summary = fields.Nested(LookupSummary, required=True)
+    results = fields.List(fields.Nested(LookupResult), required=True)
+
+
+class Territory(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(list(TERRITORY_KINDS)))
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class TerritoryHit(Schema):
+    id = fields.String(required=True)
+    label = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(list(TERRITORY_KINDS)))
+
+
+class TerritoryHits(Schema):
+    results = fields.List(fields.Nested(TerritoryHit), required=True)
+
+
+class CpvHit(Schema):
+    code = fields.String(required=True, validate=validate.Regexp("^[0-9]{8}-[0-9]$"))
+    label = fields.String(required=True)
+    nature = fields.String(required=True, validate=validate.OneOf(["travaux", "fournitures", "services"]))
+
+
+class CpvHits(Schema):
+    results = fields.List(fields.Nested(CpvHit), required=True)
+
+
+class SectorItem(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    slug = fields.String(required=True)
+
+
+class SectorGroup(SectorItem):
+    sectors = fields.List(fields.Nested(SectorItem), required=True)
+
+
+class SectorGroups(Schema):
+    groups = fields.List(fields.Nested(SectorGroup), required=True)
