@@ -17,11 +17,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from marche import create_app
 from marche.core.embedded import MeiliProcess, _private_runtime_dir, free_port
 from marche.extensions import db as _db, limiter
+
+# CI replays the same generated cases on every run (a red run lands nothing, so it must not depend on
+# luck); a developer's `make test` explores new random cases each time and shows what they find.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 #: tables that hold reference data: loaded once per run, never truncated between tests
 REFERENCE_TABLES = {"alembic_version", "region", "department", "commune", "reference_dataset",
