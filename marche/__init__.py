@@ -5,9 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import Config, ConfigError
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .config import PROJECT_ROOT, Config, ConfigError
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -177,9 +177,13 @@ def run_job(message_id: int) -> str | None:
 
     if has_app_context():
         return process(message_id)
-    from .. import create_app
+    # a bare `rq worker` process: build the application named in the configuration (core never
+    # imports the factory, which imports every domain)
+    from werkzeug.utils import import_string
 
-    with create_app().app_context():
+    from ..config import APP_FACTORY
+
+    with import_string(APP_FACTORY)().app_context():
         return process(message_id)
 
 
