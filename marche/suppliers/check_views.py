@@ -8,7 +8,6 @@ is checked, never what the answer says.
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
@@ -18,6 +17,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.access import can
+from ..core.dates import today
 from ..core.exports import tabular_response
 from ..core.forms import MaxFileSize
 from ..core.input import InputError, parse_json
@@ -128,5 +128,5 @@ def export():
     if not form.validate_on_submit():
         abort(400)
     report = CheckReport(lines=check_entries(_entries(form.entries.data)))
-    return tabular_response(form.format.data, f"verification-fournisseurs-{date.today().isoformat()}",
+    return tabular_response(form.format.data, f"verification-fournisseurs-{today().isoformat()}",
                             EXPORT_HEADERS, export_rows(report))

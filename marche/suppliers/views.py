@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..core import access
+from ..core.dates import today
 from ..core.errors import DomainError
 from ..core.forms import add_error, field_error
 from ..core.exports import tabular_response
@@ -54,12 +55,11 @@ def render_profile(structure: Structure, claim_form: ClaimForm | None = None):
     if access.can(current_user, "use_favorites"):
         favorite_form = FavoriteForm()
         favorite_form.favorite_list.choices = [(0, "—")] + [(fl.id, fl.name) for fl in favorites.lists_for(current_user)]
-    today = services.today()
     area_labels = [resolve(ref).label for ref in structure.area_refs or []]
     return render_template("suppliers/profile.html", structure=structure, claim_form=claim_form or ClaimForm(),
                            claim_open=claim_form is not None, area_labels=area_labels,
                            favorite_form=favorite_form, service_labels=dict(ServiceKind.choices()),
-                           current_commitments=[c for c in structure.env_commitments if c.is_current(today)])
+                           current_commitments=[c for c in structure.env_commitments if c.is_current(today())])
 
 
 def _edit_forms(structure: Structure, profile_form: ProfileForm | None = None) -> dict:
@@ -74,7 +74,7 @@ def _edit_forms(structure: Structure, profile_form: ProfileForm | None = None) -
     return {"structure": structure, "form": form, "env_form": EnvCommitmentForm(prefix="env"),
             "logo_form": LogoForm(prefix="logo"), "reference_form": ReferenceForm(prefix="ref"),
             "contact_form": ContactForm(prefix="contact"), "invite_form": InviteForm(prefix="invite"),
-            "empty_form": EmptyForm(), "today": services.today()}
+            "empty_form": EmptyForm(), "today": today()}
 
 
 @bp.route("/structures/<ident>/modifier", methods=["GET", "POST"])
@@ -238,7 +238,7 @@ def claim(ident: str):
         abort(404)
     form = ClaimForm()
     if form.validate_on_submit():
-        proof = services.ClaimProof(kind=form.evidence_kind.data, document=_read(form.document.data),
+        proof = services.ClaimProof(kind=form.evidence_kind.data, document=_read(form.document),
                                     finess=form.finess.data)
         try:
             claim_ = services.request_claim(current_user, structure, proof, form.message.data)
