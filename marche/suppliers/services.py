@@ -270,7 +270,7 @@ def update_profile(actor: User, structure: Structure, data: ProfileData) -> None
         raise DomainError("Type de prestation inconnu.", "service_kinds")
     refs: list[str] = []
     if data.area_kind == AreaKind.TERRITORIES:
-        refs = parse_territory_list(data.area_refs_text)
+        refs = parse_territory_list(data.area_refs_text, field="area_refs")
         if not refs:
             raise DomainError("Choisissez au moins une commune, un département ou une région.", "area_refs")
     if data.area_kind == AreaKind.RADIUS and data.area_radius_km not in RADIUS_CHOICES:
