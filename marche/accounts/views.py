@@ -11,7 +11,6 @@ from ..core.forms import add_error, commit_or_report
 from ..core.urls import safe_next
 from ..extensions import db, limiter, login_manager
 from ..geo.services import parse_territory_list
-from . import access as _rules  # noqa: F401  (registers the access rules)
 from . import services, tokens
 from .forms import (ChangePasswordForm, DecisionForm, InviteForm, JoinForm, LoginForm, OrganisationForm, ProfileForm,
                     ResendConfirmationForm, ResetPasswordForm, ResetRequestForm, SignupForm)

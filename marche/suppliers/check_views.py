@@ -22,7 +22,6 @@ from ..core.exports import tabular_response
 from ..core.forms import MaxFileSize
 from ..core.input import InputError, parse_json
 from ..core.uploads import UploadTooLarge, read_upload
-from . import check_access as _rules  # noqa: F401  (registers the access rule)
 from .check import (EXPORT_HEADERS, MAX_FILE_BYTES, MAX_LINES, STATUS_LABELS, CheckInputError, CheckReport, Entry,
                     check_entries, check_file, check_text, export_rows)
 from .models import StructureKind

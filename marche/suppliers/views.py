@@ -18,7 +18,6 @@ from ..core.urls import safe_next
 from ..extensions import db
 from ..geo.services import resolve
 from ..reference.services import sectors_by_group
-from . import access as _rules  # noqa: F401  (registers the access rules)
 from . import favorites, services
 from .forms import (ClaimForm, ContactForm, EmptyForm, EnvCommitmentForm, FavoriteForm, InviteForm, LogoForm,
                     ProfileForm, ReferenceForm)

@@ -46,12 +46,12 @@ def test_favourite_next_is_followed_only_when_safe(app, make_user, make_structur
 
 
 def test_line_break_in_a_name_adds_no_mail_header(app, make_user, make_structure, mailbox):
-    make_structure(name="Atelier\r\nBcc: pirate@example.fr")
+    make_structure(name="Atelier\r\nBcc: pirate@example.fr", website="https://collecterie.fr")
     make_user("admin@plateforme.fr", kind="platform", admin=True)
     make_user("nadia@collecterie.fr", kind="inclusive_structure", siret=COLLECTERIE, name="La Collecterie")
     client = app.test_client()
     login(client, "nadia@collecterie.fr")
-    response = submit(client, f"/structures/{COLLECTERIE}/revendiquer", {"message": ""},
+    response = submit(client, f"/structures/{COLLECTERIE}/revendiquer", {"message": "", "evidence_kind": "email_domain"},
                       form_url=f"/structures/{COLLECTERIE}")
     assert response.status_code == 302
     message = mailbox.last_to("admin@plateforme.fr")
