@@ -5,9 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import Config, ConfigError
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .config import PROJECT_ROOT, Config, ConfigError
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -32,34 +30,11 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     init_limiter(app)
 
-    from .core import errors, filters, input as input_layer, outbox, security
-    from .core.views import bp as core_bp
-    from .core import mail as _mail  # noqa: F401  (registers the mail outbox handler)
-    from .search import tasks as _search_tasks  # noqa: F401
-    from .suppliers import tasks as _supplier_tasks  # noqa: F401  (scheduled work of the worker)
-    from .accounts.views import bp as accounts_bp
-    from .geo.views import bp as geo_bp
-    from . import api
-    from .search.views import bp as search_bp
-    from .suppliers.check_views import bp as supplier_check_bp
-    from .suppliers.views import bp as suppliers_bp
+    from . import accounts, api, core, geo, reference, search, suppliers
 
-    from .geo import models as _geo_models  # noqa: F401  (all models known to migrations)
-    from .reference import models as _reference_models  # noqa: F401
-    from .suppliers import models as _supplier_models  # noqa: F401
-
-    errors.init_app(app)
-    security.init_app(app)
-    input_layer.init_app(app)
-    filters.init_app(app)
-    outbox.init_app(app)
-    app.register_blueprint(core_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(geo_bp)
-    app.register_blueprint(search_bp)
-    app.register_blueprint(suppliers_bp)
-    app.register_blueprint(supplier_check_bp)
-    api.init_app(app)
+    # each domain registers its own blueprints, access rules, outbox handlers and scheduled work
+    for domain in (core, accounts, geo, reference, search, suppliers, api):
+        domain.init_app(app)
 
     from . import cli
 

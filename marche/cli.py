@@ -7,7 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import PROJECT_ROOT
+from .config import PROJECT_ROOT
 
 marche = AppGroup("marche", help="Commandes du portail marche.")
 DATA_DIR = PROJECT_ROOT / "data"
@@ -32,7 +32,7 @@ def _run_import(func, path: Path, force: bool) -> None:
     from .core.imports import ImportRejected
     from .core.reference_data import file_sha256, is_loaded, record_loaded
     from .extensions import db
-    from .geo.models import ReferenceDataset
+    from .core.models import ReferenceDataset
 
     name, digest = f"import:{path.name}", file_sha256(path)
     if not force and is_loaded(ReferenceDataset, name, digest):

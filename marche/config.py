@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: the checkout: templates/, data/, migrations/ and instance/ live beside the package
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: what a process without an application (an RQ job started by `rq worker`) builds one with
+APP_FACTORY = "marche:create_app"
 DEFAULT_MEILI_URL = "http://127.0.0.1:7700"
 #: a whole request: a 10 MB file plus the form around it
 MAX_REQUEST_BYTES = 11 * 1024 * 1024

@@ -16,6 +16,7 @@ from ..core.identifiers import is_valid_siret, normalize_digits
 from ..core.mail import queue_mail
 from ..core.urls import external_url
 from ..core.models import utcnow
+from ..core.states import Move, StateMachine
 from ..extensions import db
 from . import tokens
 from .models import (BuyerCategory, Invitation, InvitationStatus, JoinRequest, JoinStatus, LoginFailure, Membership,
@@ -207,17 +208,20 @@ def request_join(user: User, organisation: Organisation, message: str | None = N
     return join
 
 
+JOIN_STATES = StateMachine("status", [
+    Move(JoinStatus.PENDING, JoinStatus.APPROVED, "organisation.join_approved"),
+    Move(JoinStatus.PENDING, JoinStatus.REJECTED, "organisation.join_rejected"),
+], refused="Cette demande a déjà été traitée.")
+
+
 def decide_join(actor: User, join: JoinRequest, approve: bool) -> None:
-    if join.status != JoinStatus.PENDING:
-        raise DomainError("Cette demande a déjà été traitée.")
-    join.status = JoinStatus.APPROVED if approve else JoinStatus.REJECTED
+    JOIN_STATES.move(actor, join, JoinStatus.APPROVED if approve else JoinStatus.REJECTED, audited=join.organisation,
+                     user_id=join.user_id)
     join.decided_by_id = actor.id
     join.decided_at = utcnow()
     if approve and join.user.membership_in(join.organisation) is None:
         db.session.add(Membership(user=join.user, organisation=join.organisation, role=MemberRole.MEMBER))
     db.session.flush()
-    audit.record(actor, "organisation.join_approved" if approve else "organisation.join_rejected",
-                 join.organisation, user_id=join.user_id)
     queue_mail(join.user.email, f"Votre demande pour rejoindre {join.organisation.name}", "join_decision",
                user=join.user, organisation=join.organisation, approved=approve,
                link=external_url("accounts.organisation", organisation_id=join.organisation_id))

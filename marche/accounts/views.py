@@ -6,12 +6,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..core import access
-from ..core.errors import DomainError, render_error
-from ..core.forms import add_error, field_error
+from ..core.errors import render_error
+from ..core.forms import add_error, commit_or_report
 from ..core.urls import safe_next
 from ..extensions import db, limiter, login_manager
-from ..geo.services import TerritoryError, parse_territory_list
-from . import access as _rules  # noqa: F401  (registers the access rules)
+from ..geo.services import parse_territory_list
 from . import services, tokens
 from .forms import (ChangePasswordForm, DecisionForm, InviteForm, JoinForm, LoginForm, OrganisationForm, ProfileForm,
                     ResendConfirmationForm, ResetPasswordForm, ResetRequestForm, SignupForm)
@@ -35,7 +34,7 @@ def organisation_data(form) -> services.OrganisationData:
     return services.OrganisationData(
         name=form.organisation_name.data, kind=form.kind.data, siret=form.siret.data,
         buyer_category=form.buyer_category.data or None, facilitator_kind=form.facilitator_kind.data or None,
-        territories=parse_territory_list(form.territories.data or ""),
+        territories=parse_territory_list(form.territories.data or "", field="territories"),
     )
 
 
@@ -45,17 +44,11 @@ def signup():
         return redirect(url_for("core.home"))
     form = SignupForm()
     if form.validate_on_submit():
-        try:
-            _user, outcome = services.signup(form.email.data, form.password.data, form.full_name.data,
-                                             organisation_data(form))
-        except TerritoryError as error:
-            add_error(form.territories, str(error))
-        except DomainError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            if organisation_data(form).kind == "facilitator" and outcome == "created":
+        done = commit_or_report(lambda: services.signup(form.email.data, form.password.data, form.full_name.data,
+                                                        organisation_data(form)), form)
+        if done:
+            _user, outcome = done.value
+            if form.kind.data == "facilitator" and outcome == "created":
                 flash(FACILITATOR_PENDING, "info")
             if outcome == "join_requested":
                 flash("Votre compte est créé. Cette organisation existe déjà : ses administrateurs ont reçu "
@@ -153,13 +146,10 @@ def reset_password(token: str):
         return render_template("accounts/reset_invalid.html", expired=error.expired), 400
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data)
+            done = commit_or_report(lambda: services.reset_password(token, form.password.data), form)
         except tokens.TokenError as error:
             return render_template("accounts/reset_invalid.html", expired=error.expired), 400
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            db.session.commit()
+        if done:
             flash("Votre mot de passe est modifié. Vous pouvez vous connecter.", "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
@@ -183,12 +173,8 @@ def profile():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            db.session.commit()
+        if commit_or_report(lambda: services.change_password(current_user, form.current_password.data,
+                                                             form.password.data), form):
             # the token changed: keep this browser logged in with the new one, every other session ends
             login_user(current_user._get_current_object(), remember=bool(request.cookies.get(
                 current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))))
@@ -202,15 +188,9 @@ def change_password():
 def new_organisation():
     form = OrganisationForm()
     if form.validate_on_submit():
-        try:
-            organisation = services.create_organisation(current_user, organisation_data(form))
-        except TerritoryError as error:
-            add_error(form.territories, str(error))
-        except DomainError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
+        done = commit_or_report(lambda: services.create_organisation(current_user, organisation_data(form)), form)
+        if done:
+            organisation = done.value
             flash(f"L'organisation « {organisation.name} » est créée.", "success")
             if not organisation.trusted:
                 flash(FACILITATOR_PENDING, "info")
@@ -225,18 +205,10 @@ def join():
     if form.validate_on_submit():
         organisation = services.find_organisation_by_siret(form.siret.data)
         if organisation is None:
-            form.siret.errors = list(form.siret.errors) + [
-                "Aucune organisation inscrite avec ce SIRET. Vous pouvez la créer."]
-        else:
-            try:
-                services.request_join(current_user, organisation, form.message.data)
-            except DomainError as error:
-                db.session.rollback()
-                field_error(form, error)
-            else:
-                db.session.commit()
-                flash(f"Votre demande a été envoyée aux administrateurs de « {organisation.name} ».", "success")
-                return redirect(url_for("accounts.profile"))
+            add_error(form.siret, "Aucune organisation inscrite avec ce SIRET. Vous pouvez la créer.")
+        elif commit_or_report(lambda: services.request_join(current_user, organisation, form.message.data), form):
+            flash(f"Votre demande a été envoyée aux administrateurs de « {organisation.name} ».", "success")
+            return redirect(url_for("accounts.profile"))
     return render_template("accounts/join.html", form=form)
 
 
@@ -262,13 +234,7 @@ def decide(organisation_id: int, request_id: int):
     if not DecisionForm().validate_on_submit():
         abort(400)
     approve = request.form.get("decision") == "approve"
-    try:
-        services.decide_join(current_user, join_request, approve)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if commit_or_report(lambda: services.decide_join(current_user, join_request, approve)):
         flash("Demande acceptée : la personne est désormais membre." if approve else "Demande refusée.", "success")
     return redirect(url_for("accounts.organisation", organisation_id=organisation_id))
 
@@ -282,13 +248,7 @@ def member_role(organisation_id: int, membership_id: int):
     access.get_or_404(membership.organisation, current_user, "manage")
     if not DecisionForm().validate_on_submit():
         abort(400)
-    try:
-        services.set_member_role(current_user, membership, request.form.get("role", ""))
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if commit_or_report(lambda: services.set_member_role(current_user, membership, request.form.get("role", ""))):
         flash("Rôle modifié.", "success")
     return redirect(url_for("accounts.organisation", organisation_id=organisation_id))
 
@@ -299,13 +259,7 @@ def invite(organisation_id: int):
     org = access.get_or_404(db.session.get(Organisation, organisation_id), current_user, "manage")
     form = InviteForm(prefix="invite")
     if form.validate_on_submit():
-        try:
-            services.invite(current_user, org, form.email.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if commit_or_report(lambda: services.invite(current_user, org, form.email.data)):
             # the same answer whether the address has an account or not: nothing to learn from it
             flash(services.INVITATION_SENT, "success")
     else:
@@ -328,13 +282,7 @@ def invitation(token: str):
         if not form.validate_on_submit():
             abort(400)
         accept = request.form.get("decision") == "accept"
-        try:
-            services.answer_invitation(current_user, invitation_, accept)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if commit_or_report(lambda: services.answer_invitation(current_user, invitation_, accept)):
             if accept:
                 flash(f"Vous avez rejoint « {invitation_.organisation.name} ».", "success")
                 return redirect(url_for("accounts.organisation", organisation_id=invitation_.organisation_id))
@@ -363,13 +311,7 @@ def verify(organisation_id: int):
     if not DecisionForm().validate_on_submit():
         abort(400)
     approve = request.form.get("decision") == "verify"
-    try:
-        services.verify_organisation(current_user, org, approve)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if commit_or_report(lambda: services.verify_organisation(current_user, org, approve)):
         flash(f"« {org.name} » est vérifiée : ses pouvoirs de facilitateur sont actifs." if approve else
               f"La vérification de « {org.name} » est refusée.", "success")
     return redirect(url_for("accounts.verifications"))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from ..core.dates import today
 from ..core.identifiers import is_digits, normalize_digits
 from ..extensions import db
 from ..geo.models import Commune
@@ -98,7 +98,7 @@ def public_structure_by_siret(siret: str) -> dict[str, Any] | None:
     if found is None:
         return None
     commune = db.session.get(Commune, found.commune_code) if found.commune_code else None
-    return public_structure(structure_document(found, date.today(), in_zrr=bool(commune and commune.in_zrr)))
+    return public_structure(structure_document(found, today(), in_zrr=bool(commune and commune.in_zrr)))
 
 
 def _as_text(value: Any) -> str:

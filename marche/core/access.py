@@ -1,7 +1,8 @@
 """One access module: `can(user, action, obj)` answers "may this user do X to that object".
 
-Domains register one rule per (action, object type) with `@rule("edit", Organisation)`.
-An unknown question is answered "no", so a forgotten rule fails closed.
+A domain collects its rules in a `RuleSet` (`@RULES.rule("edit", Organisation)`, one per action
+and object type) and its `init_app` registers them with `register(RULES)`. An unknown question is
+answered "no", so a forgotten rule fails closed.
 """
 from __future__ import annotations
 
@@ -13,12 +14,25 @@ Rule = Callable[[Any, Any], bool]
 _rules: dict[tuple[str, type | None], Rule] = {}
 
 
-def rule(action: str, obj_type: type | None = None):
-    def register(func: Rule) -> Rule:
-        _rules[(action, obj_type)] = func
-        return func
+class RuleSet:
+    """One domain's rules, collected where they are written; nothing is active until `register`."""
 
-    return register
+    def __init__(self) -> None:
+        self.rules: dict[tuple[str, type | None], Rule] = {}
+
+    def rule(self, action: str, obj_type: type | None = None):
+        def collect(func: Rule) -> Rule:
+            if (action, obj_type) in self.rules:
+                raise ValueError(f"two rules for {action!r} on {obj_type}")
+            self.rules[(action, obj_type)] = func
+            return func
+
+        return collect
+
+
+def register(rule_set: RuleSet) -> None:
+    """Make a domain's rules answer `can()` (called by the domain's `init_app`)."""
+    _rules.update(rule_set.rules)
 
 
 def can(user, action: str, obj: Any = None) -> bool:

@@ -10,7 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from ..config import PROJECT_ROOT
+
 MEILI_BINARY = PROJECT_ROOT / "node_modules" / "@gaubee" / "meilisearch-linux-amd64" / "meilisearch"
 
 _servers: dict[str, object] = {}

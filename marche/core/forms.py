@@ -1,11 +1,18 @@
-"""Form helpers shared by every domain's views."""
+"""Form helpers shared by every domain's views, and the one commit-or-report step of a view."""
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from flask import flash
 from wtforms import IntegerField
 
+from ..extensions import db
 from .errors import DomainError
 from .identifiers import parse_int
+
+T = TypeVar("T")
 
 
 def field_error(form, error: DomainError) -> None:
@@ -19,6 +26,40 @@ def field_error(form, error: DomainError) -> None:
 
 def add_error(field, message: str) -> None:
     field.errors = list(field.errors) + [message]
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What `commit_or_report` did: true when the change is committed; `value` is the service's answer."""
+
+    committed: bool
+    value: T | None = None
+    error: DomainError | None = None
+
+    def __bool__(self) -> bool:
+        return self.committed
+
+
+def commit_or_report(operation: Callable[[], T], form: Any = None) -> Outcome[T]:
+    """A view's one write: run the service, commit once; or, when it refuses (`DomainError`), roll
+    back and show its French message beside its field of `form` (flashed when there is no form or
+    no such field). The view then flashes its success and redirects, or renders the form again::
+
+        if form.validate_on_submit() and commit_or_report(lambda: services.publish(user, tender), form):
+            flash("Publié.", "success")
+            return redirect(...)
+    """
+    try:
+        value = operation()
+    except DomainError as error:
+        db.session.rollback()
+        if form is None:
+            flash(error.message, "error")
+        else:
+            field_error(form, error)
+        return Outcome(False, error=error)
+    db.session.commit()
+    return Outcome(True, value)
 
 
 class MaxFileSize:

@@ -14,8 +14,10 @@ from pathlib import Path
 from flask import current_app, render_template
 from sqlalchemy.orm import Session
 
-from .outbox import enqueue, handler
+from .outbox import enqueue
 
+#: the outbox kind of a queued e-mail
+MAIL_SEND = "mail.send"
 
 _HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
@@ -31,7 +33,7 @@ def queue_mail(to: str, subject: str, template: str, **context) -> None:
     context.setdefault("base_url", current_app.config["BASE_URL"])
     subject = header_text(subject)
     enqueue(
-        "mail.send",
+        MAIL_SEND,
         {
             "to": header_text(to),
             "subject": subject,
@@ -53,7 +55,6 @@ def build_message(payload: dict) -> EmailMessage:
     return message
 
 
-@handler("mail.send")
 def send_mail(session: Session, payload: dict) -> None:
     message = build_message(payload)
     smtp = current_app.config["SMTP"]

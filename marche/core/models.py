@@ -1,4 +1,4 @@
-"""Base model mixins and the shared tables: audit log and outbox."""
+"""Base model mixins and the shared tables: audit log, outbox and loaded reference datasets."""
 from __future__ import annotations
 
 import enum
@@ -80,3 +80,12 @@ class OutboxMessage(db.Model):
         Index("ix_outbox_message_due", "next_attempt_at", postgresql_where="status = 'pending'"),
         db.CheckConstraint("status in ('pending', 'done', 'dead')", name="status"),
     )
+
+
+class ReferenceDataset(db.Model):
+    """Which reference file was loaded, with its checksum, so a reload of the same file is skipped."""
+
+    __tablename__ = "reference_dataset"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)

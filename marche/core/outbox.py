@@ -28,21 +28,31 @@ _periodic: dict[str, tuple[float, Callable[[], Any]]] = {}
 log = logging.getLogger(__name__)
 
 
+def register_handler(kind: str, func: Handler) -> None:
+    """The function that processes outbox rows of this kind (called by a domain's `init_app`)."""
+    _handlers[kind] = func
+
+
+def register_periodic(name: str, every_seconds: float, func: Callable[[], Any]) -> None:
+    """Work that `flask marche worker` runs at start, then every `every_seconds` (from `init_app`)."""
+    _periodic[name] = (every_seconds, func)
+
+
 def handler(kind: str):
-    """Register the function that processes outbox rows of this kind."""
+    """Decorator form of `register_handler`, for tests and one-off handlers."""
 
     def register(func: Handler) -> Handler:
-        _handlers[kind] = func
+        register_handler(kind, func)
         return func
 
     return register
 
 
 def periodic(name: str, every_seconds: float):
-    """Register work that `flask marche worker` runs at start, then every `every_seconds`."""
+    """Decorator form of `register_periodic`."""
 
     def register(func: Callable[[], Any]) -> Callable[[], Any]:
-        _periodic[name] = (every_seconds, func)
+        register_periodic(name, every_seconds, func)
         return func
 
     return register
@@ -177,9 +187,13 @@ def run_job(message_id: int) -> str | None:
 
     if has_app_context():
         return process(message_id)
-    from .. import create_app
+    # a bare `rq worker` process: build the application named in the configuration (core never
+    # imports the factory, which imports every domain)
+    from werkzeug.utils import import_string
 
-    with create_app().app_context():
+    from ..config import APP_FACTORY
+
+    with import_string(APP_FACTORY)().app_context():
         return process(message_id)
 
 

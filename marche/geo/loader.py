@@ -9,7 +9,8 @@ from sqlalchemy import null
 
 from ..core.reference_data import load_if_changed, read_csv, upsert
 from ..core.text import normalize_search
-from .models import Commune, Department, ReferenceDataset, Region
+from ..core.models import ReferenceDataset
+from .models import Commune, Department, Region
 
 REGIONS = "régions"
 DEPARTMENTS = "départements"

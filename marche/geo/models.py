@@ -65,11 +65,3 @@ class Commune(db.Model):
     def in_zrr(self) -> bool:
         return self.zrr_status in {"C", "PC"}
 
-
-class ReferenceDataset(db.Model):
-    """Which reference file was loaded, with its checksum, so a reload of the same file is skipped."""
-
-    __tablename__ = "reference_dataset"
-    name: Mapped[str] = mapped_column(String(80), primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64))
-    rows: Mapped[int] = mapped_column(Integer)

@@ -11,6 +11,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, or_, select, type_coerce
 
+from ..core.errors import DomainError
 from ..core.identifiers import is_digits
 from ..core.text import normalize_search
 from ..extensions import db
@@ -31,8 +32,9 @@ EARTH_RADIUS_KM = 6371.0088
 REF_HELP = "attendu commune:<code INSEE>, dep:<code>, reg:<code> ou country:FR"
 
 
-class TerritoryError(ValueError):
-    """A territory reference that does not exist or cannot be read; the message is French."""
+class TerritoryError(DomainError, ValueError):
+    """A territory reference that does not exist or cannot be read; the message is French, `field`
+    names the form field it belongs beside (views catch it as any other DomainError)."""
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,16 @@ def resolve(ref: str) -> Territory:
     return territory
 
 
-def parse_territory_list(text: str) -> list[str]:
-    """Read comma-, semicolon- or space-separated references; each must exist. Normalized, deduplicated."""
+def parse_territory_list(text: str, field: str | None = None) -> list[str]:
+    """Read comma-, semicolon- or space-separated references; each must exist. Normalized, deduplicated.
+    A refusal names `field`, the form field the text came from."""
     refs: list[str] = []
-    for part in re.split(r"[\s,;]+", text or ""):
-        if part and (ref := resolve(part).ref) not in refs:
-            refs.append(ref)
+    try:
+        for part in re.split(r"[\s,;]+", text or ""):
+            if part and (ref := resolve(part).ref) not in refs:
+                refs.append(ref)
+    except TerritoryError as error:
+        raise TerritoryError(error.message, field) from None
     return refs
 
 

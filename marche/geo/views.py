@@ -11,6 +11,6 @@ def departments_geojson():
     """Department outlines for the maps (our own file from data/, no tile server needed)."""
     from flask import send_file
 
-    from .. import PROJECT_ROOT
+    from ..config import PROJECT_ROOT
 
     return send_file(PROJECT_ROOT / "data" / "departements.geojson", mimetype="application/geo+json", max_age=86400)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..core.reference_data import load_if_changed, read_csv, upsert
 from ..core.text import normalize_search
-from ..geo.models import ReferenceDataset
+from ..core.models import ReferenceDataset
 from .models import CpvCode, NafCode, Sector, SectorGroup
 
 SECTOR_GROUPS = "groupes de secteurs"

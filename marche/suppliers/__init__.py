@@ -1,1 +1,20 @@
 """Inclusive structures: profile, kinds, sectors, intervention area, environmental commitments, claim."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Access rules, profile and « Vérifier mes fournisseurs » pages, and the worker's hourly pass over
+    expired commitments."""
+    from ..core import access as core_access, outbox
+    from . import access, check_access, models, tasks
+    from .check_views import bp as check_bp
+    from .views import bp
+
+    core_access.register(access.RULES)
+    core_access.register(check_access.RULES)
+    outbox.register_periodic("suppliers.expired_commitments", 3600, tasks.reindex_expired_commitments)
+    app.extensions.setdefault("marche_models", set()).add(models.__name__)  # tables known to Alembic
+    app.register_blueprint(bp)
+    app.register_blueprint(check_bp)

@@ -2,30 +2,32 @@
 from __future__ import annotations
 
 from ..accounts.models import OrganisationKind
-from ..core.access import rule
+from ..core.access import RuleSet
 from .models import ClientReference, EnvCommitment, FavoriteList, Structure, StructureClaim, StructureContact
 
 BUYER_KINDS = (OrganisationKind.PUBLIC_BUYER, OrganisationKind.PRIVATE_COMPANY, OrganisationKind.FACILITATOR)
 
+RULES = RuleSet()
 
-@rule("view", Structure)
+
+@RULES.rule("view", Structure)
 def can_view_structure(user, structure: Structure) -> bool:
     return not structure.is_synthetic
 
 
-@rule("edit", Structure)
+@RULES.rule("edit", Structure)
 def can_edit_structure(user, structure: Structure) -> bool:
     return (user is not None and structure.owner_organisation_id is not None
             and any(m.organisation_id == structure.owner_organisation_id for m in user.memberships))
 
 
-@rule("claim", Structure)
+@RULES.rule("claim", Structure)
 def can_claim_structure(user, structure: Structure) -> bool:
     return (user is not None and not structure.is_synthetic
             and user.has_kind(OrganisationKind.INCLUSIVE_STRUCTURE) and not can_edit_structure(user, structure))
 
 
-@rule("view_contacts", Structure)
+@RULES.rule("view_contacts", Structure)
 def can_view_contacts(user, structure: Structure) -> bool:
     return user is not None
 
@@ -36,7 +38,7 @@ def _in_territories(territories: list[str], structure: Structure) -> bool:
     return bool(wanted & set(territories))
 
 
-@rule("decide", StructureClaim)
+@RULES.rule("decide", StructureClaim)
 def can_decide_claim(user, claim: StructureClaim) -> bool:
     """Platform admins (who pass every rule), or a facilitator verified by the platform and competent for
     the structure's territory; never a member of the claiming organisation (nobody approves their own claim).
@@ -46,36 +48,36 @@ def can_decide_claim(user, claim: StructureClaim) -> bool:
                     for org in user.trusted_organisations(OrganisationKind.FACILITATOR)))
 
 
-@rule("list_claims")
+@RULES.rule("list_claims")
 def can_list_claims(user, _obj) -> bool:
     return user is not None and user.has_trusted_kind(OrganisationKind.FACILITATOR)
 
 
-@rule("edit", EnvCommitment)
+@RULES.rule("edit", EnvCommitment)
 def can_edit_commitment(user, commitment: EnvCommitment) -> bool:
     return can_edit_structure(user, commitment.structure)
 
 
-@rule("edit", ClientReference)
+@RULES.rule("edit", ClientReference)
 def can_edit_reference(user, reference: ClientReference) -> bool:
     return can_edit_structure(user, reference.structure)
 
 
-@rule("edit", StructureContact)
+@RULES.rule("edit", StructureContact)
 def can_edit_contact(user, contact: StructureContact) -> bool:
     return can_edit_structure(user, contact.structure)
 
 
-@rule("use_favorites")
+@RULES.rule("use_favorites")
 def can_use_favorites(user, _obj) -> bool:
     return user is not None and user.has_trusted_kind(*BUYER_KINDS)
 
 
-@rule("view", FavoriteList)
+@RULES.rule("view", FavoriteList)
 def can_view_favorites(user, favorite_list: FavoriteList) -> bool:
     return user is not None and any(m.organisation_id == favorite_list.organisation_id for m in user.memberships)
 
 
-@rule("export_search")
+@RULES.rule("export_search")
 def can_export_search(user, _obj) -> bool:
     return user is not None

@@ -6,11 +6,13 @@ the platform and users without an organisation of these kinds do not see the pag
 from __future__ import annotations
 
 from ..accounts.models import OrganisationKind
-from ..core.access import rule
+from ..core.access import RuleSet
 
 CHECKER_KINDS = (OrganisationKind.PUBLIC_BUYER, OrganisationKind.PRIVATE_COMPANY, OrganisationKind.FACILITATOR)
 
+RULES = RuleSet()
 
-@rule("check_suppliers")
+
+@RULES.rule("check_suppliers")
 def can_check_suppliers(user, _obj) -> bool:
     return user is not None and user.has_trusted_kind(*CHECKER_KINDS)

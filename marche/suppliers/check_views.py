@@ -8,7 +8,6 @@ is checked, never what the answer says.
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
@@ -18,11 +17,11 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.access import can
+from ..core.dates import today
 from ..core.exports import tabular_response
 from ..core.forms import MaxFileSize
 from ..core.input import InputError, parse_json
 from ..core.uploads import UploadTooLarge, read_upload
-from . import check_access as _rules  # noqa: F401  (registers the access rule)
 from .check import (EXPORT_HEADERS, MAX_FILE_BYTES, MAX_LINES, STATUS_LABELS, CheckInputError, CheckReport, Entry,
                     check_entries, check_file, check_text, export_rows)
 from .models import StructureKind
@@ -128,5 +127,5 @@ def export():
     if not form.validate_on_submit():
         abort(400)
     report = CheckReport(lines=check_entries(_entries(form.entries.data)))
-    return tabular_response(form.format.data, f"verification-fournisseurs-{date.today().isoformat()}",
+    return tabular_response(form.format.data, f"verification-fournisseurs-{today().isoformat()}",
                             EXPORT_HEADERS, export_rows(report))

@@ -15,10 +15,12 @@ from sqlalchemy import func, select, update
 
 from ..accounts.models import Organisation, OrganisationKind, User
 from ..core import audit, outbox
+from ..core.dates import today
 from ..core.errors import DomainError
 from ..core.identifiers import is_digits, is_valid_finess
 from ..core.mail import queue_mail
 from ..core.models import utcnow
+from ..core.states import Move, StateMachine
 from ..core.text import normalize_search
 from ..core.urls import external_url
 from ..extensions import db
@@ -211,13 +213,26 @@ def request_claim(user: User, structure: Structure, proof: ClaimProof, message: 
     return claim
 
 
+#: a claim is decided once; a redirected claim is for the current managers, not for a decision here
+CLAIM_STATES = StateMachine("status", [
+    Move(ClaimStatus.PENDING, ClaimStatus.APPROVED, "structure.claim_approved"),
+    Move(ClaimStatus.PENDING, ClaimStatus.REJECTED, "structure.claim_rejected"),
+], refused="Cette demande a déjà été traitée.")
+
+
 def decide_claim(actor: User, claim: StructureClaim, approve: bool) -> None:
-    if claim.status != ClaimStatus.PENDING:
-        raise DomainError("Cette demande a déjà été traitée.")
+    target = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
+    CLAIM_STATES.check(claim, target)
     structure = claim.structure
     if approve and structure.claimed:
         raise DomainError("Cette fiche est déjà gérée par une autre organisation.")
-    claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
+    # who decided, in which capacity, on what evidence: enough to review the decision later
+    capacity = ("platform_admin" if actor.is_platform_admin else
+                [org.id for org in actor.trusted_organisations(OrganisationKind.FACILITATOR)])
+    CLAIM_STATES.move(actor, claim, target, audited=structure,
+                      claim_id=claim.id, organisation_id=claim.organisation_id, requested_by_id=claim.requested_by_id,
+                      capacity=capacity, evidence=claim.evidence_kind, evidence_value=claim.evidence_value,
+                      evidence_document=claim.evidence_path)
     claim.decided_by_id, claim.decided_at = actor.id, utcnow()
     if approve:
         structure.owner_organisation_id = claim.organisation_id
@@ -228,13 +243,6 @@ def decide_claim(actor: User, claim: StructureClaim, approve: bool) -> None:
         queue_mail(requester.email, f"Votre demande pour la fiche {structure.display_name}", "structure_claim_decision",
                    structure=structure, approved=approve,
                    link=external_url("suppliers.profile", ident=structure_ident(structure)))
-    # who decided, in which capacity, on what evidence: enough to review the decision later
-    capacity = ("platform_admin" if actor.is_platform_admin else
-                [org.id for org in actor.trusted_organisations(OrganisationKind.FACILITATOR)])
-    audit.record(actor, "structure.claim_approved" if approve else "structure.claim_rejected", structure,
-                 claim_id=claim.id, organisation_id=claim.organisation_id, requested_by_id=claim.requested_by_id,
-                 capacity=capacity, evidence=claim.evidence_kind, evidence_value=claim.evidence_value,
-                 evidence_document=claim.evidence_path)
 
 
 @dataclass
@@ -262,7 +270,7 @@ def update_profile(actor: User, structure: Structure, data: ProfileData) -> None
         raise DomainError("Type de prestation inconnu.", "service_kinds")
     refs: list[str] = []
     if data.area_kind == AreaKind.TERRITORIES:
-        refs = parse_territory_list(data.area_refs_text)
+        refs = parse_territory_list(data.area_refs_text, field="area_refs")
         if not refs:
             raise DomainError("Choisissez au moins une commune, un département ou une région.", "area_refs")
     if data.area_kind == AreaKind.RADIUS and data.area_radius_km not in RADIUS_CHOICES:
@@ -386,10 +394,3 @@ def invite_colleague(actor: User, structure: Structure, email: str) -> None:
     invitation = invite(actor, organisation, email, subject=f"gérer la fiche « {structure.display_name} »")
     audit.record(actor, "structure.colleague_invited", structure, invitation_id=invitation.id)
 
-
-def today() -> date:
-    """The day that decides whether a commitment still counts (Europe/Paris)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Europe/Paris")).date()

@@ -8,17 +8,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..core import access
-from ..core.errors import DomainError
-from ..core.forms import add_error, field_error
+from ..core.dates import today
+from ..core.forms import commit_or_report
 from ..core.exports import tabular_response
 from ..accounts.models import User
 from ..accounts.services import INVITATION_SENT
 from ..core.uploads import read_upload
 from ..core.urls import safe_next
 from ..extensions import db
-from ..geo.services import TerritoryError, resolve
+from ..geo.services import resolve
 from ..reference.services import sectors_by_group
-from . import access as _rules  # noqa: F401  (registers the access rules)
 from . import favorites, services
 from .forms import (ClaimForm, ContactForm, EmptyForm, EnvCommitmentForm, FavoriteForm, InviteForm, LogoForm,
                     ProfileForm, ReferenceForm)
@@ -54,12 +53,11 @@ def render_profile(structure: Structure, claim_form: ClaimForm | None = None):
     if access.can(current_user, "use_favorites"):
         favorite_form = FavoriteForm()
         favorite_form.favorite_list.choices = [(0, "—")] + [(fl.id, fl.name) for fl in favorites.lists_for(current_user)]
-    today = services.today()
     area_labels = [resolve(ref).label for ref in structure.area_refs or []]
     return render_template("suppliers/profile.html", structure=structure, claim_form=claim_form or ClaimForm(),
                            claim_open=claim_form is not None, area_labels=area_labels,
                            favorite_form=favorite_form, service_labels=dict(ServiceKind.choices()),
-                           current_commitments=[c for c in structure.env_commitments if c.is_current(today)])
+                           current_commitments=[c for c in structure.env_commitments if c.is_current(today())])
 
 
 def _edit_forms(structure: Structure, profile_form: ProfileForm | None = None) -> dict:
@@ -74,7 +72,7 @@ def _edit_forms(structure: Structure, profile_form: ProfileForm | None = None) -
     return {"structure": structure, "form": form, "env_form": EnvCommitmentForm(prefix="env"),
             "logo_form": LogoForm(prefix="logo"), "reference_form": ReferenceForm(prefix="ref"),
             "contact_form": ContactForm(prefix="contact"), "invite_form": InviteForm(prefix="invite"),
-            "empty_form": EmptyForm(), "today": services.today()}
+            "empty_form": EmptyForm(), "today": today()}
 
 
 @bp.route("/structures/<ident>/modifier", methods=["GET", "POST"])
@@ -90,16 +88,7 @@ def edit(ident: str):
             area_kind=form.area_kind.data, area_radius_km=form.area_radius_km.data, area_refs_text=form.area_refs.data or "",
             employees_count=form.employees_count.data, inclusion_workers_count=form.inclusion_workers_count.data,
             turnover_band=form.turnover_band.data or None)
-        try:
-            services.update_profile(current_user, structure, data)
-        except TerritoryError as error:
-            db.session.rollback()
-            add_error(form.area_refs, str(error))
-        except DomainError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
+        if commit_or_report(lambda: services.update_profile(current_user, structure, data), form):
             flash("La fiche est enregistrée.", "success")
             return redirect(profile_url(structure))
         structure = load_structure(ident, "edit")
@@ -117,16 +106,9 @@ def _edit_action(ident: str, form_key: str, form, perform, message: str, anchor:
     """One shape for the edit page's small forms: validate, call the service, commit, or show the
     errors beside the fields. `perform(structure, form)` may return a message replacing `message`."""
     structure = load_structure(ident, "edit")
-    if form.validate_on_submit():
-        try:
-            outcome = perform(structure, form)
-        except DomainError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
-            flash(outcome if isinstance(outcome, str) else message, "success")
-            return redirect(url_for("suppliers.edit", ident=ident) + anchor)
+    if form.validate_on_submit() and (done := commit_or_report(lambda: perform(structure, form), form)):
+        flash(done.value if isinstance(done.value, str) else message, "success")
+        return redirect(url_for("suppliers.edit", ident=ident) + anchor)
     return _child_form_response(structure, form_key, form)
 
 
@@ -240,15 +222,10 @@ def claim(ident: str):
     if form.validate_on_submit():
         proof = services.ClaimProof(kind=form.evidence_kind.data, document=_read(form.document),
                                     finess=form.finess.data)
-        try:
-            claim_ = services.request_claim(current_user, structure, proof, form.message.data)
-        except DomainError as error:
-            db.session.rollback()
-            field_error(form, error)
-        else:
-            db.session.commit()
+        done = commit_or_report(lambda: services.request_claim(current_user, structure, proof, form.message.data), form)
+        if done:
             flash("Cette fiche est déjà gérée : votre demande a été transmise à ses gestionnaires et à l'équipe de la "
-                  "plateforme." if claim_.status == ClaimStatus.REDIRECTED else
+                  "plateforme." if done.value.status == ClaimStatus.REDIRECTED else
                   "Votre demande est envoyée : un administrateur ou un facilitateur vérifiera votre justificatif.",
                   "success")
             return redirect(profile_url(structure))
@@ -288,13 +265,7 @@ def decide_claim(claim_id: int):
     claim_ = access.get_or_404(db.session.get(StructureClaim, claim_id), current_user, "decide")
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.decide_claim(current_user, claim_, request.form.get("decision") == "approve")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if commit_or_report(lambda: services.decide_claim(current_user, claim_, request.form.get("decision") == "approve")):
         flash("Décision enregistrée.", "success")
     return redirect(url_for("suppliers.claims"))
 
@@ -310,15 +281,10 @@ def add_favorite(ident: str):
     form = FavoriteForm()
     form.favorite_list.choices = [(0, "—")] + [(fl.id, fl.name) for fl in favorites.lists_for(current_user)]
     if form.validate_on_submit():
-        try:
-            favorite_list = favorites.add_to_list(current_user, structure, form.favorite_list.data or None,
-                                                  form.new_list.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"Ajoutée à la liste « {favorite_list.name} ».", "success")
+        done = commit_or_report(lambda: favorites.add_to_list(current_user, structure, form.favorite_list.data or None,
+                                                              form.new_list.data))
+        if done:
+            flash(f"Ajoutée à la liste « {done.value.name} ».", "success")
     else:
         for errors in form.errors.values():
             flash(errors[0], "error")

@@ -10,7 +10,8 @@ from sqlalchemy import func, select, text
 from marche.cli import DATA_DIR
 from marche.extensions import db
 from marche.geo.loader import load_geography
-from marche.geo.models import Commune, Department, ReferenceDataset, Region
+from marche.core.models import ReferenceDataset
+from marche.geo.models import Commune, Department, Region
 
 
 def _csv_rows(name: str) -> int:
