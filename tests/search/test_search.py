@@ -291,3 +291,37 @@ def test_hits_are_the_same_documents_in_both_backends(app_ctx, snap):
     meili, sql = meili_backend.search(query), sql_backend.search(query)
     assert meili.hits and meili.hits == sql.hits
     assert all("distance_km" in h for h in meili.hits)
+
+
+def test_parse_query_keeps_what_it_resolved(app_ctx, snap):
+    from dataclasses import replace
+
+    from werkzeug.datastructures import MultiDict
+
+    from marche.geo.coverage import coverage_of, place
+    from marche.search.query import parse_query, resolved
+
+    query = parse_query(MultiDict([("territory", "commune:93048"), ("near", "commune:69123")]))
+    assert query.resolved.coverage == coverage_of("commune:93048")
+    assert query.resolved.near_place == place("69123")
+    assert resolved(replace(query, per_page=5)) is query.resolved
+    moved = replace(query, territory="dep:59", territory_mode="located")
+    assert resolved(moved).located == ("dep", "59") and resolved(moved).coverage is None
+
+
+def test_backends_translate_the_resolution_without_lookups(app_ctx, snap):
+    """A point no commune has: the backends can only have read it from the resolution they were given."""
+    from dataclasses import replace
+
+    from marche.geo.coverage import Place
+    from marche.search.query import Resolution
+
+    lyon = snap.communes["69123"]
+    elsewhere = Place("00000", "00", "00", lyon["latitude"] + 0.05, lyon["longitude"])
+    query = StructureQuery(near="commune:00000", radius_km=20, per_page=5)
+    query = replace(query, resolved=Resolution(None, "covers", "commune:00000", near_place=elsewhere))
+    expected = snap.ids(lambda r: r["latitude"] is not None and haversine(
+        elsewhere.latitude, elsewhere.longitude, r["latitude"], r["longitude"]) <= 20)
+    assert expected
+    for backend in BACKENDS:
+        assert backend.search(query).count == len(expected), backend.__name__
