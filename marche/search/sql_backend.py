@@ -1,12 +1,11 @@
 """The PostgreSQL backend, used when Meilisearch is unreachable: same query, same filters, same result type.
 
-Text: every folded word must match `structure.search_text` (substring, or pg_trgm word similarity for
-typos) or one of the structure's sector names. Distances: the same haversine as the Meilisearch backend,
+Text: every folded word must match a word of `structure.search_text` or of the structure's sector names
+as Meilisearch would (search.typos: same typo budget, last word as a prefix). Distances: the same haversine as the Meilisearch backend,
 with an `earth_box` prefilter so the GiST index on ll_to_earth(latitude, longitude) does the rough cut.
 """
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
 import itertools
 from dataclasses import dataclass, field
@@ -23,12 +22,14 @@ from ..reference.models import Sector
 from ..suppliers.models import AreaKind
 from .indexer import ZRR_STATUSES, documents, load_structures
 from .query import FACETS, Resolution, SearchResult, StructureQuery, normalize_facets, resolved
+from .typos import word_pattern, word_pattern_sql
 
+#: typos translated for the text of structures: a second typo multiplies the pattern by ~20 (500
+#: alternatives for a 9-letter word, seconds per query), for the rare long word misspelt twice
+MAX_SQL_TYPOS = 1
 #: earth_box works on earthdistance's sphere (6 378 168 m), ours is the WGS84 mean radius: widen the box a
 #: little so it never cuts a point the exact haversine keeps
 BOX_MARGIN = 1.01
-#: a sector name matches a word of the query at this difflib ratio (≈ one typo in a 6-letter word)
-SECTOR_WORD_RATIO = 0.8
 
 SIZE_BAND_SQL = ("CASE WHEN {c} IS NULL THEN NULL WHEN {c} < 10 THEN 'lt10' WHEN {c} < 50 THEN '10_49' "
                  "WHEN {c} < 250 THEN '50_249' ELSE 'gte250' END")
@@ -77,17 +78,11 @@ def _folded_sectors() -> tuple[tuple[int, str], ...]:
                  for sector_id, name in db.session.execute(db.select(Sector.id, Sector.name).order_by(Sector.id)))
 
 
-def _sectors_containing(word: str) -> list[int]:
-    """Sectors whose folded name contains the word as written (154 rows: done in Python)."""
-    return [sector_id for sector_id, name in _folded_sectors() if word in name]
-
-
-def _sectors_close_to(word: str) -> list[int]:
-    """Sectors with a word close to this one (≈ one typo in a 6-letter word): for misspelt words only."""
-    if len(word) < 4:
-        return []
-    return [sector_id for sector_id, name in _folded_sectors()
-            if any(difflib.SequenceMatcher(None, word, part).ratio() >= SECTOR_WORD_RATIO for part in name.split())]
+@lru_cache(maxsize=1024)
+def _sectors_matching(word: str, prefix: bool) -> tuple[int, ...]:
+    """Sectors with a word of their name that Meilisearch would match (154 rows: done in Python)."""
+    pattern = word_pattern(word, prefix)
+    return tuple(sector_id for sector_id, name in _folded_sectors() if pattern.search(name))
 
 
 def _has_substring(pattern: str) -> bool:
@@ -96,26 +91,23 @@ def _has_substring(pattern: str) -> bool:
 
 
 def _text(where: Where, q: str) -> None:
-    """Every word must match: in the name/brand/city/description, or in a sector's name.
-
-    As Meilisearch does, typo tolerance is for words found nowhere as written: a word found as
-    written (in some structure's text or in some sector's name) matches as a substring only, so a
-    sector whose name merely resembles it pulls nothing in; a word found nowhere ("colecterie") is
-    matched by pg_trgm word similarity and by sector names close to it. Each part is an id set read
-    through its index (GIN trigram on search_text, structure_sector's keys), not a scan of the table."""
-    for word in normalize_search(q).split():
-        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        sectors = _sectors_containing(word)
-        if sectors or _has_substring(like):
-            parts = [f"SELECT id FROM structure WHERE search_text LIKE :{where.param(like)}"]
-        else:
-            where.fuzzy = True
-            parts = [f"SELECT id FROM structure WHERE :{where.param(word)} <% search_text"]
-            sectors = _sectors_close_to(word)
+    """Every word must match, as Meilisearch matches it (search.typos): a word of the name, brand, city,
+    SIRET or description, or of a sector's name, within the word's typo budget; the last word may also
+    be the start of a word. A sector is pulled in only by a word of its own name, never by a resemblance.
+    Each part is an id set read through its index (GIN trigram on search_text, structure_sector's keys)."""
+    words = normalize_search(q).split()
+    for position, word in enumerate(words):
+        prefix = position == len(words) - 1
+        parts = [f"SELECT id FROM structure WHERE search_text ~ :{where.param(word_pattern_sql(word, prefix, MAX_SQL_TYPOS))}"]
+        sectors = _sectors_matching(word, prefix)
         if sectors:
             parts.append("SELECT structure_id FROM structure_sector "
-                         f"WHERE sector_id = ANY(CAST(:{where.param(sectors)} AS int[]))")
+                         f"WHERE sector_id = ANY(CAST(:{where.param(list(sectors))} AS int[]))")
         where.add("s.id IN (" + " UNION ".join(parts) + ")")
+        if not where.fuzzy:
+            like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            # a word found nowhere as written is a typo: rank by similarity rather than by position
+            where.fuzzy = not _has_substring(like)
 
 
 def _coverage(where: Where, rule: Coverage) -> None:
