@@ -1,8 +1,11 @@
-"""Intervention areas: which departments and regions an area touches, and whether it covers a commune.
+"""Intervention areas: which departments and regions an area touches, and the one rule saying whether it
+covers a place.
 
-An area is the whole country, a radius in km around a point, or a set of territory references.
-Radius: great-circle distance to the commune's centre; sets: membership (commune, its department
-or its region listed). Shapes come from our department outlines, read once per process.
+An area is the whole country, a radius in km (one of AREA_RADII) around a point, or a set of territory
+references. `coverage_of(ref)` states the rule for a place as data (`CoversCommune`, `TouchesTerritory`);
+`covers(area, code)` evaluates it in Python, and each search backend translates the same object into its
+filter language, so the directory, tender matching and a facilitator's territory all read one rule.
+Shapes come from our department outlines, read once per process.
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from .services import EARTH_RADIUS_KM, TerritoryError, haversine_km, parse_ref
 COUNTRY = "country"
 RADIUS = "radius"
 TERRITORIES = "territories"
+#: the radii an area may have, in km: few enough that a search engine filters one disc per radius (exact)
+AREA_RADII = (10, 20, 30, 50, 100, 200)
 
 
 @dataclass(frozen=True)
@@ -97,20 +102,84 @@ def touched(area: Area) -> tuple[list[str], list[str]]:
     return sorted(departments), sorted(regions)
 
 
+# --- places and the coverage rule -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Place:
+    """A commune as coverage reads it: its codes and its centre."""
+
+    code: str
+    department: str
+    region: str
+    latitude: float | None
+    longitude: float | None
+
+    @property
+    def point(self) -> tuple[float, float] | None:
+        """The centre; None for the 7 communes without a known one."""
+        return None if self.latitude is None or self.longitude is None else (self.latitude, self.longitude)
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        """Every territory reference that contains the commune, from itself up to France."""
+        return (f"commune:{self.code}", f"dep:{self.department}", f"reg:{self.region}", "country:FR")
+
+
+@lru_cache(maxsize=8192)  # communes are reference data, fixed while a process runs
+def place(commune_code: str) -> Place:
+    """The commune lookup: codes and centre of an INSEE code; TerritoryError when there is none."""
+    row = db.session.execute(
+        select(Commune.code, Commune.department_code, Commune.region_code, Commune.latitude, Commune.longitude)
+        .where(Commune.code == commune_code.upper())).first()
+    if row is None:
+        raise TerritoryError(f"Territoire inconnu : commune:{commune_code}")
+    return Place(row.code, row.department_code, row.region_code, row.latitude, row.longitude)
+
+
+@dataclass(frozen=True)
+class CoversCommune:
+    """An area covers a commune when one of three holds (ORed): the area is the whole country; its
+    references name the commune, its department, its region or France; or it is a radius of one of
+    `radii` km around a point at most that far (great circle) from the commune's centre."""
+
+    place: Place
+    radii: tuple[int, ...] = AREA_RADII
+
+    def holds(self, area: Area) -> bool:
+        if area.kind == COUNTRY or set(self.place.refs) & set(area.refs):
+            return True
+        point = self.place.point
+        if area.kind != RADIUS or point is None or area.latitude is None or area.longitude is None:
+            return False
+        return area.radius_km in self.radii and \
+            haversine_km(area.latitude, area.longitude, point[0], point[1]) <= area.radius_km
+
+
+@dataclass(frozen=True)
+class TouchesTerritory:
+    """An area covers a department or a region when it touches it (see `touched`)."""
+
+    kind: str
+    code: str
+
+    def holds(self, area: Area) -> bool:
+        departments, regions = touched(area)
+        return self.code in (departments if self.kind == "dep" else regions)
+
+
+Coverage = CoversCommune | TouchesTerritory
+
+
+def coverage_of(ref: str) -> Coverage:
+    """The rule "an area covers this territory" for a commune, department or region reference."""
+    kind, code = parse_ref(ref)
+    if kind == "commune":
+        return CoversCommune(place(code))
+    if kind in {"dep", "reg"}:
+        return TouchesTerritory(kind, code)
+    raise TerritoryError(f"« {ref} » : la couverture se lit pour une commune, un département ou une région.")
+
+
 def covers(area: Area, commune_code: str) -> bool:
     """Does the area cover this commune?"""
-    if area.kind == COUNTRY:
-        return True
-    commune = db.session.execute(
-        select(Commune.code, Commune.department_code, Commune.region_code, Commune.latitude, Commune.longitude)
-        .where(Commune.code == commune_code)).first()
-    if commune is None:
-        raise TerritoryError(f"Territoire inconnu : commune:{commune_code}")
-    if area.kind == TERRITORIES:
-        wanted = {f"commune:{commune.code}", f"dep:{commune.department_code}", f"reg:{commune.region_code}", "country:FR"}
-        return bool(wanted & set(area.refs))
-    if area.kind == RADIUS:
-        if None in (area.latitude, area.longitude, commune.latitude, commune.longitude) or not area.radius_km:
-            return False
-        return haversine_km(area.latitude, area.longitude, commune.latitude, commune.longitude) <= area.radius_km
-    return False
+    return CoversCommune(place(commune_code)).holds(area)

@@ -1,6 +1,7 @@
 """The Meilisearch backend: a StructureQuery as one search request (filter expression, facets, sort).
 
-Filters mirror search.sql_backend clause for clause; tests run the same queries through both.
+A pure translator: the territory's coverage rule and the `near` point come resolved (search.query.resolved,
+looked up in geo); filters mirror search.sql_backend clause for clause; tests run the same queries through both.
 """
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Any
 
 from ..core import meili
 from ..core.meili import index_name
-from ..geo.services import parse_ref
-from ..suppliers.models import RADIUS_CHOICES, AreaKind
+from ..geo.coverage import Coverage, CoversCommune
+from ..suppliers.models import AreaKind
 from .indexer import INDEX
-from .query import FACETS, SearchResult, StructureQuery, near_point, normalize_facets, place_of, with_distance
+from .query import FACETS, Resolution, SearchResult, StructureQuery, normalize_facets, resolved
 
 #: a search answers in milliseconds; past this the service falls back to SQL rather than keep a user waiting
 SEARCH_TIMEOUT_S = 2
@@ -35,32 +36,27 @@ def _geo_radius(point: tuple[float, float], km: float) -> str:
     return f"_geoRadius({point[0]}, {point[1]}, {int(km * 1000)})"
 
 
-def _covers_commune(ref: str) -> str:
-    """The area covers the commune: whole country, listed commune / department / region, or a radius.
-
-    Radii are restricted to RADIUS_CHOICES, so one _geoRadius per choice is exact (the SQL backend
-    ignores other radii the same way)."""
-    place = place_of(ref)
-    refs = [f"commune:{place.code}", f"dep:{place.department}", f"reg:{place.region}", "country:FR"]
-    options = [f"area_kind = {_quote(AreaKind.COUNTRY)}", _any_of("area_refs", refs)]
-    if place.point:
+def _coverage(rule: Coverage) -> str:
+    """geo's coverage rule as a filter. A commune: whole country, listed commune / department / region,
+    or a radius — radii are restricted to the rule's choices, so one _geoRadius per choice is exact."""
+    if not isinstance(rule, CoversCommune):
+        return f"{'area_departments' if rule.kind == 'dep' else 'area_regions'} = {_quote(rule.code)}"
+    options = [f"area_kind = {_quote(AreaKind.COUNTRY)}", _any_of("area_refs", rule.place.refs)]
+    if rule.place.point:
         options += [f"(area_kind = {_quote(AreaKind.RADIUS)} AND area_radius_km = {radius} AND "
-                    f"{_geo_radius(place.point, radius)})" for radius in RADIUS_CHOICES]
+                    f"{_geo_radius(rule.place.point, radius)})" for radius in rule.radii]
     return "(" + " OR ".join(options) + ")"
 
 
-def _territory(query: StructureQuery) -> str:
-    kind, code = parse_ref(query.territory)
-    if query.territory_mode == "located":
-        attribute = {"commune": "commune", "dep": "department", "reg": "region"}[kind]
-        return f"{attribute} = {_quote(code)}"
-    if kind == "commune":
-        return _covers_commune(query.territory)
-    return f"{'area_departments' if kind == 'dep' else 'area_regions'} = {_quote(code)}"
+def _located(kind: str, code: str) -> str:
+    attribute = {"commune": "commune", "dep": "department", "reg": "region"}[kind]
+    return f"{attribute} = {_quote(code)}"
 
 
-def filters(query: StructureQuery, point: tuple[float, float] | None) -> list[str] | None:
+def filters(query: StructureQuery, resolution: Resolution) -> list[str] | None:
     """The filter expressions, ANDed; None when nothing can match (a `near` commune without a centre)."""
+    if resolution.impossible:
+        return None
     clauses: list[str] = []
     if not query.include_synthetic:
         clauses.append("is_synthetic = false")
@@ -68,12 +64,12 @@ def filters(query: StructureQuery, point: tuple[float, float] | None) -> list[st
                               ("services", query.services), ("size_band", query.size_bands)):
         if values:
             clauses.append(_any_of(attribute, values))
-    if query.territory:
-        clauses.append(_territory(query))
-    if query.near:
-        if point is None:
-            return None
-        clauses.append(_geo_radius(point, query.radius_km or 0))
+    if resolution.coverage:
+        clauses.append(_coverage(resolution.coverage))
+    if resolution.located:
+        clauses.append(_located(*resolution.located))
+    if resolution.point:
+        clauses.append(_geo_radius(resolution.point, query.radius_km or 0))
     for attribute, value in (("in_zrr", query.zrr), ("has_references", query.has_references),
                              ("claimed", query.claimed)):
         if value is not None:
@@ -98,21 +94,30 @@ def _params(query: StructureQuery, point: tuple[float, float] | None, clauses: l
     return params
 
 
-def search(query: StructureQuery) -> SearchResult:
-    point = near_point(query)
-    clauses = filters(query, point)
+def request_body(query: StructureQuery, resolution: Resolution) -> dict[str, Any] | None:
+    """The search request for one page (None when nothing can match)."""
+    clauses = filters(query, resolution)
     if clauses is None:
-        return SearchResult(0, query.page, query.per_page, [], normalize_facets({}) if query.facets else {})
+        return None
     # page/hitsPerPage (not offset/limit) make totalHits exact
-    params = {**_params(query, point, clauses), "page": query.page, "hitsPerPage": query.per_page}
+    body = {"q": query.q, **_params(query, resolution.point, clauses), "page": query.page,
+            "hitsPerPage": query.per_page}
     if query.facets:
-        params["facets"] = list(FACETS)
-    answer = meili.search(index_name(INDEX), {"q": query.q, **params}, SEARCH_TIMEOUT_S)
+        body["facets"] = list(FACETS)
+    return body
+
+
+def search(query: StructureQuery) -> SearchResult:
+    resolution = resolved(query)
+    body = request_body(query, resolution)
+    if body is None:
+        return SearchResult(0, query.page, query.per_page, [], normalize_facets({}) if query.facets else {})
+    answer = meili.search(index_name(INDEX), body, SEARCH_TIMEOUT_S)
     return SearchResult(
         count=answer["totalHits"],
         page=query.page,
         per_page=query.per_page,
-        hits=[with_distance(hit, point) for hit in answer["hits"]],
+        hits=[resolution.with_distance(hit) for hit in answer["hits"]],
         facets=normalize_facets(answer.get("facetDistribution")) if query.facets else {},
         backend="meilisearch",
     )
@@ -120,9 +125,9 @@ def search(query: StructureQuery) -> SearchResult:
 
 def search_ids(query: StructureQuery, limit: int) -> list[int]:
     """The ids of the first `limit` matches in the query's order (exports)."""
-    point = near_point(query)
-    clauses = filters(query, point)
+    resolution = resolved(query)
+    clauses = filters(query, resolution)
     if clauses is None:
         return []
-    params = {**_params(query, point, clauses), "offset": 0, "limit": limit, "attributesToRetrieve": ["id"]}
+    params = {**_params(query, resolution.point, clauses), "offset": 0, "limit": limit, "attributesToRetrieve": ["id"]}
     return [hit["id"] for hit in meili.search(index_name(INDEX), {"q": query.q, **params}, SEARCH_TIMEOUT_S)["hits"]]

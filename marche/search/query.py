@@ -1,17 +1,23 @@
 """The search contract shared by the page, the API, both backends and the exports.
 
 `parse_query(args)` reads request arguments (a MultiDict or a plain dict) into a `StructureQuery`,
-raising `QueryError(param, message, allowed)` on a bad value; `SearchResult` is what every backend returns.
+raising `QueryError(param, message, allowed)` on a bad value, and keeps what it looked up (the territory's
+coverage rule, the `near` commune) in `query.resolved`; `resolved(query)` gives that `Resolution` (looking
+up only what a query built by hand lacks), and both backends translate it without lookups of their own.
+`SearchResult` is what every backend returns.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ..core.identifiers import is_digits, parse_int
 from ..reference.models import Sector
 from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
+
+if TYPE_CHECKING:
+    from ..geo.coverage import Coverage, Place
 
 MAX_QUERY_LENGTH = 200
 MAX_PER_PAGE = 100
@@ -68,6 +74,8 @@ class StructureQuery:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     facets: bool = True
+    #: what parse_query looked up (kept through `replace`, checked against the fields by `resolved()`)
+    resolved: "Resolution | None" = field(default=None, compare=False, repr=False)
 
     @property
     def offset(self) -> int:
@@ -207,7 +215,7 @@ def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page:
     from flask import current_app
 
     include_synthetic = bool(current_app.config.get("SEARCH_ALLOW_SYNTHETIC")) and bool(_bool(args, "include_synthetic"))
-    return StructureQuery(
+    query = StructureQuery(
         q=q.strip(),
         kinds=_choices(args, "kind", [k.value for k in StructureKind]),
         sectors=tuple(dict.fromkeys(sectors)),
@@ -226,56 +234,75 @@ def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page:
         page=_int(args, "page", 1, 1, MAX_PAGE) or 1,
         per_page=_int(args, "per_page", DEFAULT_PER_PAGE, 1, max_per_page) or DEFAULT_PER_PAGE,
     )
+    return replace(query, resolved=resolve_query(query))
 
 
 @dataclass(frozen=True)
-class Place:
-    """A commune as both backends read it for "covers" and "near": its codes and its centre."""
+class Resolution:
+    """Everything a query's translation needs that is not in its own fields: looked up once, in geo."""
 
-    code: str
-    department: str
-    region: str
-    latitude: float | None
-    longitude: float | None
+    #: the fields it was resolved for: a `replace` that changes them makes it stale
+    territory: str | None
+    territory_mode: str
+    near: str | None
+    #: "covers" mode: the geo rule the area must satisfy
+    coverage: "Coverage | None" = None
+    #: "located" mode: (kind, code) of the territory the structure must be based in
+    located: tuple[str, str] | None = None
+    #: the `near` commune
+    near_place: "Place | None" = None
+
+    def fits(self, query: StructureQuery) -> bool:
+        return (self.territory, self.territory_mode, self.near) == (query.territory, query.territory_mode, query.near)
 
     @property
     def point(self) -> tuple[float, float] | None:
-        return None if self.latitude is None or self.longitude is None else (self.latitude, self.longitude)
+        """The centre of the `near` commune (None without `near`, or for a commune without a known centre)."""
+        return self.near_place.point if self.near_place else None
+
+    @property
+    def impossible(self) -> bool:
+        """Near a commune without a known centre: nothing can match."""
+        return self.near_place is not None and self.near_place.point is None
+
+    def with_distance(self, hit: dict[str, Any]) -> dict[str, Any]:
+        """Add "distance_km" from the query's point: the same haversine for both backends, rounded to 0.1 km."""
+        from ..geo.services import haversine_km
+
+        point = self.point
+        hit.pop("_geoDistance", None)
+        if point and hit.get("latitude") is not None and hit.get("longitude") is not None:
+            hit["distance_km"] = round(haversine_km(point[0], point[1], hit["latitude"], hit["longitude"]), 1)
+        return hit
 
 
-def place_of(ref: str) -> Place:
-    """The commune named by "commune:59350" (the query was validated, so it exists)."""
+def resolve_query(query: StructureQuery) -> Resolution:
+    """Look up the territory's coverage rule (or where "located" points) and the `near` commune."""
+    from ..geo.coverage import coverage_of, place
     from ..geo.services import parse_ref
 
-    return _place(parse_ref(ref)[1])
+    coverage = located = near_place = None
+    if query.territory:
+        if query.territory_mode == "located":
+            located = parse_ref(query.territory)
+        else:
+            coverage = coverage_of(query.territory)
+    if query.near:
+        near_place = place(parse_ref(query.near)[1])
+    return Resolution(query.territory, query.territory_mode, query.near, coverage, located, near_place)
 
 
-@lru_cache(maxsize=8192)  # communes are reference data, fixed while a process runs
-def _place(code: str) -> Place:
-    from ..extensions import db
-    from ..geo.models import Commune
-    from ..geo.services import TerritoryError
-
-    row = db.session.execute(db.select(Commune.code, Commune.department_code, Commune.region_code, Commune.latitude,
-                                       Commune.longitude).where(Commune.code == code)).first()
-    if row is None:
-        raise TerritoryError(f"Territoire inconnu : commune:{code}")
-    return Place(row.code, row.department_code, row.region_code, row.latitude, row.longitude)
+def resolved(query: StructureQuery) -> Resolution:
+    """The query's resolution: the one parse_query kept when it still fits, else looked up now."""
+    if query.resolved is not None and query.resolved.fits(query):
+        return query.resolved
+    return resolve_query(query)
 
 
-def near_point(query: StructureQuery) -> tuple[float, float] | None:
-    """The centre of the `near` commune (None without `near`, or for the 7 communes without a known centre)."""
-    return place_of(query.near).point if query.near else None
-
-
-def with_distance(hit: dict[str, Any], point: tuple[float, float] | None) -> dict[str, Any]:
-    """Add "distance_km" from the query's point: the same haversine in both backends, rounded to 0.1 km."""
-    from ..geo.services import haversine_km
-
-    hit.pop("_geoDistance", None)
-    if point and hit.get("latitude") is not None and hit.get("longitude") is not None:
-        hit["distance_km"] = round(haversine_km(point[0], point[1], hit["latitude"], hit["longitude"]), 1)
-    return hit
+def with_resolution(query: StructureQuery) -> StructureQuery:
+    """The same query carrying its resolution, so every backend it is handed to reads the same one."""
+    resolution = resolved(query)
+    return query if resolution is query.resolved else replace(query, resolved=resolution)
 
 
 def normalize_facets(distribution: Mapping[str, Mapping[str, int]] | None) -> dict[str, dict[str, int]]:

@@ -14,7 +14,7 @@ from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationErro
 
 from ..core.meili import MeiliSearchFailed
 from . import meili_backend, sql_backend
-from .query import SearchResult, StructureQuery
+from .query import SearchResult, StructureQuery, with_resolution
 
 log = logging.getLogger(__name__)
 #: seconds during which searches go straight to SQL after Meilisearch failed
@@ -41,6 +41,7 @@ def _meili_failed(error: Exception) -> None:
 
 
 def search_structures(query: StructureQuery) -> SearchResult:
+    query = with_resolution(query)  # looked up once: both backends translate the same resolution
     if not _meili_resting():
         try:
             return meili_backend.search(query)
@@ -51,6 +52,7 @@ def search_structures(query: StructureQuery) -> SearchResult:
 
 def search_all_ids(query: StructureQuery, limit: int = 5000) -> list[int]:
     """Ids of the first `limit` matches in the query's order, for exports (same fallback)."""
+    query = with_resolution(query)
     if not _meili_resting():
         try:
             return meili_backend.search_ids(query, limit)

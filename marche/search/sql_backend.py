@@ -1,12 +1,11 @@
 """The PostgreSQL backend, used when Meilisearch is unreachable: same query, same filters, same result type.
 
-Text: every folded word must match `structure.search_text` (substring, or pg_trgm word similarity for
-typos) or one of the structure's sector names. Distances: the same haversine as the Meilisearch backend,
+Text: every folded word must match a word of `structure.search_text` or of the structure's sector names
+as Meilisearch would (search.typos: same typo budget, last word as a prefix). Distances: the same haversine as the Meilisearch backend,
 with an `earth_box` prefilter so the GiST index on ll_to_earth(latitude, longitude) does the rough cut.
 """
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
 import itertools
 from dataclasses import dataclass, field
@@ -17,17 +16,20 @@ from sqlalchemy import text
 
 from ..core.text import normalize_search
 from ..extensions import db
-from ..geo.services import EARTH_RADIUS_KM, parse_ref
+from ..geo.coverage import Coverage, CoversCommune
+from ..geo.services import EARTH_RADIUS_KM
 from ..reference.models import Sector
-from ..suppliers.models import RADIUS_CHOICES, AreaKind
+from ..suppliers.models import AreaKind
 from .indexer import ZRR_STATUSES, documents, load_structures
-from .query import FACETS, SearchResult, StructureQuery, near_point, normalize_facets, place_of, with_distance
+from .query import FACETS, Resolution, SearchResult, StructureQuery, normalize_facets, resolved
+from .typos import word_pattern, word_pattern_sql
 
+#: typos translated for the text of structures: a second typo multiplies the pattern by ~20 (500
+#: alternatives for a 9-letter word, seconds per query), for the rare long word misspelt twice
+MAX_SQL_TYPOS = 1
 #: earth_box works on earthdistance's sphere (6 378 168 m), ours is the WGS84 mean radius: widen the box a
 #: little so it never cuts a point the exact haversine keeps
 BOX_MARGIN = 1.01
-#: a sector name matches a word of the query at this difflib ratio (≈ one typo in a 6-letter word)
-SECTOR_WORD_RATIO = 0.8
 
 SIZE_BAND_SQL = ("CASE WHEN {c} IS NULL THEN NULL WHEN {c} < 10 THEN 'lt10' WHEN {c} < 50 THEN '10_49' "
                  "WHEN {c} < 250 THEN '50_249' ELSE 'gte250' END")
@@ -70,16 +72,17 @@ def _any_of(where: Where, column: str, values, sql_type: str = "varchar") -> str
     return f"{column} && CAST(:{where.param(list(values))} AS {sql_type}[])"
 
 
-@lru_cache(maxsize=1024)  # sectors are reference data, fixed while a process runs
-def _sector_ids_matching(word: str) -> list[int]:
-    """Sectors whose folded name contains the word or a word close to it (154 rows: done in Python)."""
-    ids = []
-    for sector_id, name in db.session.execute(db.select(Sector.id, Sector.name)):
-        folded = normalize_search(name)
-        if word in folded or any(difflib.SequenceMatcher(None, word, part).ratio() >= SECTOR_WORD_RATIO
-                                 for part in folded.split() if len(word) >= 4):
-            ids.append(sector_id)
-    return ids
+@lru_cache(maxsize=1)  # sectors are reference data, fixed while a process runs
+def _folded_sectors() -> tuple[tuple[int, str], ...]:
+    return tuple((sector_id, normalize_search(name))
+                 for sector_id, name in db.session.execute(db.select(Sector.id, Sector.name).order_by(Sector.id)))
+
+
+@lru_cache(maxsize=1024)
+def _sectors_matching(word: str, prefix: bool) -> tuple[int, ...]:
+    """Sectors with a word of their name that Meilisearch would match (154 rows: done in Python)."""
+    pattern = word_pattern(word, prefix)
+    return tuple(sector_id for sector_id, name in _folded_sectors() if pattern.search(name))
 
 
 def _has_substring(pattern: str) -> bool:
@@ -88,47 +91,43 @@ def _has_substring(pattern: str) -> bool:
 
 
 def _text(where: Where, q: str) -> None:
-    """Every word must match: in the name/brand/city/description, or in a sector's name.
-
-    A word found as written is matched as a substring; a word found nowhere is matched by pg_trgm
-    word similarity instead (typos: "colecterie"). Each part is an id set read through its index
-    (GIN trigram on search_text, structure_sector's keys) rather than a scan of the table."""
-    for word in normalize_search(q).split():
-        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        if _has_substring(like):
-            parts = [f"SELECT id FROM structure WHERE search_text LIKE :{where.param(like)}"]
-        else:
-            where.fuzzy = True
-            parts = [f"SELECT id FROM structure WHERE :{where.param(word)} <% search_text"]
-        sectors = _sector_ids_matching(word)
+    """Every word must match, as Meilisearch matches it (search.typos): a word of the name, brand, city,
+    SIRET or description, or of a sector's name, within the word's typo budget; the last word may also
+    be the start of a word. A sector is pulled in only by a word of its own name, never by a resemblance.
+    Each part is an id set read through its index (GIN trigram on search_text, structure_sector's keys)."""
+    words = normalize_search(q).split()
+    for position, word in enumerate(words):
+        prefix = position == len(words) - 1
+        parts = [f"SELECT id FROM structure WHERE search_text ~ :{where.param(word_pattern_sql(word, prefix, MAX_SQL_TYPOS))}"]
+        sectors = _sectors_matching(word, prefix)
         if sectors:
             parts.append("SELECT structure_id FROM structure_sector "
-                         f"WHERE sector_id = ANY(CAST(:{where.param(sectors)} AS int[]))")
+                         f"WHERE sector_id = ANY(CAST(:{where.param(list(sectors))} AS int[]))")
         where.add("s.id IN (" + " UNION ".join(parts) + ")")
+        if not where.fuzzy:
+            like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            # a word found nowhere as written is a typo: rank by similarity rather than by position
+            where.fuzzy = not _has_substring(like)
 
 
-def _covers_commune(where: Where, ref: str) -> None:
-    """Mirror of meili_backend._covers_commune (radii outside RADIUS_CHOICES are ignored in both)."""
-    place = place_of(ref)
-    refs = [f"commune:{place.code}", f"dep:{place.department}", f"reg:{place.region}", "country:FR"]
-    options = [f"s.area_kind = '{AreaKind.COUNTRY}'", _any_of(where, "s.area_refs", refs)]
-    if place.point:
-        lat, lng = where.param(place.point[0]), where.param(place.point[1])
+def _coverage(where: Where, rule: Coverage) -> None:
+    """geo's coverage rule as SQL, mirror of meili_backend._coverage (radii outside the rule's choices
+    are ignored in both)."""
+    if not isinstance(rule, CoversCommune):
+        column = "area_departments" if rule.kind == "dep" else "area_regions"
+        where.add(f"s.{column} @> CAST(:{where.param([rule.code])} AS varchar[])")
+        return
+    options = [f"s.area_kind = '{AreaKind.COUNTRY}'", _any_of(where, "s.area_refs", rule.place.refs)]
+    if rule.place.point:
+        lat, lng = where.param(rule.place.point[0]), where.param(rule.place.point[1])
         options.append(f"(s.area_kind = '{AreaKind.RADIUS}' AND s.area_radius_km = ANY(CAST(:"
-                       f"{where.param(list(RADIUS_CHOICES))} AS int[])) AND {haversine_sql(lat, lng)} <= s.area_radius_km)")
+                       f"{where.param(list(rule.radii))} AS int[])) AND {haversine_sql(lat, lng)} <= s.area_radius_km)")
     where.add("(" + " OR ".join(options) + ")")
 
 
-def _territory(where: Where, query: StructureQuery) -> None:
-    kind, code = parse_ref(query.territory)
-    if query.territory_mode == "located":
-        column = {"commune": "commune_code", "dep": "department_code", "reg": "region_code"}[kind]
-        where.add(f"s.{column} = :{where.param(code)}")
-    elif kind == "commune":
-        _covers_commune(where, query.territory)
-    else:
-        column = "area_departments" if kind == "dep" else "area_regions"
-        where.add(f"s.{column} @> CAST(:{where.param([code])} AS varchar[])")
+def _located(where: Where, kind: str, code: str) -> None:
+    column = {"commune": "commune_code", "dep": "department_code", "reg": "region_code"}[kind]
+    where.add(f"s.{column} = :{where.param(code)}")
 
 
 def _near(where: Where, point: tuple[float, float], radius_km: int) -> tuple[str, str]:
@@ -139,7 +138,7 @@ def _near(where: Where, point: tuple[float, float], radius_km: int) -> tuple[str
     return lat, lng
 
 
-def build_where(query: StructureQuery, point: tuple[float, float] | None, today: date) -> Where:
+def build_where(query: StructureQuery, resolution: Resolution, today: date) -> Where:
     where = Where()
     if not query.include_synthetic:
         where.add("NOT s.is_synthetic")
@@ -159,10 +158,12 @@ def build_where(query: StructureQuery, point: tuple[float, float] | None, today:
     if query.size_bands:
         where.add(f"{SIZE_BAND_SQL.format(c='s.employees_count')} = ANY(CAST(:{where.param(list(query.size_bands))} "
                   "AS varchar[]))")
-    if query.territory:
-        _territory(where, query)
-    if query.near and point:
-        _near(where, point, query.radius_km or 0)
+    if resolution.coverage:
+        _coverage(where, resolution.coverage)
+    if resolution.located:
+        _located(where, *resolution.located)
+    if resolution.point:
+        _near(where, resolution.point, query.radius_km or 0)
     for sql, value in ((IN_ZRR_SQL, query.zrr), (HAS_REFERENCES_SQL, query.has_references)):
         if value is not None:
             where.add(("" if value else "NOT ") + sql.format(t="s"))
@@ -228,18 +229,18 @@ def _count_and_facets(where: Where, with_facets: bool, today: date) -> tuple[int
     return count, normalize_facets(facets)
 
 
-def _hits(ids: list[int], point: tuple[float, float] | None, today: date) -> list[dict[str, Any]]:
+def _hits(ids: list[int], resolution: Resolution, today: date) -> list[dict[str, Any]]:
     """The page's documents, built by the same serializer as the index, in the page's order."""
     structures = {s.id: s for s in load_structures(db.session, ids)}
     ordered = [structures[i] for i in ids if i in structures]
-    return [with_distance(document, point) for document in documents(db.session, ordered, today)]
+    return [resolution.with_distance(document) for document in documents(db.session, ordered, today)]
 
 
-def _prepare(query: StructureQuery, point: tuple[float, float] | None, today: date) -> Where:
+def _prepare(query: StructureQuery, resolution: Resolution, today: date) -> Where:
     # array binds on skewed columns (kinds, area_refs) get poor generic plans once psycopg prepares the
     # statement: ask for a plan per execution, for this transaction only
     db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    return build_where(query, point, today)
+    return build_where(query, resolution, today)
 
 
 def _page_ids(where: Where, query: StructureQuery, point: tuple[float, float] | None, limit: int,
@@ -251,20 +252,20 @@ def _page_ids(where: Where, query: StructureQuery, point: tuple[float, float] | 
 
 def search(query: StructureQuery) -> SearchResult:
     today = date.today()
-    point = near_point(query)
-    if query.near and point is None:  # a commune without a known centre: nothing can be near it
+    resolution = resolved(query)
+    if resolution.impossible:  # a commune without a known centre: nothing can be near it
         return SearchResult(0, query.page, query.per_page, [], normalize_facets({}) if query.facets else {}, "sql")
-    where = _prepare(query, point, today)
+    where = _prepare(query, resolution, today)
     count, facets = _count_and_facets(where, query.facets, today)
-    ids = _page_ids(where, query, point, query.per_page, query.offset)
-    return SearchResult(count=count, page=query.page, per_page=query.per_page, hits=_hits(ids, point, today),
+    ids = _page_ids(where, query, resolution.point, query.per_page, query.offset)
+    return SearchResult(count=count, page=query.page, per_page=query.per_page, hits=_hits(ids, resolution, today),
                         facets=facets, backend="sql")
 
 
 def search_ids(query: StructureQuery, limit: int) -> list[int]:
     """The ids of the first `limit` matches in the query's order (exports)."""
     today = date.today()
-    point = near_point(query)
-    if query.near and point is None:
+    resolution = resolved(query)
+    if resolution.impossible:
         return []
-    return _page_ids(_prepare(query, point, today), query, point, limit, 0)
+    return _page_ids(_prepare(query, resolution, today), query, resolution.point, limit, 0)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import LabelledEnum, TimestampMixin
 from ..extensions import db
+from ..geo.coverage import AREA_RADII
 from ..reference.models import Sector
 
 
@@ -84,8 +85,8 @@ class SizeBand(LabelledEnum):
         return cls.LARGE
 
 
-#: radius choices for an intervention area (km); a fixed list keeps "can work at" exact in the index
-RADIUS_CHOICES = (10, 20, 30, 50, 100, 200)
+#: radius choices for an intervention area (km): geo's, a fixed list that keeps "can work at" exact in the index
+RADIUS_CHOICES = AREA_RADII
 DEFAULT_RADIUS_KM = 50
 
 

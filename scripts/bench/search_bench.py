@@ -85,16 +85,13 @@ def raw_meili_requests(app, mixes) -> list[tuple[str, dict]]:
 
     from marche.core.meili import index_name
     from marche.search import meili_backend
-    from marche.search.query import FACETS, near_point, parse_query
+    from marche.search.query import parse_query, resolved
 
     requests = []
     with app.test_request_context():
         for args in mixes:
-            query = replace(parse_query(MultiDict(args)), include_synthetic=True, per_page=20)
-            point = near_point(query)
-            clauses = meili_backend.filters(query, point)
-            body = {"q": query.q, **meili_backend._params(query, point, clauses), "page": 1, "hitsPerPage": 20,
-                    "facets": list(FACETS)}
+            query = replace(parse_query(MultiDict(args)), include_synthetic=True, page=1, per_page=20, facets=True)
+            body = meili_backend.request_body(query, resolved(query))
             requests.append((f"/indexes/{index_name('structures')}/search", body))
     return requests
 
