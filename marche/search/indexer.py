@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..core.meili import get_client, index_name
+from ..core import dates
 from ..extensions import db
 from ..geo.models import Commune
 from ..suppliers.models import Structure
@@ -101,7 +102,7 @@ def zrr_communes(session: Session, codes: Iterable[str | None]) -> set[str]:
 
 
 def documents(session: Session, structures: list[Structure], today: date | None = None) -> list[dict]:
-    today = today or date.today()
+    today = today or dates.today()
     in_zrr = zrr_communes(session, (s.commune_code for s in structures))
     return [structure_document(s, today, s.commune_code in in_zrr) for s in structures]
 
@@ -143,7 +144,7 @@ def reindex_all(progress: Callable[[int, int], None] | None = None) -> int:
     """Rebuild from the database in place (no index swap); return how many structures are searchable."""
     ensure_index()
     index = structures_index()
-    today = date.today()
+    today = dates.today()
     # a session of its own: the caller's objects stay untouched, and memory stays flat on 50 000 rows
     with Session(db.engine) as session:
         all_ids = list(session.execute(select(Structure.id).order_by(Structure.id)).scalars())

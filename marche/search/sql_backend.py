@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 
 from ..core.text import normalize_search
+from ..core import dates
 from ..extensions import db
 from ..geo.coverage import Coverage, CoversCommune
 from ..geo.services import EARTH_RADIUS_KM
@@ -251,7 +252,7 @@ def _page_ids(where: Where, query: StructureQuery, point: tuple[float, float] | 
 
 
 def search(query: StructureQuery) -> SearchResult:
-    today = date.today()
+    today = dates.today()
     resolution = resolved(query)
     if resolution.impossible:  # a commune without a known centre: nothing can be near it
         return SearchResult(0, query.page, query.per_page, [], normalize_facets({}) if query.facets else {}, "sql")
@@ -264,7 +265,7 @@ def search(query: StructureQuery) -> SearchResult:
 
 def search_ids(query: StructureQuery, limit: int) -> list[int]:
     """The ids of the first `limit` matches in the query's order (exports)."""
-    today = date.today()
+    today = dates.today()
     resolution = resolved(query)
     if resolution.impossible:
         return []
