@@ -108,6 +108,15 @@ def resolve(ref: str) -> Territory:
     return territory
 
 
+def territory_label(ref: str) -> str:
+    """What a person reads for a stored reference (« Nord (59) » for dep:59); the reference itself if
+    it no longer names a territory."""
+    try:
+        return resolve(ref).label
+    except TerritoryError:
+        return ref
+
+
 def parse_territory_list(text: str, field: str | None = None) -> list[str]:
     """Read comma-, semicolon- or space-separated references; each must exist. Normalized, deduplicated.
     A refusal names `field`, the form field the text came from."""

@@ -1,4 +1,5 @@
-"""Outbox handlers and scheduled work that keep the Meilisearch index in step with committed changes."""
+"""Outbox handlers and scheduled work that keep the Meilisearch index in step with committed changes
+(registered by `search.init_app`)."""
 from __future__ import annotations
 
 import logging
@@ -9,21 +10,18 @@ from sqlalchemy.orm import Session
 
 from ..core import meili
 from ..core.models import OutboxMessage, OutboxStatus, utcnow
-from ..core.outbox import handler, periodic
 from ..extensions import db
 from ..suppliers.services import STRUCTURES_CHANGED
 
 log = logging.getLogger(__name__)
 
 
-@handler(STRUCTURES_CHANGED)
 def index_changed_structures(session: Session, payload: dict) -> None:
     from .indexer import index_structures
 
     index_structures(session, payload["ids"])
 
 
-@periodic("search.redrive_after_outage", every_seconds=30)
 def redrive_after_outage() -> int:
     """When Meilisearch answers again after being down (or at the worker's start), index jobs that
     died during the outage go back to the queue: an outage longer than the retry window loses no

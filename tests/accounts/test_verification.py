@@ -59,7 +59,9 @@ def test_self_declared_national_facilitator_has_no_power_until_verified(app, cli
     admin = app.test_client()
     login(admin, "admin@plateforme.fr")
     listing = page_text(admin.get("/administration/organisations"))
-    assert "PLIE fictif" in listing and "country:FR" in listing and "paul@plie-fictif.fr" in listing
+    # the territory the facilitator asked for, as a person reads it (not its stored reference)
+    assert "PLIE fictif" in listing and "France entière" in listing and "paul@plie-fictif.fr" in listing
+    assert "country:FR" not in listing
     assert submit(admin, f"/administration/organisations/{org_id}", {"decision": "verify"},
                   form_url="/administration/organisations").status_code == 302
     assert "Aucune organisation en attente de vérification." in page_text(admin.get("/administration/organisations"))
