@@ -161,6 +161,8 @@ class Config:
             "PORT": self.port,
             "BASE_URL": self.base_url,
             "WTF_CSRF_TIME_LIMIT": None,
+            # WTForms' bundled French messages (core.forms.Form), not Flask-WTF's Babel-based catalogue
+            "WTF_I18N_ENABLED": False,
             # the largest upload is a 10 MB logo or proof: a bigger request is refused (413) from its
             # Content-Length, or when the stream passes the limit, before anything is read into memory
             "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,

@@ -1,10 +1,10 @@
 """Account and organisation forms (French labels and messages)."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from ..core.forms import Form
 from ..core.identifiers import is_valid_siret, normalize_digits
 from .models import BuyerCategory, FacilitatorKind, OrganisationKind
 
@@ -35,7 +35,7 @@ class OrganisationFieldsMixin:
             raise ValidationError("Choisissez la catégorie d'acheteur public.")
 
 
-class SignupForm(OrganisationFieldsMixin, FlaskForm):
+class SignupForm(OrganisationFieldsMixin, Form):
     full_name = StringField("Prénom et nom", validators=[DataRequired(REQUIRED), Length(max=200)])
     email = EmailField("Adresse e-mail", validators=[DataRequired(REQUIRED), Email("Adresse e-mail invalide."),
                                                      Length(max=254)])
@@ -49,21 +49,21 @@ class SignupForm(OrganisationFieldsMixin, FlaskForm):
                                 validators=[DataRequired("Vous devez accepter les conditions d'utilisation.")])
 
 
-class OrganisationForm(OrganisationFieldsMixin, FlaskForm):
+class OrganisationForm(OrganisationFieldsMixin, Form):
     pass
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Adresse e-mail", validators=[DataRequired(REQUIRED)])
     password = PasswordField("Mot de passe", validators=[DataRequired(REQUIRED)])
     remember = BooleanField("Rester connecté")
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     full_name = StringField("Prénom et nom", validators=[DataRequired(REQUIRED), Length(max=200)])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField("Mot de passe actuel", validators=[DataRequired(REQUIRED)])
     password = PasswordField("Nouveau mot de passe", validators=[DataRequired(REQUIRED)])
     password_confirm = PasswordField("Confirmer le nouveau mot de passe",
@@ -71,30 +71,30 @@ class ChangePasswordForm(FlaskForm):
                                                  EqualTo("password", "Les deux mots de passe diffèrent.")])
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = EmailField("Adresse e-mail", validators=[DataRequired(REQUIRED), Email("Adresse e-mail invalide.")])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField("Nouveau mot de passe", validators=[DataRequired(REQUIRED)])
     password_confirm = PasswordField("Confirmer le mot de passe",
                                      validators=[DataRequired(REQUIRED),
                                                  EqualTo("password", "Les deux mots de passe diffèrent.")])
 
 
-class ResendConfirmationForm(FlaskForm):
+class ResendConfirmationForm(Form):
     email = EmailField("Adresse e-mail", validators=[DataRequired(REQUIRED), Email("Adresse e-mail invalide.")])
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     siret = StringField("SIRET de l'organisation à rejoindre", validators=[DataRequired(REQUIRED), validate_siret_field])
     message = TextAreaField("Message aux administrateurs (facultatif)", validators=[Optional(), Length(max=1000)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """Approve or reject a join request (the button pressed gives the decision)."""
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField("E-mail de la personne à inviter", validators=[DataRequired(REQUIRED),
                        Email("Adresse e-mail invalide."), Length(max=254)])

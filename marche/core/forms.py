@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from flask import flash
+from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
 from ..extensions import db
@@ -13,6 +14,15 @@ from .errors import DomainError
 from .identifiers import parse_int
 
 T = TypeVar("T")
+
+
+class Form(FlaskForm):
+    """The base of every form: WTForms' own messages (« N'est pas un choix valide. »…) in French.
+    Flask-WTF's translations need Flask-Babel, which we do not use: `WTF_I18N_ENABLED` is off and
+    WTForms reads its bundled French catalogue."""
+
+    class Meta:
+        locales = ("fr_FR", "fr")
 
 
 def field_error(form, error: DomainError) -> None:
@@ -60,6 +70,16 @@ def commit_or_report(operation: Callable[[], T], form: Any = None) -> Outcome[T]
         return Outcome(False, error=error)
     db.session.commit()
     return Outcome(True, value)
+
+
+def ascii_int(value: Any) -> int:
+    """`coerce` for a select whose values are integers: Python's int() would read « ３ » or « ٣٠ »."""
+    if isinstance(value, int):
+        return value
+    number = parse_int(value) if isinstance(value, str) else None
+    if number is None:
+        raise ValueError("nombre entier attendu")
+    return number
 
 
 class MaxFileSize:

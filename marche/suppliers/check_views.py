@@ -11,7 +11,6 @@ import json
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -19,7 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..core.access import can
 from ..core.dates import today
 from ..core.exports import tabular_response
-from ..core.forms import MaxFileSize
+from ..core.forms import Form, MaxFileSize
 from ..core.input import InputError, parse_json
 from ..core.uploads import UploadTooLarge, read_upload
 from .check import (EXPORT_HEADERS, MAX_FILE_BYTES, MAX_LINES, STATUS_LABELS, CheckInputError, CheckReport, Entry,
@@ -31,7 +30,7 @@ bp = Blueprint("supplier_check", __name__)
 ALLOWED_EXTENSIONS = ["csv", "txt", "xlsx"]
 
 
-class CheckForm(FlaskForm):
+class CheckForm(Form):
     sirets = TextAreaField(
         "Numéros SIRET ou SIREN", validators=[Optional(), Length(max=MAX_LINES * 40, message=(
             f"La liste est trop longue : {MAX_LINES} lignes au plus."))],
@@ -58,7 +57,7 @@ class CheckForm(FlaskForm):
         return True
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     #: JSON list of [line, value]: what was checked
     entries = HiddenField(validators=[DataRequired()])
     format = SelectField(choices=[("csv", "CSV"), ("xlsx", "Excel")], validators=[DataRequired()])

@@ -1,13 +1,12 @@
 """Structure profile forms; sector choices are passed in from the database."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (DateField, EmailField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField, URLField, widgets)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from ..core.forms import AsciiIntegerField
+from ..core.forms import AsciiIntegerField, Form, ascii_int
 from .models import RADIUS_CHOICES, AreaKind, ClaimEvidence, EnvLabel, ServiceKind, TurnoverBand
 
 REQUIRED = "Ce champ est obligatoire."
@@ -18,18 +17,18 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField("Raison sociale", validators=[DataRequired(REQUIRED), Length(max=250)])
     brand = StringField("Enseigne (nom commercial)", validators=[Optional(), Length(max=250)])
     description = TextAreaField("Présentation", validators=[Optional(), Length(max=5000)],
                                 description="Ce que fait la structure, pour qui, avec quels moyens.")
     website = URLField("Site internet", validators=[Optional(), Length(max=300)])
-    sectors = SelectMultipleField("Secteurs d'activité", coerce=int, validators=[Optional()],
+    sectors = SelectMultipleField("Secteurs d'activité", coerce=ascii_int, validators=[Optional()],
                                   description="Tapez pour chercher un secteur ; plusieurs choix possibles.")
     service_kinds = CheckboxesField("Types de prestation", choices=ServiceKind.choices(), validators=[Optional()])
     area_kind = RadioField("Zone d'intervention", choices=AreaKind.choices(), default=AreaKind.RADIUS,
                            validators=[DataRequired(REQUIRED)])
-    area_radius_km = SelectField("Rayon autour de la structure", coerce=int,
+    area_radius_km = SelectField("Rayon autour de la structure", coerce=ascii_int,
                                  choices=[(r, f"{r} km") for r in RADIUS_CHOICES], validators=[Optional()])
     area_refs = StringField("Communes, départements ou régions", validators=[Optional(), Length(max=4000)],
                             description="Pour une zone choisie : tapez un nom, un code postal ou un numéro de département.")
@@ -50,7 +49,7 @@ class ProfileForm(FlaskForm):
             raise ValidationError("L'adresse doit commencer par http:// ou https://.")
 
 
-class EnvCommitmentForm(FlaskForm):
+class EnvCommitmentForm(Form):
     label = SelectField("Engagement environnemental", choices=EnvLabel.choices(), validators=[DataRequired(REQUIRED)])
     obtained_on = DateField("Date d'obtention", validators=[Optional()])
     expires_on = DateField("Date d'expiration", validators=[Optional()],
@@ -58,25 +57,25 @@ class EnvCommitmentForm(FlaskForm):
     proof = FileField("Justificatif (PDF, PNG ou JPEG, 10 Mo au plus)")
 
 
-class LogoForm(FlaskForm):
+class LogoForm(Form):
     logo = FileField("Logo (PNG ou JPEG, 10 Mo au plus)", validators=[DataRequired("Choisissez un fichier.")])
 
 
-class ReferenceForm(FlaskForm):
+class ReferenceForm(Form):
     client_name = StringField("Client", validators=[DataRequired(REQUIRED), Length(max=250)])
     description = TextAreaField("Prestation réalisée", validators=[Optional(), Length(max=2000)])
     year = AsciiIntegerField("Année", validators=[Optional(), NumberRange(1950, 2100, "Année invalide.")])
     file = FileField("Photo ou document (PDF, PNG ou JPEG, 10 Mo au plus)")
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     name = StringField("Nom du contact", validators=[DataRequired(REQUIRED), Length(max=200)])
     role = StringField("Fonction", validators=[Optional(), Length(max=200)])
     email = EmailField("E-mail", validators=[Optional(), Email("Adresse e-mail invalide."), Length(max=254)])
     phone = StringField("Téléphone", validators=[Optional(), Length(max=30)])
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(Form):
     evidence_kind = RadioField("Justificatif de votre lien avec la structure", choices=ClaimEvidence.choices(),
                                validators=[DataRequired("Choisissez un justificatif.")])
     document = FileField("Document (PDF, PNG ou JPEG, 10 Mo au plus)",
@@ -95,16 +94,16 @@ class ClaimForm(FlaskForm):
             raise ValidationError("Indiquez le numéro FINESS de l'établissement.")
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField("E-mail du collègue", validators=[DataRequired(REQUIRED), Email("Adresse e-mail invalide.")])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A button-only form: just the CSRF token."""
 
 
-class FavoriteForm(FlaskForm):
-    favorite_list = SelectField("Liste", coerce=int, validators=[Optional()])
+class FavoriteForm(Form):
+    favorite_list = SelectField("Liste", coerce=ascii_int, validators=[Optional()])
     new_list = StringField("Ou nouvelle liste", validators=[Optional(), Length(max=120)])
 
     def validate_new_list(self, field) -> None:

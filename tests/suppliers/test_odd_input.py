@@ -28,6 +28,18 @@ def test_profile_numbers_take_ascii_digits_only(app, make_user, make_structure, 
         assert db.session.execute(select(Structure.employees_count)).scalar_one() == 3
 
 
+@pytest.mark.parametrize("radius", ["٣٠", "abc", "7"])
+def test_a_choice_outside_the_list_is_refused_in_french(app, make_user, make_structure, radius):
+    """WTForms' own messages (a select that coerces to int) are in French, beside the field."""
+    client = claim_setup(app, make_user, make_structure)
+    own(app)
+    response = submit(client, f"/structures/{COLLECTERIE}/modifier", {**PROFILE, "area_radius_km": radius})
+    text = page_text(response)
+    assert response.status_code == 200 and ("N'est pas un choix valide" in text or "Choix non valide" in text), text[:2000]
+    assert "Not a valid" not in text
+    assert submit(client, f"/structures/{COLLECTERIE}/modifier", PROFILE).status_code == 302  # a listed radius
+
+
 @pytest.mark.parametrize("posted, expected", [
     ("/favoris", "/favoris"),
     ("/favoris\r\nSet-Cookie: pirate=1", f"/structures/{COLLECTERIE}"),
