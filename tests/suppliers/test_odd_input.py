@@ -45,6 +45,9 @@ def test_a_choice_outside_the_list_is_refused_in_french(app, make_user, make_str
     ("/favoris\r\nSet-Cookie: pirate=1", f"/structures/{COLLECTERIE}"),
     ("https://evil.example/", f"/structures/{COLLECTERIE}"),
     ("/\\evil.example", f"/structures/{COLLECTERIE}"),
+    ("//evil.example/", f"/structures/{COLLECTERIE}"),
+    ("\\\\evil.example/", f"/structures/{COLLECTERIE}"),
+    ("/structures?q=bois", "/structures?q=bois"),
 ])
 def test_favourite_next_is_followed_only_when_safe(app, make_user, make_structure, posted, expected):
     make_structure()
