@@ -29,13 +29,14 @@ def csp_nonce() -> str:
 
 
 def content_security_policy(nonce: str | None = None) -> str:
-    script_src = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    # 'report-sample': a violation report carries the first characters of what was blocked
+    script_src = "'self' 'report-sample'" + (f" 'nonce-{nonce}'" if nonce else "")
     directives = {
         "default-src": "'self'",
         "script-src": script_src,
         # no 'unsafe-inline': htmx's indicator <style> is switched off (meta htmx-config in base.html) and
         # Leaflet, tom-select and the DSFR set styles through the CSSOM, which CSP allows
-        "style-src": "'self'",
+        "style-src": "'self' 'report-sample'",
         # data: for the DSFR's and Leaflet's small inline SVG images (select arrows, icons); blob: for
         # images a script builds; no tile server (the maps draw our own department outlines)
         "img-src": "'self' data: blob:",

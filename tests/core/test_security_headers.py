@@ -25,8 +25,8 @@ def directives(response) -> dict[str, str]:
 def assert_security_headers(response) -> None:
     csp = directives(response)
     assert csp["default-src"] == "'self'"
-    assert csp["script-src"] == "'self'"
-    assert csp["style-src"] == "'self'"
+    assert csp["script-src"] == "'self' 'report-sample'"
+    assert csp["style-src"] == "'self' 'report-sample'"
     assert csp["object-src"] == "'none'"
     assert csp["base-uri"] == "'self'"
     assert csp["form-action"] == "'self'"
@@ -113,10 +113,10 @@ def test_nonce_only_when_a_template_asks_for_one(app_config):
         assert len(found) == 1  # one nonce per response, shared by its scripts
         nonce = found.pop()
         assert len(nonce) >= 22
-        assert directives(response)["script-src"] == f"'self' 'nonce-{nonce}'"
+        assert directives(response)["script-src"] == f"'self' 'report-sample' 'nonce-{nonce}'"
         nonces.append(nonce)
     assert nonces[0] != nonces[1]  # a fresh nonce per request
-    assert directives(client.get("/"))["script-src"] == "'self'"
+    assert directives(client.get("/"))["script-src"] == "'self' 'report-sample'"
 
 
 def _template_files():

@@ -228,3 +228,36 @@ def test_guard_sees_a_script_we_did_not_write(page: Page, browser_guard, live_se
     browser_guard.dialogs.clear()
     page.goto("/")  # a fresh document: window.__cspViolations is empty again
     assert browser_guard.problems() == []
+
+
+#: counts every markup assignment (innerHTML/outerHTML) a script makes after the page starts
+COUNT_MARKUP_WRITES_JS = """
+(() => {
+  window.__markupWrites = [];
+  for (const name of ["innerHTML", "outerHTML"]) {
+    const property = Object.getOwnPropertyDescriptor(Element.prototype, name);
+    Object.defineProperty(Element.prototype, name, {
+      get: property.get,
+      set(value) { window.__markupWrites.push(`${name} ${this.className}`); return property.set.call(this, value); },
+    });
+  }
+})();
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_dsfr_writes_no_markup_into_the_header(page: Page, live_server, width):
+    """The DSFR copies the header's tool links into the phone menu with innerHTML unless the two already
+    match; a style attribute in that copy breaks the CSP (seen once in CI on /compte). We render both."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.add_init_script(COUNT_MARKUP_WRITES_JS)
+    for path in ("/", "/connexion", "/structures"):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(200)  # the DSFR starts its components after load
+        writes = page.evaluate("() => window.__markupWrites")
+        assert [w for w in writes if "fr-header" in w] == [], (path, writes)
+        assert page.locator(".fr-header__menu-links a", has_text="Se connecter").count() == 1
+    if width < 992:  # the phone menu shows the same links
+        page.get_by_role("button", name="Menu").click()
+        expect(page.locator("#menu-modal").get_by_role("link", name="Se connecter")).to_be_visible()
