@@ -12,6 +12,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: what a process without an application (an RQ job started by `rq worker`) builds one with
 APP_FACTORY = "marche:create_app"
 DEFAULT_MEILI_URL = "http://127.0.0.1:7700"
+#: OPERATOR_NAME, OPERATOR_ADDRESS… : the legal notice's publisher, director, host and data contact
+OPERATOR_FIELDS = ("name", "address", "email", "director", "host", "dpo")
 #: a whole request: a 10 MB file plus the form around it
 MAX_REQUEST_BYTES = 11 * 1024 * 1024
 
@@ -58,6 +60,7 @@ class Config:
     db_pool_timeout: int = 3
     #: what `make run` starts for development (PostgreSQL socket dirs, Meilisearch URLs): refused in production
     embedded_markers: dict[str, Any] = field(default_factory=dict)
+    operator: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -91,6 +94,8 @@ class Config:
             "starttls": env_vars.get("SMTP_STARTTLS", "0") in {"1", "true", "yes"},
             "sender": env_vars.get("SMTP_FROM", "Marché inclusif <ne-pas-repondre@marche.local>"),
         }
+        #: who publishes the site, for the legal notice and the personal data page (LCEN art. 6, RGPD art. 13)
+        operator = {key: env_vars.get(f"OPERATOR_{key.upper()}", "").strip() for key in OPERATOR_FIELDS}
         config = cls(
             env=env,
             instance=instance,
@@ -107,6 +112,7 @@ class Config:
             search_allow_synthetic=env_vars.get("SEARCH_ALLOW_SYNTHETIC") == "1",
             proxy_fix_x_for=int(env_vars.get("PROXY_FIX_X_FOR", "0") or 0),
             smtp=smtp,
+            operator=operator,
             port=port,
             base_url=env_vars.get("BASE_URL", f"http://127.0.0.1:{port}"),
             db_connect_timeout=_int_setting(env_vars, "DATABASE_CONNECT_TIMEOUT", 3),
@@ -157,6 +163,7 @@ class Config:
             "MEILI_INDEX_PREFIX": self.meili_prefix,
             "REDIS_URL": self.redis_url,
             "SMTP": self.smtp,
+            "OPERATOR": self.operator,
             "MAIL_DIR": str(self.instance / "mail"),
             "PORT": self.port,
             "BASE_URL": self.base_url,

@@ -1,7 +1,6 @@
-"""Home page, health check, development mail box and the platform admin's outbox view."""
+"""Home page, health check (JSON), development mail box and the platform admin's outbox view."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from ipaddress import ip_address
 from email import policy
 from email.parser import BytesParser
@@ -9,13 +8,13 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from ..extensions import db
-from . import meili
 from .access import can
 from .models import OutboxMessage, OutboxStatus
-from .outbox import dispatch, retry_dead, rq_queue
+from .health import service_status
+from .outbox import dispatch, retry_dead
 
 bp = Blueprint("core", __name__)
 
@@ -25,41 +24,9 @@ def home():
     return render_template("core/home.html")
 
 
-def database_status() -> str:
-    try:
-        db.session.execute(text("select 1"))
-        return "ok"
-    except Exception:  # noqa: BLE001
-        db.session.rollback()
-        return "down"
-
-
-def queue_status() -> str:
-    queue = rq_queue(current_app)
-    if queue is None:
-        return "inline"
-    try:
-        queue.connection.ping()
-        return "ok"
-    except Exception:  # noqa: BLE001
-        return "down"
-
-
-def _in_app_context(app, func):
-    with app.app_context():
-        return func()
-
-
 @bp.get("/healthz")
 def healthz():
-    """The three checks run side by side: with every service frozen, the answer still comes after
-    the slowest timeout (the database's connect timeout, 3 s), not after their sum."""
-    app = current_app._get_current_object()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        search = pool.submit(_in_app_context, app, meili.healthy)
-        queue = pool.submit(_in_app_context, app, queue_status)
-        database = database_status()
-        status = {"database": database, "search": "ok" if search.result() else "down", "queue": queue.result()}
+    status = service_status()
     return jsonify(status), 200 if status["database"] == "ok" else 503
 
 

@@ -91,6 +91,12 @@ CASES: list[Case] = [
     # --- core -------------------------------------------------------------------------------
     Case("core.home", PUBLIC),
     Case("core.healthz", PUBLIC),
+    # --- pages: what a public site owes, open to all ------------------------------------------
+    Case("pages.legal_notice", PUBLIC),
+    Case("pages.personal_data", PUBLIC),
+    Case("pages.terms", PUBLIC),
+    Case("pages.accessibility", PUBLIC),
+    Case("pages.status", PUBLIC),
     Case("static", PUBLIC, params=lambda w: {"filename": "css/marche.css"}),
     # the development mail box exists only without an SMTP server: the tests have one
     Case("core.dev_mails", NOBODY),
