@@ -10,12 +10,17 @@ from .config import PROJECT_ROOT, Config, ConfigError
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the Flask application; `config` overrides settings read from the environment."""
+    from .core import assets
+
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         instance_path=str(PROJECT_ROOT / "instance"),
+        # url_for('static', …) gives /static/<digest of the tree>/…: cached a year, renewed by any change
+        static_url_path=f"/static/{assets.static_version()}",
     )
     app.config.from_mapping(Config.from_env(Path(app.instance_path), overrides=config).as_flask())
+    assets.init_app(app)
     if app.config["PROXY_FIX_X_FOR"]:
         # only when a known number of proxies sits in front: otherwise X-Forwarded-For is attacker-chosen
         from werkzeug.middleware.proxy_fix import ProxyFix

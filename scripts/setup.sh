@@ -71,4 +71,7 @@ if [ "$(cat marche/static/vendor/.marche-stamp 2>/dev/null)" != "$npm_stamp" ]; 
   cp node_modules/axe-core/axe.min.js "$V/axe/"
   echo "$npm_stamp" > "$V/.marche-stamp"
 fi
+# gzip and Brotli copies beside each static file, written only where missing or stale (core/assets.py)
+compressed=$(.venv/bin/python -c "from marche.core.assets import compress_static; print(compress_static())")
+[ "$compressed" = "0" ] || echo "==> Fichiers statiques compressés (gzip, Brotli) : $compressed"
 echo "==> Installation à jour"

@@ -50,17 +50,25 @@ def content_security_policy(nonce: str | None = None) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
-def set_security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(g.get("csp_nonce"))
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    headers["X-Frame-Options"] = "DENY"
-    headers["Permissions-Policy"] = PERMISSIONS_POLICY
-    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+def security_headers(nonce: str | None, production: bool) -> dict[str, str]:
+    """The headers every answer carries, pages and static files alike (core/assets.py serves the latter)."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(nonce),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": PERMISSIONS_POLICY,
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
     # only in production: a development server on http://127.0.0.1 must not pin the browser to https
-    if current_app.config.get("MARCHE_ENV") == "production":
+    if production:
         headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE}; includeSubDomains"
+    return headers
+
+
+def set_security_headers(response: Response) -> Response:
+    production = current_app.config.get("MARCHE_ENV") == "production"
+    response.headers.update(security_headers(g.get("csp_nonce"), production))
     return response
 
 
