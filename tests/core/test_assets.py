@@ -98,3 +98,11 @@ def test_compression_writes_useful_copies_once_and_drops_stale_ones(tree):
     assert not (tree / "css" / "site.css.gz").exists()
     assert compress_static(tree) == 1
     assert gzip.decompress((tree / "css" / "site.css.gz").read_bytes()) == css.read_bytes()
+
+
+@pytest.mark.parametrize("path", ["/static/../pyproject.toml", "/static/%2e%2e/%2e%2e/pyproject.toml",
+                                  "/static/{version}/../../pyproject.toml", "/static/{version}/%2e%2e/config.py"])
+def test_nothing_outside_the_static_tree(client, path):
+    response = client.get(path.format(version=static_version()))
+    assert response.status_code == 404
+    assert b"[project]" not in response.get_data()
