@@ -9,6 +9,8 @@ from ..core.identifiers import is_valid_siret, normalize_digits
 from .models import BuyerCategory, FacilitatorKind, OrganisationKind
 
 REQUIRED = "Ce champ est obligatoire."
+#: what the password rule (accounts.services.check_password_strength) asks, shown under every password field
+PASSWORD_HINT = "10 caractères au moins, avec des lettres et des chiffres ou symboles."
 PUBLIC_KINDS = [k for k in OrganisationKind.choices() if k[0] != OrganisationKind.PLATFORM]
 
 
@@ -41,7 +43,7 @@ class SignupForm(OrganisationFieldsMixin, Form):
                                                      Length(max=254)])
     password = PasswordField("Mot de passe", validators=[DataRequired(REQUIRED), Length(min=10, max=200,
                              message="Le mot de passe doit contenir au moins 10 caractères.")],
-                             description="10 caractères au moins, avec des lettres et des chiffres ou symboles.")
+                             description=PASSWORD_HINT)
     password_confirm = PasswordField("Confirmer le mot de passe",
                                      validators=[DataRequired(REQUIRED),
                                                  EqualTo("password", "Les deux mots de passe diffèrent.")])
@@ -65,7 +67,7 @@ class ProfileForm(Form):
 
 class ChangePasswordForm(Form):
     current_password = PasswordField("Mot de passe actuel", validators=[DataRequired(REQUIRED)])
-    password = PasswordField("Nouveau mot de passe", validators=[DataRequired(REQUIRED)])
+    password = PasswordField("Nouveau mot de passe", validators=[DataRequired(REQUIRED)], description=PASSWORD_HINT)
     password_confirm = PasswordField("Confirmer le nouveau mot de passe",
                                      validators=[DataRequired(REQUIRED),
                                                  EqualTo("password", "Les deux mots de passe diffèrent.")])
@@ -76,7 +78,7 @@ class ResetRequestForm(Form):
 
 
 class ResetPasswordForm(Form):
-    password = PasswordField("Nouveau mot de passe", validators=[DataRequired(REQUIRED)])
+    password = PasswordField("Nouveau mot de passe", validators=[DataRequired(REQUIRED)], description=PASSWORD_HINT)
     password_confirm = PasswordField("Confirmer le mot de passe",
                                      validators=[DataRequired(REQUIRED),
                                                  EqualTo("password", "Les deux mots de passe diffèrent.")])

@@ -46,7 +46,10 @@ def find_organisation_by_siret(siret: str) -> Organisation | None:
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_LENGTH:
         raise DomainError(f"Le mot de passe doit contenir au moins {MIN_LENGTH} caractères.", "password")
-    if password.isdigit() or password.isalpha():
+    # as the form's hint says: letters, and digits or symbols
+    has_letter = any(character.isalpha() for character in password)
+    has_other = any(not character.isalpha() for character in password)
+    if not (has_letter and has_other):
         raise DomainError("Le mot de passe doit mêler lettres et chiffres ou symboles.", "password")
 
 
