@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
@@ -107,7 +107,7 @@ def decimal(value: str) -> Decimal:
 
 def french_date(value: str) -> date:
     """JJ/MM/AAAA (as a person writes it; a spreadsheet's date cell reaches here in that form too)."""
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value.strip())
+    match = re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", value.strip())
     try:
         if match is None:
             raise ValueError

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Iterable
 
 from sqlalchemy import select
@@ -360,3 +361,26 @@ def export_rows(report: CheckReport) -> list[list[Any]]:
     return [[line.line, line.input, line.status_label, line.siret or "", line.siren or "",
              ", ".join(line.kinds), line.name or "", ", ".join(line.matched_sirets), line.reason or "",
              line.note or ""] for line in report.lines]
+
+
+
+# --- the report as a PDF ----------------------------------------------------------------------
+
+#: the document type registered with core.documents (suppliers.init_app)
+REPORT_DOCUMENT = "suppliers.check_report"
+
+
+def report_params(report: CheckReport, issued_on: date) -> dict[str, Any]:
+    """What the PDF shows, fixed when it is asked: the worker renders the answer the buyer saw,
+    without asking the directory again."""
+    return {"issued_on": issued_on.isoformat(), "summary": report.summary,
+            "by_kind": [[StructureKind(kind).label, count] for kind, count in report.summary["by_kind"].items()],
+            "lines": [[line.line, line.input, line.status_label, line.name or "", ", ".join(line.kinds),
+                       " — ".join(part for part in (line.reason, line.note) if part)] for line in report.lines]}
+
+
+def report_document(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """core.documents' builder for REPORT_DOCUMENT: the template and its context."""
+    return "suppliers/check_report_pdf.html", {
+        "title": "Vérification de fournisseurs", "issued_on": date.fromisoformat(params["issued_on"]),
+        "summary": params["summary"], "by_kind": params["by_kind"], "lines": params["lines"]}
