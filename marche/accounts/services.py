@@ -5,6 +5,7 @@ Services change the session and flush; the view commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import timedelta
 
 from flask import current_app
@@ -164,12 +165,27 @@ def confirm_email(token: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
+class LoginOutcome(StrEnum):
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    OK = "ok"
+
+
+def log_in(email: str, password: str, address: str) -> tuple[LoginOutcome, User | None]:
+    """One login attempt. The session then holds exactly what must be kept whatever the outcome (a
+    failure counted, the time of a successful login; nothing for a blocked attempt or an unconfirmed
+    address), so the view commits once."""
+    if login_blocked(email, address):
+        return LoginOutcome.BLOCKED, None
     user = find_user_by_email(email)
     if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
-        return None
+        record_login_failure(email, address)
+        return LoginOutcome.FAILED, None
+    if not user.email_confirmed:
+        return LoginOutcome.UNCONFIRMED, user
     user.last_login_at = utcnow()
-    return user
+    return LoginOutcome.OK, user
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -7,7 +7,7 @@ from ..core import access
 from ..core.errors import render_error
 from ..core.forms import add_error, commit_or_report
 from ..core.urls import safe_next
-from ..extensions import db, limiter, login_manager
+from ..extensions import limiter, login_manager
 from ..geo.services import parse_territory_list
 from . import services, tokens
 from .forms import (ChangePasswordForm, DecisionForm, InviteForm, JoinForm, LoginForm, OrganisationForm, ProfileForm,
@@ -67,21 +67,16 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         address = request.remote_addr or "inconnue"
-        if services.login_blocked(form.email.data, address):
-            db.session.rollback()
+        outcome, user = commit_or_report(lambda: services.log_in(form.email.data, form.password.data, address)).value
+        if outcome == services.LoginOutcome.BLOCKED:
             return too_many_attempts()
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            services.record_login_failure(form.email.data, address)
-            db.session.commit()
+        if outcome == services.LoginOutcome.FAILED:
             flash("Adresse e-mail ou mot de passe incorrect.", "error")
-        elif not user.email_confirmed:
-            db.session.rollback()
+        elif outcome == services.LoginOutcome.UNCONFIRMED:
             flash("Confirmez d'abord votre adresse e-mail : utilisez le lien reçu par e-mail, "
                   "ou demandez-en un nouveau ci-dessous.", "warning")
             return render_template("accounts/login.html", form=form, resend=ResendConfirmationForm(email=user.email)), 403
         else:
-            db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(f"Bienvenue, {user.full_name}.", "success")
             return redirect(safe_next(request.args.get("next")))
