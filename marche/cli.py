@@ -29,7 +29,7 @@ def load_reference(data_dir: Path, force: bool) -> None:
 
 def _run_import(func, path: Path, force: bool) -> None:
     """Import a file unless this exact file was already imported (`--force` imports anyway)."""
-    from .core.imports import ImportRejected
+    from .core.imports import ImportRejected, print_progress
     from .core.reference_data import file_sha256, is_loaded, record_loaded
     from .extensions import db
     from .core.models import ReferenceDataset
@@ -39,7 +39,7 @@ def _run_import(func, path: Path, force: bool) -> None:
         click.echo(f"{path.name} : déjà importé à l'identique (--force pour réimporter)")
         return
     try:
-        report = func(path)
+        report = func(path, progress=print_progress(f"{path.name} : lecture"))
     except ImportRejected as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error

@@ -5,6 +5,7 @@ Services change the session and flush; the view commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import timedelta
 
 from flask import current_app
@@ -41,6 +42,39 @@ def find_user_by_email(email: str) -> User | None:
 
 def find_organisation_by_siret(siret: str) -> Organisation | None:
     return db.session.execute(select(Organisation).where(Organisation.siret == normalize_digits(siret))).scalar_one_or_none()
+
+
+def user_by_session_token(session_token: str) -> User | None:
+    """The user whose current session token this is (the cookie's; rotated on logout and password changes)."""
+    return db.session.execute(select(User).where(User.session_token == session_token)).scalar_one_or_none()
+
+
+def get_organisation(organisation_id: int) -> Organisation | None:
+    return db.session.get(Organisation, organisation_id)
+
+
+def get_join_request(organisation_id: int, request_id: int) -> JoinRequest | None:
+    """The request, if it is one of this organisation's (a URL naming another organisation finds nothing)."""
+    join = db.session.get(JoinRequest, request_id)
+    return join if join is not None and join.organisation_id == organisation_id else None
+
+
+def get_membership(organisation_id: int, membership_id: int) -> Membership | None:
+    membership = db.session.get(Membership, membership_id)
+    return membership if membership is not None and membership.organisation_id == organisation_id else None
+
+
+def pending_requests_of(user: User) -> list[JoinRequest]:
+    """The requests this user sent that no one has decided yet (shown on their profile)."""
+    return list(db.session.execute(select(JoinRequest).where(
+        JoinRequest.user_id == user.id, JoinRequest.status == JoinStatus.PENDING)).scalars())
+
+
+def pending_requests_for(organisation: Organisation) -> list[JoinRequest]:
+    """The requests to join this organisation awaiting its administrators, oldest first."""
+    return list(db.session.execute(select(JoinRequest).where(
+        JoinRequest.organisation_id == organisation.id, JoinRequest.status == JoinStatus.PENDING)
+        .order_by(JoinRequest.id)).scalars())
 
 
 def check_password_strength(password: str) -> None:
@@ -134,12 +168,27 @@ def confirm_email(token: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
+class LoginOutcome(StrEnum):
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    OK = "ok"
+
+
+def log_in(email: str, password: str, address: str) -> tuple[LoginOutcome, User | None]:
+    """One login attempt. The session then holds exactly what must be kept whatever the outcome (a
+    failure counted, the time of a successful login; nothing for a blocked attempt or an unconfirmed
+    address), so the view commits once."""
+    if login_blocked(email, address):
+        return LoginOutcome.BLOCKED, None
     user = find_user_by_email(email)
     if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
-        return None
+        record_login_failure(email, address)
+        return LoginOutcome.FAILED, None
+    if not user.email_confirmed:
+        return LoginOutcome.UNCONFIRMED, user
     user.last_login_at = utcnow()
-    return user
+    return LoginOutcome.OK, user
 
 
 def change_password(user: User, current: str, new: str) -> None:

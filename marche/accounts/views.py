@@ -3,18 +3,16 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
-
 from ..core import access
 from ..core.errors import render_error
 from ..core.forms import add_error, commit_or_report
 from ..core.urls import safe_next
-from ..extensions import db, limiter, login_manager
+from ..extensions import limiter, login_manager
 from ..geo.services import parse_territory_list
 from . import services, tokens
 from .forms import (ChangePasswordForm, DecisionForm, InviteForm, JoinForm, LoginForm, OrganisationForm, ProfileForm,
                     ResendConfirmationForm, ResetPasswordForm, ResetRequestForm, SignupForm)
-from .models import JoinRequest, JoinStatus, Membership, Organisation, User
+from .models import User
 
 bp = Blueprint("accounts", __name__)
 
@@ -27,7 +25,7 @@ def load_user(session_token: str) -> User | None:
     """The cookie holds the user's current session token (rotated on logout and password changes)."""
     if not session_token or len(session_token) > 64:
         return None
-    return db.session.execute(select(User).where(User.session_token == session_token)).scalar_one_or_none()
+    return services.user_by_session_token(session_token)
 
 
 def organisation_data(form) -> services.OrganisationData:
@@ -69,21 +67,16 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         address = request.remote_addr or "inconnue"
-        if services.login_blocked(form.email.data, address):
-            db.session.rollback()
+        outcome, user = commit_or_report(lambda: services.log_in(form.email.data, form.password.data, address)).value
+        if outcome == services.LoginOutcome.BLOCKED:
             return too_many_attempts()
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            services.record_login_failure(form.email.data, address)
-            db.session.commit()
+        if outcome == services.LoginOutcome.FAILED:
             flash("Adresse e-mail ou mot de passe incorrect.", "error")
-        elif not user.email_confirmed:
-            db.session.rollback()
+        elif outcome == services.LoginOutcome.UNCONFIRMED:
             flash("Confirmez d'abord votre adresse e-mail : utilisez le lien reçu par e-mail, "
                   "ou demandez-en un nouveau ci-dessous.", "warning")
             return render_template("accounts/login.html", form=form, resend=ResendConfirmationForm(email=user.email)), 403
         else:
-            db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(f"Bienvenue, {user.full_name}.", "success")
             return redirect(safe_next(request.args.get("next")))
@@ -93,8 +86,7 @@ def login():
 @bp.post("/deconnexion")
 @login_required
 def logout():
-    services.end_all_sessions(current_user)
-    db.session.commit()
+    commit_or_report(lambda: services.end_all_sessions(current_user))
     logout_user()
     flash("Vous êtes déconnecté. Vos sessions sur vos autres appareils sont fermées aussi.", "info")
     return redirect(url_for("core.home"))
@@ -103,11 +95,10 @@ def logout():
 @bp.get("/compte/confirmer/<token>")
 def confirm(token: str):
     try:
-        services.confirm_email(token)
+        commit_or_report(lambda: services.confirm_email(token))
     except tokens.TokenError as error:
         return render_template("accounts/token_invalid.html", expired=error.expired,
                                form=ResendConfirmationForm()), 400
-    db.session.commit()
     flash("Votre adresse e-mail est confirmée. Vous pouvez vous connecter.", "success")
     return redirect(url_for("accounts.login") if not current_user.is_authenticated else url_for("core.home"))
 
@@ -119,8 +110,7 @@ def resend_confirmation():
     if form.validate_on_submit():
         user = services.find_user_by_email(form.email.data)
         if user is not None and not user.email_confirmed:
-            services.send_confirmation(user)
-            db.session.commit()
+            commit_or_report(lambda: services.send_confirmation(user))
     flash("Si un compte non confirmé existe pour cette adresse, un nouveau lien vient d'être envoyé.", "info")
     return redirect(url_for("accounts.login"))
 
@@ -130,8 +120,7 @@ def resend_confirmation():
 def forgot_password():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        db.session.commit()
+        commit_or_report(lambda: services.request_password_reset(form.email.data))
         flash("Si un compte existe pour cette adresse, un lien de réinitialisation vient d'être envoyé.", "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form)
@@ -159,13 +148,11 @@ def reset_password(token: str):
 @login_required
 def profile():
     form = ProfileForm(obj=current_user)
-    if form.validate_on_submit():
-        services.update_profile(current_user, form.full_name.data)
-        db.session.commit()
+    if form.validate_on_submit() and commit_or_report(lambda: services.update_profile(current_user,
+                                                                                     form.full_name.data), form):
         flash("Votre profil est enregistré.", "success")
         return redirect(url_for("accounts.profile"))
-    pending = db.session.query(JoinRequest).filter_by(user_id=current_user.id, status=JoinStatus.PENDING).all()
-    return render_template("accounts/profile.html", form=form, pending=pending)
+    return render_template("accounts/profile.html", form=form, pending=services.pending_requests_of(current_user))
 
 
 @bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
@@ -215,11 +202,8 @@ def join():
 @bp.get("/organisations/<int:organisation_id>")
 @login_required
 def organisation(organisation_id: int):
-    org = access.get_or_404(db.session.get(Organisation, organisation_id), current_user, "view")
-    requests_ = []
-    if access.can(current_user, "manage", org):
-        requests_ = db.session.query(JoinRequest).filter_by(organisation_id=org.id, status=JoinStatus.PENDING) \
-            .order_by(JoinRequest.id).all()
+    org = access.get_or_404(services.get_organisation(organisation_id), current_user, "view")
+    requests_ = services.pending_requests_for(org) if access.can(current_user, "manage", org) else []
     return render_template("accounts/organisation.html", organisation=org, join_requests=requests_,
                            decision_form=DecisionForm(), invite_form=InviteForm(prefix="invite"))
 
@@ -227,10 +211,7 @@ def organisation(organisation_id: int):
 @bp.post("/organisations/<int:organisation_id>/demandes/<int:request_id>")
 @login_required
 def decide(organisation_id: int, request_id: int):
-    join_request = db.session.get(JoinRequest, request_id)
-    if join_request is None or join_request.organisation_id != organisation_id:
-        abort(404)
-    access.get_or_404(join_request, current_user, "decide")
+    join_request = access.get_or_404(services.get_join_request(organisation_id, request_id), current_user, "decide")
     if not DecisionForm().validate_on_submit():
         abort(400)
     approve = request.form.get("decision") == "approve"
@@ -242,8 +223,8 @@ def decide(organisation_id: int, request_id: int):
 @bp.post("/organisations/<int:organisation_id>/membres/<int:membership_id>/role")
 @login_required
 def member_role(organisation_id: int, membership_id: int):
-    membership = db.session.get(Membership, membership_id)
-    if membership is None or membership.organisation_id != organisation_id:
+    membership = services.get_membership(organisation_id, membership_id)
+    if membership is None:
         abort(404)
     access.get_or_404(membership.organisation, current_user, "manage")
     if not DecisionForm().validate_on_submit():
@@ -256,7 +237,7 @@ def member_role(organisation_id: int, membership_id: int):
 @bp.post("/organisations/<int:organisation_id>/inviter")
 @login_required
 def invite(organisation_id: int):
-    org = access.get_or_404(db.session.get(Organisation, organisation_id), current_user, "manage")
+    org = access.get_or_404(services.get_organisation(organisation_id), current_user, "manage")
     form = InviteForm(prefix="invite")
     if form.validate_on_submit():
         if commit_or_report(lambda: services.invite(current_user, org, form.email.data)):
@@ -305,7 +286,7 @@ def verifications():
 def verify(organisation_id: int):
     if not access.can(current_user, "verify_organisations"):
         abort(404)
-    org = db.session.get(Organisation, organisation_id)
+    org = services.get_organisation(organisation_id)
     if org is None:
         abort(404)
     if not DecisionForm().validate_on_submit():

@@ -1,59 +1,67 @@
-"""The one CSV import helper: parse → validate every line → all-or-nothing → per-line French report;
-and the bounded readers every upload goes through (CSV and XLSX from people we do not know).
+"""The one import pattern: parse → check every line → all-or-nothing → a French report by line and column.
 
-A spreadsheet is hostile until read: an XLSX is a zip whose members may inflate a thousandfold, whose
-declared dimension (`A1:XFD20000`) may claim 300 million cells, whose shared strings may hold one 300 MB
-cell. So: the zip's members are measured (uncompressed size and ratio) before openpyxl opens it, sheets
-are streamed (`read_only=True`) with explicit row and column bounds (the declared dimension is never
-used), every cell is measured, and a deadline is checked while iterating. Each refusal is a
-`FileRejected` with a French message naming the line when there is one.
+A domain declares its columns (the French header a person types, its aliases, whether it is required,
+and a parser: text, integer, decimal with a comma, date JJ/MM/AAAA, SIRET with its check digit) and
+hands the rows of a table (`core/tables.py`) to `import_rows`. Every line is checked and every error
+kept — a person fixes the whole file at once, not one line per upload — and when one line is wrong
+nothing is returned: `ImportRejected` carries the list, « ligne 12, colonne « SIRET » : … ». Long files
+report their progress through a callback (a page polls the row it writes, the CLI prints).
+
+Imports whose lines are more than a set of cells (one line describing a structure from twenty
+columns with cross-checks) parse each line with their own function raising `RowError`, through the
+same engine (`parse_all`).
 """
 from __future__ import annotations
 
-import csv
-import io
-import time
-import zipfile
+import re
+import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from .errors import DomainError
+from .identifiers import is_digits, is_valid_siret
+from .tables import FileRejected, Row, cell_text, is_blank, read_csv_file
+from .text import strip_accents
 
-#: Excel's own limit for one cell: no spreadsheet writes a longer one
-MAX_CELL_CHARS = 32_767
-# The csv module's limit is process-wide (128 KB by default, an uncaught csv.Error past it): ours is
-# Excel's, and every reader below turns csv.Error into a French message naming the line.
-csv.field_size_limit(MAX_CELL_CHARS)
+T = TypeVar("T")
+#: called with (lines done, lines in all or None when unknown)
+Progress = Callable[[int, int | None], None]
+#: how often the progress callback is called, in lines
+PROGRESS_EVERY = 500
+#: errors listed in the message; all of them stay in `ImportRejected.errors`
+MAX_ERRORS_SHOWN = 20
 
 
 @dataclass
 class LineError:
     line: int
-    field: str
+    column: str
     message: str
 
     def __str__(self) -> str:
-        return f"ligne {self.line}, {self.field} : {self.message}"
+        return f"ligne {self.line}, colonne « {self.column} » : {self.message}"
 
 
 class ImportRejected(DomainError):
-    """At least one line is invalid: nothing was written."""
+    """At least one line is invalid: nothing was written. `errors` lists every one, in line order."""
 
     def __init__(self, errors: list[LineError]):
-        shown = "; ".join(str(e) for e in errors[:20])
-        more = f" (et {len(errors) - 20} autres)" if len(errors) > 20 else ""
-        super().__init__(f"Import refusé, aucune ligne enregistrée : {shown}{more}.")
+        errors = sorted(errors, key=lambda e: e.line)
+        shown = "; ".join(str(e) for e in errors[:MAX_ERRORS_SHOWN])
+        more = f" (et {len(errors) - MAX_ERRORS_SHOWN} autres)" if len(errors) > MAX_ERRORS_SHOWN else ""
+        super().__init__(f"Import refusé, aucune ligne enregistrée : {shown}{more}.", "file")
         self.errors = errors
 
 
 class RowError(ValueError):
-    """Raised by a row parser: the field and a French message."""
+    """Raised by a line parser: the column and a French message."""
 
-    def __init__(self, field_name: str, message: str):
+    def __init__(self, column: str, message: str):
         super().__init__(message)
-        self.field = field_name
+        self.field = column
         self.message = message
 
 
@@ -71,225 +79,196 @@ class ImportReport:
         return out
 
 
-def read_csv(path: Path) -> Iterable[tuple[int, dict[str, str]]]:
-    """Rows with their line number in the file (the header is line 1)."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+# --- parsers: French text in, a value out, or ValueError with a French message --------------------
+
+def text(value: str) -> str:
+    return value
+
+
+def integer(value: str) -> int:
+    """« 1 234 » or « 1234 »: digits 0-9 only (Python's int() would read « ３ » or « ١ »)."""
+    digits = re.sub(r"[\s\u00a0\u202f]", "", value)
+    sign = -1 if digits.startswith("-") else 1
+    if not is_digits(digits.removeprefix("-")):
+        raise ValueError(f"« {value} » n'est pas un nombre entier")
+    return sign * int(digits.removeprefix("-"))
+
+
+_DECIMAL = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")
+
+
+def decimal(value: str) -> Decimal:
+    """« 1 234,56 » (comma, as a French spreadsheet writes it) or « 1234.56 »; never a float."""
+    compact = re.sub(r"[\s\u00a0\u202f]", "", value)
+    if not _DECIMAL.fullmatch(compact):
+        raise ValueError(f"« {value} » n'est pas un nombre (exemple : 1 234,56)")
+    return Decimal(compact.replace(",", "."))
+
+
+def french_date(value: str) -> date:
+    """JJ/MM/AAAA (as a person writes it; a spreadsheet's date cell reaches here in that form too)."""
+    match = re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", value.strip())
+    try:
+        if match is None:
+            raise ValueError
+        day, month, year = (int(part) for part in match.groups())
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"« {value} » n'est pas une date au format JJ/MM/AAAA") from None
+
+
+def siret(value: str) -> str:
+    """14 digits (spaces and dots allowed between them) whose check digit is right."""
+    digits = re.sub(r"[\s.\u00a0\u202f]", "", value)
+    if len(digits) != 14 or not is_digits(digits):
+        raise ValueError(f"« {value} » n'est pas un SIRET de 14 chiffres")
+    if not is_valid_siret(digits):
+        raise ValueError(f"SIRET {digits} invalide (clé de contrôle)")
+    return digits
+
+
+# --- declared columns -------------------------------------------------------------------------
+
+def folded(header: Any) -> str:
+    """A header compared as a person means it: case, accents, spaces and punctuation ignored."""
+    return re.sub(r"[^a-z0-9]", "", strip_accents(cell_text(header)).lower())
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an import: `key` in the parsed line, `label` the French header a person types."""
+
+    key: str
+    label: str
+    parse: Callable[[str], Any] = text
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+    #: how well a header names this column (0: not at all); default: equal to the label or an alias
+    score: Callable[[Any], int] | None = None
+
+    def match(self, header: Any) -> int:
+        if self.score is not None:
+            return self.score(header)
+        return int(folded(header) in {folded(name) for name in (self.label, *self.aliases)})
+
+
+def locate(header: list[Any], columns: Iterable[Column]) -> dict[str, int]:
+    """Where each declared column is in the header row (the best-scoring header; the first on a tie)."""
+    found: dict[str, int] = {}
+    for column in columns:
+        scores = [column.match(cell) for cell in header]
+        best = max(scores, default=0)
+        if best:
+            found[column.key] = scores.index(best)
+    return found
+
+
+def missing_columns_error(header: list[Any], columns: Iterable[Column], found: dict[str, int]) -> FileRejected:
+    missing = ", ".join(f"« {c.label} »" for c in columns if c.required and c.key not in found)
+    seen = ", ".join(f"« {cell_text(c)} »" for c in header if cell_text(c))[:300]
+    return FileRejected(f"Colonne{'s' if ',' in missing else ''} absente{'s' if ',' in missing else ''} de "
+                        f"l'en-tête : {missing}." + (f" Colonnes trouvées : {seen}." if seen else ""))
+
+
+@dataclass
+class Line:
+    """One line of the file, its cells parsed by column key."""
+
+    line: int
+    values: dict[str, Any]
+
+
+def _parse_cells(number: int, cells: list[Any], columns: list[Column], where: dict[str, int],
+                 labels: dict[str, str], errors: list[LineError]) -> Line:
+    values: dict[str, Any] = {}
+    for column in columns:
+        index = where.get(column.key)
+        raw = cell_text(cells[index]) if index is not None and index < len(cells) else ""
+        if not raw:
+            if column.required:
+                errors.append(LineError(number, labels[column.key], "valeur manquante"))
+            values[column.key] = None
+            continue
         try:
-            for index, row in enumerate(reader, start=2):
-                yield index, {k: (v or "").strip() for k, v in row.items() if k is not None}
-        except csv.Error:
-            line = reader.line_num + 1
-            raise ImportRejected([LineError(line, "fichier", _csv_error_message(line))]) from None
+            values[column.key] = column.parse(raw)
+        except ValueError as error:
+            errors.append(LineError(number, labels[column.key], str(error)))
+    return Line(number, values)
 
 
-def parse_all(rows: Iterable[tuple[int, dict[str, str]]], parse: Callable[[int, dict[str, str]], Any]) -> list[Any]:
-    """Parse every row; raise ImportRejected listing every bad line, so nothing is half-imported."""
+def import_rows(rows: Iterable[Row], columns: list[Column], progress: Progress | None = None,
+                total: int | None = None) -> list[Line]:
+    """The lines of a table (its first non-blank row is the header), every cell parsed by its column.
+
+    All or nothing: when any line has an error, `ImportRejected` lists every error of every line."""
+    rows = iter(rows)
+    header: list[Any] | None = None
+    for _number, cells in rows:
+        if not is_blank(cells):
+            header = cells
+            break
+    if header is None:
+        raise FileRejected("Le fichier est vide.")
+    where = locate(header, columns)
+    if any(c.required and c.key not in where for c in columns):
+        raise missing_columns_error(header, columns, where)
+    # the report names a column as the file does
+    labels = {c.key: cell_text(header[where[c.key]]) if c.key in where else c.label for c in columns}
+    errors: list[LineError] = []
+    lines = parse_all(((n, cells) for n, cells in rows if not is_blank(cells)),
+                      lambda number, cells: _parse_cells(number, cells, columns, where, labels, errors),
+                      progress, total)
+    if errors:
+        raise ImportRejected(errors)
+    return lines
+
+
+def parse_all(rows: Iterable[tuple[int, T]], parse: Callable[[int, T], Any], progress: Progress | None = None,
+              total: int | None = None) -> list[Any]:
+    """Parse every row; raise ImportRejected listing every bad line, so nothing is half-imported.
+    `progress(done, total)` is called every PROGRESS_EVERY lines and once at the end."""
     parsed, errors = [], []
+    done = 0
     for line, row in rows:
         try:
             parsed.append(parse(line, row))
         except RowError as error:
             errors.append(LineError(line, error.field, error.message))
+        done += 1
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, total)
+    if progress is not None and (done % PROGRESS_EVERY or not done):
+        progress(done, total)
     if errors:
         raise ImportRejected(errors)
     return parsed
 
 
-# --- bounded readers for uploads -----------------------------------------------------------------
-
-class FileRejected(DomainError):
-    """An uploaded file that cannot be read safely; the message is French, the field is "file"."""
-
-    def __init__(self, message: str, field: str | None = "file"):
-        super().__init__(message, field)
-
-
-@dataclass(frozen=True)
-class SpreadsheetLimits:
-    """What one upload may cost. The defaults fit « Vérifier mes fournisseurs » (5 000 lines, 5 MB)."""
-
-    max_rows: int = 10_000
-    max_columns: int = 200
-    max_cell_chars: int = MAX_CELL_CHARS
-    #: an XLSX member, uncompressed (a 5 000-line sheet is under 1 MB)
-    max_member_bytes: int = 20 * 1024 * 1024
-    max_total_bytes: int = 50 * 1024 * 1024
-    max_members: int = 500
-    #: uncompressed / compressed, checked on members over `ratio_floor_bytes` (XML compresses ~10×)
-    max_ratio: int = 100
-    ratio_floor_bytes: int = 1024 * 1024
-    max_sheets: int = 50
-    #: wall-clock seconds any one parse may take
-    seconds: float = 5.0
-
-
-DEFAULT_LIMITS = SpreadsheetLimits()
-
-
-class Deadline:
-    """Checked while iterating: a parse that takes too long stops with a French message."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def check(self) -> None:
-        if time.monotonic() > self.end:
-            raise FileRejected(f"La lecture du fichier a pris plus de {self.seconds:g} s et a été arrêtée : "
-                               "envoyez un fichier plus simple (une seule feuille, sans mise en forme) ou "
-                               "un fichier .csv.")
-
-
-def _csv_error_message(line: int) -> str:
-    return (f"Ligne {line} illisible : un champ dépasse {MAX_CELL_CHARS} caractères "
-            "(ou un guillemet n'est pas refermé).")
-
-
-def _cell_too_long(line: int, column: int, limits: SpreadsheetLimits) -> FileRejected:
-    return FileRejected(f"Ligne {line}, colonne {column} : la cellule dépasse {limits.max_cell_chars} caractères.")
-
-
-def _too_many_rows(limits: SpreadsheetLimits) -> FileRejected:
-    return FileRejected(f"Le fichier dépasse {limits.max_rows} lignes : découpez-le en plusieurs envois.")
-
-
-def _too_many_columns(line: int, limits: SpreadsheetLimits) -> FileRejected:
-    return FileRejected(f"Ligne {line} : plus de {limits.max_columns} colonnes. Gardez seulement les colonnes "
-                        "utiles.")
-
-
-def csv_rows(text: str, delimiter: str, limits: SpreadsheetLimits = DEFAULT_LIMITS,
-             deadline: Deadline | None = None) -> Iterator[tuple[int, list[str]]]:
-    """Rows of a CSV text with the line each starts on; bounded in field size, columns, rows and time."""
-    deadline = deadline or Deadline(limits.seconds)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error:
-            raise FileRejected(_csv_error_message(start)) from None
-        if len(cells) > limits.max_columns:
-            raise _too_many_columns(start, limits)
-        if start > limits.max_rows:
-            raise _too_many_rows(limits)
-        yield start, cells
-        start = reader.line_num + 1
-        deadline.check()
-
-
-def first_csv_cells(line: str, delimiter: str, number: int = 1) -> list[str]:
-    """The cells of one line (for sniffing a separator), with the same French error as `csv_rows`."""
+def read_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of one of our reference CSV files (comma-separated, UTF-8) with their line number (the header
+    is line 1), values stripped; an unreadable line is an ImportRejected naming it."""
     try:
-        return next(csv.reader([line], delimiter=delimiter), [])
-    except csv.Error:
-        raise FileRejected(_csv_error_message(number)) from None
+        for line, row in read_csv_file(path):
+            yield line, {key: value.strip() for key, value in row.items()}
+    except FileRejected as error:
+        raise ImportRejected([LineError(error.line or 1, "fichier", error.message)]) from None
 
 
-def _size(limit: int) -> str:
-    return f"{limit // (1024 * 1024)} Mo" if limit >= 1024 * 1024 else f"{limit // 1024} Ko"
+def print_progress(label: str, stream=None) -> Progress:
+    """A progress callback for the command line: « label : 1500 / 3847 lignes » on one rewritten line."""
+    stream = stream or sys.stderr
+
+    def report(done: int, total: int | None) -> None:
+        of = f" / {total}" if total else ""
+        stream.write(f"\r{label} : {done}{of} lignes")
+        if total is None or done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return report
 
 
-def check_zip(data: bytes, limits: SpreadsheetLimits = DEFAULT_LIMITS) -> None:
-    """Refuse a zip bomb before anything inflates it: too many members, a member too large once
-    uncompressed, too large in total, or compressed suspiciously well."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
-        raise FileRejected("Le fichier Excel est illisible. Enregistrez-le de nouveau au format .xlsx ou "
-                           ".csv.") from None
-    if len(members) > limits.max_members:
-        raise FileRejected(f"Le fichier Excel contient trop d'éléments ({len(members)}) : il a été refusé.")
-    total = 0
-    for member in members:
-        total += member.file_size
-        if member.file_size > limits.max_member_bytes:
-            raise FileRejected(f"Le fichier Excel est refusé : une fois décompressé, l'élément "
-                               f"« {member.filename[:80]} » dépasserait {_size(limits.max_member_bytes)}.")
-        if (member.file_size > limits.ratio_floor_bytes
-                and member.file_size > limits.max_ratio * max(member.compress_size, 1)):
-            raise FileRejected(f"Le fichier Excel est refusé : l'élément « {member.filename[:80]} » est compressé "
-                               f"plus de {limits.max_ratio} fois (archive suspecte).")
-    if total > limits.max_total_bytes:
-        raise FileRejected(f"Le fichier Excel est refusé : une fois décompressé, il dépasserait "
-                           f"{_size(limits.max_total_bytes)}.")
-
-
-def _bounded_row(row: tuple, number: int, limits: SpreadsheetLimits) -> list[Any]:
-    """The row's values without its trailing empty cells, each cell measured."""
-    if row == _blank_row(len(row)):  # compared in C: most rows past the data are blank
-        return []
-    # openpyxl pads each row to max_col: trim the padding sixteen cells at a time (compared in C)
-    last, step = len(row), 16
-    while last >= step and row[last - step:last] == _blank_row(step):
-        last -= step
-    while last and row[last - 1] is None:
-        last -= 1
-    values = list(row[:last])
-    for column, value in enumerate(values, start=1):
-        if isinstance(value, str) and len(value) > limits.max_cell_chars:
-            raise _cell_too_long(number, column, limits)
-    return values
-
-
-@lru_cache(maxsize=8)
-def _blank_row(width: int) -> tuple:
-    return (None,) * width
-
-
-def _is_blank(values: Iterable[Any]) -> bool:
-    return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
-
-
-def xlsx_rows(data: bytes, limits: SpreadsheetLimits = DEFAULT_LIMITS, deadline: Deadline | None = None,
-              prefer: Callable[[list[Any]], bool] | None = None) -> Iterator[tuple[int, list[Any]]]:
-    """Rows (number, values) of one sheet: the first whose first 20 rows satisfy `prefer`, else the first.
-
-    Rows and columns are read within explicit bounds, never the sheet's declared dimension; a non-blank
-    row past `max_rows` or a cell over `max_cell_chars` is refused, and so is a parse past the deadline."""
-    from openpyxl import load_workbook
-
-    deadline = deadline or Deadline(limits.seconds)
-    check_zip(data, limits)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises many kinds on a broken file; all mean "unreadable"
-        raise FileRejected("Le fichier Excel est illisible. Enregistrez-le de nouveau au format .xlsx ou "
-                           ".csv.") from None
-    try:
-        sheets = list(workbook.worksheets)[: limits.max_sheets]
-        if not sheets:
-            raise FileRejected("Le fichier Excel ne contient aucune feuille.")
-        chosen = sheets[0]
-        if prefer is not None:
-            for sheet in sheets:
-                head = sheet.iter_rows(min_row=1, max_row=20, min_col=1, max_col=limits.max_columns,
-                                       values_only=True)
-                if any(prefer(_bounded_row(row, number, limits)) for number, row in enumerate(head, start=1)):
-                    chosen = sheet
-                    break
-                deadline.check()
-        # max_row + 1: a row past the limit is read only to tell whether it holds anything
-        rows = chosen.iter_rows(min_row=1, max_row=limits.max_rows + 1, min_col=1, max_col=limits.max_columns,
-                                values_only=True)
-        for number, row in enumerate(rows, start=1):
-            values = _bounded_row(row, number, limits)
-            if number > limits.max_rows:
-                if not _is_blank(values):
-                    raise _too_many_rows(limits)
-                break
-            yield number, values
-            if number % 64 == 0:
-                deadline.check()
-    except FileRejected:
-        raise
-    except Exception:  # noqa: BLE001 - broken XML, a shared string index out of range, a bad date…:
-        # openpyxl's parser raises whatever the crafted file leads it to; all mean "unreadable"
-        raise FileRejected("Le fichier Excel est illisible. Enregistrez-le de nouveau au format .xlsx ou "
-                           ".csv.") from None
-    finally:
-        workbook.close()
+def count_lines(path: Path) -> int:
+    """Lines of a text file after its header (a total for the progress, close enough for a display)."""
+    with path.open("rb") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)

@@ -1,11 +1,11 @@
-"""Base model mixins and the shared tables: audit log, outbox and loaded reference datasets."""
+"""Base model mixins and the shared tables: audit log, outbox, loaded reference datasets and generated documents."""
 from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -89,3 +89,31 @@ class ReferenceDataset(db.Model):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64))
     rows: Mapped[int] = mapped_column(Integer)
+
+
+class DocumentStatus(LabelledEnum):
+    PENDING = "pending", "En préparation"
+    READY = "ready", "Prêt"
+
+
+class GeneratedDocument(db.Model):
+    """A PDF too large to render inside a request: asked by one user, rendered by the worker from
+    `params`, stored under instance/uploads and downloaded by that user only."""
+
+    __tablename__ = "generated_document"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: the user who asked: the only one who may see or download it
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    #: the document type registered in core.documents (e.g. "suppliers.check_report")
+    kind: Mapped[str] = mapped_column(String(80))
+    #: what the document type needs to render it, fixed when it was asked
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    #: the name the browser saves it under
+    filename: Mapped[str] = mapped_column(String(160))
+    status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.PENDING, server_default="pending")
+    #: path under instance/uploads, once rendered
+    path: Mapped[str | None] = mapped_column(String(200))
+    rendered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (db.CheckConstraint("status in ('pending', 'ready')", name="status"),)

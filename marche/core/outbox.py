@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from flask import Flask, current_app
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -173,6 +173,21 @@ def sweep(limit: int = 200) -> int:
     ).scalars().all()
     db.session.rollback()
     return sum(1 for message_id in due if process(message_id) is not None)
+
+
+def dead_messages(limit: int = 200) -> list[OutboxMessage]:
+    """The most recent rows given up after their last attempt (the platform admin's page)."""
+    return list(db.session.execute(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD)
+                                   .order_by(OutboxMessage.id.desc()).limit(limit)).scalars())
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)) or 0
+
+
+def dead_message(message_id: int) -> OutboxMessage | None:
+    message = db.session.get(OutboxMessage, message_id)
+    return message if message is not None and message.status == OutboxStatus.DEAD else None
 
 
 def retry_dead(message: OutboxMessage) -> None:

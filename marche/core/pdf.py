@@ -4,8 +4,8 @@ A document is a Jinja template (extending `pdf/base.html`) rendered to HTML, the
 French print stylesheet `static/css/print.css`. The URL fetcher answers only for files under
 `marche/static/` (as `/static/...` or a `file://` path inside it): no network, no other file of
 the machine, so a URL slipped into a document (`<img src="http://…">`, `file:///etc/passwd`) is
-never fetched. Small documents are rendered inline; large ones will be rendered by the outbox and
-stored (tenders' DCE summary, reports).
+never fetched. Small documents are rendered inside the request, large ones by the worker
+(`core/documents.py` chooses).
 """
 from __future__ import annotations
 
@@ -80,3 +80,4 @@ def html_to_pdf(html: str, fetcher: StaticFilesFetcher | None = None) -> bytes:
 def render_pdf(template: str, **context) -> bytes:
     """Render a template (extending `pdf/base.html`) to PDF bytes; needs an application context."""
     return html_to_pdf(render_template(template, **context))
+

@@ -1,7 +1,6 @@
 """Loading reference files: checksums, the "already loaded?" record and batched PostgreSQL upserts."""
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 
 from ..extensions import db
+from .tables import read_csv_file
 
 BATCH_SIZE = 5000
 
@@ -26,8 +26,7 @@ def file_sha256(*paths: Path) -> str:
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     """All rows of a UTF-8 CSV with a header; every value stays text (codes keep their leading zeros)."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return [row for _line, row in read_csv_file(path)]
 
 
 def is_loaded(dataset_model: type, name: str, sha256: str) -> bool:

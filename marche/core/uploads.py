@@ -1,9 +1,15 @@
-"""Reading an uploaded file without trusting it: its size is taken from the stream (the spooled temporary
-file Werkzeug wrote) before a single byte is read into memory, and at most the limit plus one byte is read."""
+"""Files people send and files we make, outside `static/`: reading an upload without trusting it (its size
+is taken from the stream, the spooled temporary file Werkzeug wrote, before a single byte is read into
+memory, and at most the limit plus one byte is read), and storing a file under `instance/uploads` with a
+random name, served only by a view that checks access first."""
 from __future__ import annotations
 
 import io
 import os
+import secrets
+from pathlib import Path
+
+from flask import current_app
 
 from .errors import DomainError
 
@@ -44,3 +50,16 @@ def read_upload(storage, max_bytes: int, field: str | None = None) -> bytes:
     if len(data) > max_bytes:
         raise UploadTooLarge(too_large_message(max_bytes), field)
     return data
+
+
+def upload_root() -> Path:
+    return Path(current_app.instance_path) / "uploads"
+
+
+def store_upload(data: bytes, kind: str, folder: str | None = None) -> str:
+    """Store under instance/uploads (never under static/); return the path relative to it."""
+    directory = upload_root() / folder if folder else upload_root()
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{kind}"
+    (directory / name).write_bytes(data)
+    return f"{folder}/{name}" if folder else name

@@ -1,4 +1,5 @@
-"""Home page, health check (JSON), development mail box and the platform admin's outbox view."""
+"""Home page, health check (JSON), development mail box, the platform admin's outbox view and the pages of
+the documents the worker renders (« en préparation », then the download)."""
 from __future__ import annotations
 
 from ipaddress import ip_address
@@ -8,13 +9,11 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-
-from ..extensions import db
+from . import documents, outbox
 from .access import can
-from .models import OutboxMessage, OutboxStatus
+from .forms import commit_or_report
 from .health import service_status
-from .outbox import dispatch, retry_dead
+from .models import DocumentStatus
 
 bp = Blueprint("core", __name__)
 
@@ -61,21 +60,40 @@ def dev_mails():
 def outbox_admin():
     if not can(current_user, "admin_platform"):
         abort(404)
-    dead = db.session.execute(
-        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD).order_by(OutboxMessage.id.desc()).limit(200)
-    ).scalars().all()
-    pending = db.session.scalar(select(db.func.count()).where(OutboxMessage.status == OutboxStatus.PENDING))
-    return render_template("core/outbox.html", dead=dead, pending=pending)
+    return render_template("core/outbox.html", dead=outbox.dead_messages(), pending=outbox.pending_count())
 
 
 @bp.post("/admin/outbox/<int:message_id>/retry")
 @login_required
 def outbox_retry(message_id: int):
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None or not can(current_user, "admin_platform") or message.status != OutboxStatus.DEAD:
+    message = outbox.dead_message(message_id)
+    if message is None or not can(current_user, "admin_platform"):
         abort(404)
-    retry_dead(message)
-    db.session.commit()
-    dispatch([message_id])
-    flash("Le message a été remis en file d'attente.", "success")
+    if commit_or_report(lambda: outbox.retry_dead(message)):
+        outbox.dispatch([message_id])  # an updated row: the commit hook dispatches only new ones
+        flash("Le message a été remis en file d'attente.", "success")
     return redirect(url_for("core.outbox_admin"))
+
+
+def _own_document(document_id: int):
+    """The document asked by this user; 404 for anyone else, exactly as for one that does not exist."""
+    document = documents.owned_document(current_user, document_id)
+    if document is None:
+        abort(404)
+    return document
+
+
+@bp.get("/documents/<int:document_id>")
+@login_required
+def document(document_id: int):
+    """« En préparation » (the page reloads itself) until the worker has rendered it, then its link."""
+    return render_template("core/document.html", document=_own_document(document_id), ready=DocumentStatus.READY)
+
+
+@bp.get("/documents/<int:document_id>/telecharger")
+@login_required
+def document_download(document_id: int):
+    document = _own_document(document_id)
+    if document.status != DocumentStatus.READY:
+        return redirect(url_for("core.document", document_id=document.id))
+    return documents.pdf_response(documents.stored_path(document), document.filename)

@@ -5,16 +5,17 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Access rules, profile and « Vérifier mes fournisseurs » pages, and the worker's hourly pass over
-    expired commitments."""
-    from ..core import access as core_access, outbox
-    from . import access, check_access, models, tasks
+    """Access rules, profile and « Vérifier mes fournisseurs » pages (and its PDF report), and the
+    worker's hourly pass over expired commitments."""
+    from ..core import access as core_access, documents, outbox
+    from . import access, check, check_access, models, tasks
     from .check_views import bp as check_bp
     from .views import bp
 
     core_access.register(access.RULES)
     core_access.register(check_access.RULES)
     outbox.register_periodic("suppliers.expired_commitments", 3600, tasks.reindex_expired_commitments)
+    documents.register_document(check.REPORT_DOCUMENT, check.report_document)
     app.extensions.setdefault("marche_models", set()).add(models.__name__)  # tables known to Alembic
     app.register_blueprint(bp)
     app.register_blueprint(check_bp)

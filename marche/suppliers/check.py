@@ -9,14 +9,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Iterable
 
 from sqlalchemy import select
 
 from ..core.errors import DomainError
-from ..core.imports import Deadline, FileRejected, SpreadsheetLimits, csv_rows, first_csv_cells, xlsx_rows
+from ..core.imports import Column, folded, locate
+from ..core.tables import FileRejected, SpreadsheetLimits, cell_text, is_blank, read_table
 from ..core.identifiers import is_digits, is_valid_siren, is_valid_siret, normalize_digits
-from ..core.text import strip_accents
 from ..extensions import db
 from .models import Structure, StructureKind
 
@@ -26,10 +27,6 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 LIMITS = SpreadsheetLimits(max_rows=2 * MAX_LINES)
 #: an input value is kept (for the report and the export) up to this length
 MAX_VALUE_CHARS = 40
-#: XLSX is a zip archive; the old binary .xls is an OLE2 compound file
-ZIP_MAGIC = b"PK\x03\x04"
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
-SEPARATORS = (";", ",", "\t", "|")
 EXPECTED_HEADERS = "« SIRET », « N° SIRET », « Numéro SIRET », « SIRET/SIREN » ou « SIREN »"
 
 
@@ -140,18 +137,18 @@ def _clip(value: str) -> str:
     return value if len(value) <= MAX_VALUE_CHARS else value[:MAX_VALUE_CHARS] + "…"
 
 
-def _folded(header: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", strip_accents(header or "").lower())
-
-
 def _header_score(header: Any) -> int:
     """2 for a SIRET column, 1 for a SIREN column, 0 otherwise (case, accents and punctuation ignored)."""
-    folded = _folded(str(header or ""))
-    if "siret" in folded:
+    name = folded(header)
+    if "siret" in name:
         return 2
-    if "siren" in folded:
+    if "siren" in name:
         return 1
     return 0
+
+
+#: the one column a supplier check reads; any header naming a SIRET (or else a SIREN) is it
+SIRET_COLUMN = Column("siret", "SIRET", score=_header_score)
 
 
 def _too_many(count: int | str) -> CheckInputError:
@@ -175,44 +172,8 @@ def parse_text(text: str) -> tuple[list[Entry], int]:
     return entries, empty
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text and the encoding's name: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError:
-            raise CheckInputError("Le fichier annonce l'encodage UTF-16 mais n'en est pas : enregistrez-le "
-                                  "de nouveau en CSV UTF-8.", field="file") from None
-    try:
-        return data.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
-        return data.decode("latin-1"), "ISO-8859-1"
-
-
-def sniff_separator(lines: list[str]) -> str | None:
-    """The separator that splits the header line most, and splits the next lines as often; None: one column."""
-    header, following = lines[0], lines[1:20]
-    best, best_score = None, (0, 0)
-    for separator in SEPARATORS:
-        columns = len(first_csv_cells(header, separator))
-        if columns < 2:
-            continue
-        consistent = sum(1 for number, line in enumerate(following, start=2)
-                         if len(first_csv_cells(line, separator, number)) == columns)
-        score = (consistent, columns)
-        if score > best_score:
-            best, best_score = separator, score
-    return best
-
-
 def _pick_column(header: list[Any]) -> int | None:
-    scores = [_header_score(cell) for cell in header]
-    best = max(scores, default=0)
-    return scores.index(best) if best else None
+    return locate(header, [SIRET_COLUMN]).get(SIRET_COLUMN.key)
 
 
 def _no_column_error(header: list[Any]) -> CheckInputError:
@@ -230,7 +191,7 @@ def _rows_to_entries(rows: Iterable[tuple[int, list[Any]]]) -> tuple[list[Entry]
     column: int | None = None
     header_text: str | None = None
     for number, cells in rows:
-        blank = all(_cell_text(c) == "" for c in cells)
+        blank = is_blank(cells)
         if column is None:
             if blank:
                 empty += 1
@@ -258,24 +219,11 @@ def _rows_to_entries(rows: Iterable[tuple[int, list[Any]]]) -> tuple[list[Entry]
 
 
 def _cell_text(value: Any) -> str:
-    """A spreadsheet cell as typed. Numbers lost their leading zero in the spreadsheet: restore it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        digits = str(value)
+    """A cell as typed. A number lost its leading zero in the spreadsheet (13 or 8 digits): restore it."""
+    digits = cell_text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and is_digits(digits):
         return digits.zfill(14) if len(digits) == 13 else digits.zfill(9) if len(digits) == 8 else digits
-    return str(value).strip()
-
-
-def _csv_rows(text: str, deadline: Deadline) -> Iterable[tuple[int, list[str]]]:
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
-    separator = sniff_separator(lines) if lines else None
-    # one column: a separator that never occurs in text, so quotes are still understood
-    return csv_rows(text, separator or "\x1f", LIMITS, deadline)
+    return digits
 
 
 def _has_siret_header(row: list[Any]) -> bool:
@@ -291,18 +239,9 @@ def parse_file(filename: str, data: bytes) -> tuple[list[Entry], int, str, str |
 
 
 def _parse_file(data: bytes) -> tuple[list[Entry], int, str, str | None]:
-    if data.startswith(OLE2_MAGIC):
-        raise CheckInputError("Les fichiers Excel anciens (.xls) ne sont pas pris en charge : enregistrez le "
-                              "fichier au format .xlsx ou .csv.", field="file")
-    deadline = Deadline(LIMITS.seconds)
-    if data.startswith(ZIP_MAGIC):
-        entries, empty, column = _rows_to_entries(xlsx_rows(data, LIMITS, deadline, prefer=_has_siret_header))
-        return entries, empty, "Excel (.xlsx)", column
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CheckInputError("Ce fichier n'est ni un tableur .xlsx ni un fichier texte .csv.", field="file")
-    text, encoding = decode(data)
-    entries, empty, column = _rows_to_entries(_csv_rows(text, deadline))
-    return entries, empty, f"CSV ({encoding})", column
+    table = read_table(data, LIMITS, prefer=_has_siret_header)
+    entries, empty, column = _rows_to_entries(table.rows)
+    return entries, empty, table.format, column
 
 
 # --- answering --------------------------------------------------------------------------------
@@ -422,3 +361,26 @@ def export_rows(report: CheckReport) -> list[list[Any]]:
     return [[line.line, line.input, line.status_label, line.siret or "", line.siren or "",
              ", ".join(line.kinds), line.name or "", ", ".join(line.matched_sirets), line.reason or "",
              line.note or ""] for line in report.lines]
+
+
+
+# --- the report as a PDF ----------------------------------------------------------------------
+
+#: the document type registered with core.documents (suppliers.init_app)
+REPORT_DOCUMENT = "suppliers.check_report"
+
+
+def report_params(report: CheckReport, issued_on: date) -> dict[str, Any]:
+    """What the PDF shows, fixed when it is asked: the worker renders the answer the buyer saw,
+    without asking the directory again."""
+    return {"issued_on": issued_on.isoformat(), "summary": report.summary,
+            "by_kind": [[StructureKind(kind).label, count] for kind, count in report.summary["by_kind"].items()],
+            "lines": [[line.line, line.input, line.status_label, line.name or "", ", ".join(line.kinds),
+                       " — ".join(part for part in (line.reason, line.note) if part)] for line in report.lines]}
+
+
+def report_document(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """core.documents' builder for REPORT_DOCUMENT: the template and its context."""
+    return "suppliers/check_report_pdf.html", {
+        "title": "Vérification de fournisseurs", "issued_on": date.fromisoformat(params["issued_on"]),
+        "summary": params["summary"], "by_kind": params["by_kind"], "lines": params["lines"]}

@@ -1,15 +1,17 @@
-"""« Vérifier mes fournisseurs »: the page (paste a list or send a file) and the export of its answer.
+"""« Vérifier mes fournisseurs »: the page (paste a list or send a file) and the export of its answer
+(CSV, Excel or PDF).
 
 The export re-sends what was checked (line numbers and values, in a hidden field of the results page)
 and checks it again: no state kept on the server or in the cookie (5 000 lines do not fit in one),
 the figures are those of the directory at download time, and a tampered field can only change what
-is checked, never what the answer says.
+is checked, never what the answer says. A PDF of up to `core.documents.INLINE_MAX_ROWS` lines is rendered
+at once; a longer one is queued for the worker and the buyer waits on its « en préparation » page.
 """
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import HiddenField, SelectField, TextAreaField
@@ -18,11 +20,12 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..core.access import can
 from ..core.dates import today
 from ..core.exports import tabular_response
-from ..core.forms import Form, MaxFileSize
+from ..core.forms import Form, MaxFileSize, commit_or_report
 from ..core.input import InputError, parse_json
+from ..core.documents import INLINE_MAX_ROWS, document_response, request_document
 from ..core.uploads import UploadTooLarge, read_upload
-from .check import (EXPORT_HEADERS, MAX_FILE_BYTES, MAX_LINES, STATUS_LABELS, CheckInputError, CheckReport, Entry,
-                    check_entries, check_file, check_text, export_rows)
+from .check import (EXPORT_HEADERS, MAX_FILE_BYTES, MAX_LINES, REPORT_DOCUMENT, STATUS_LABELS, CheckInputError,
+                    CheckReport, Entry, check_entries, check_file, check_text, export_rows, report_params)
 from .models import StructureKind
 
 bp = Blueprint("supplier_check", __name__)
@@ -60,7 +63,7 @@ class CheckForm(Form):
 class ExportForm(Form):
     #: JSON list of [line, value]: what was checked
     entries = HiddenField(validators=[DataRequired()])
-    format = SelectField(choices=[("csv", "CSV"), ("xlsx", "Excel")], validators=[DataRequired()])
+    format = SelectField(choices=[("csv", "CSV"), ("xlsx", "Excel"), ("pdf", "PDF")], validators=[DataRequired()])
 
 
 def _require_access() -> None:
@@ -126,5 +129,19 @@ def export():
     if not form.validate_on_submit():
         abort(400)
     report = CheckReport(lines=check_entries(_entries(form.entries.data)))
-    return tabular_response(form.format.data, f"verification-fournisseurs-{today().isoformat()}",
-                            EXPORT_HEADERS, export_rows(report))
+    name = f"verification-fournisseurs-{today().isoformat()}"
+    if form.format.data == "pdf":
+        return _pdf(report, f"{name}.pdf")
+    return tabular_response(form.format.data, name, EXPORT_HEADERS, export_rows(report))
+
+
+def _pdf(report: CheckReport, filename: str):
+    """Inline for a short list; past INLINE_MAX_ROWS lines, queued for the worker (its page says
+    « en préparation » until the file is ready, for this user only)."""
+    params = report_params(report, today())
+    if len(report.lines) <= INLINE_MAX_ROWS:
+        return document_response(REPORT_DOCUMENT, params, filename)
+    done = commit_or_report(lambda: request_document(current_user.id, REPORT_DOCUMENT, params, filename))
+    if not done:
+        abort(400)
+    return redirect(url_for("core.document", document_id=done.value.id))

@@ -16,6 +16,16 @@ def lists_for(user: User) -> list[FavoriteList]:
                                    .order_by(FavoriteList.name)).scalars())
 
 
+def get_list(list_id: int) -> FavoriteList | None:
+    return db.session.get(FavoriteList, list_id)
+
+
+def list_item(favorite_list: FavoriteList, item_id: int) -> FavoriteItem | None:
+    """The line of this list (a URL naming another list's line finds nothing)."""
+    item = db.session.get(FavoriteItem, item_id)
+    return item if item is not None and item.favorite_list_id == favorite_list.id else None
+
+
 def add_to_list(user: User, structure: Structure, list_id: int | None, new_name: str | None) -> FavoriteList:
     organisation = user.organisation
     if organisation is None:

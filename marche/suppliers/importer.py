@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ..core import audit
 from ..core.identifiers import is_digits, is_valid_finess, is_valid_siret
-from ..core.imports import ImportReport, RowError, parse_all, read_csv
+from ..core.imports import ImportReport, Progress, RowError, count_lines, parse_all, read_csv
 from ..core.text import normalize_search
 from ..extensions import db
 from ..geo.models import Commune
@@ -227,9 +227,9 @@ def upsert(rows: list[Row], source_label: str) -> ImportReport:
     return report
 
 
-def import_structures(path: Path) -> ImportReport:
-    return upsert(parse_all(read_csv(path), parse_siae_row), f"import:{path.name}")
+def import_structures(path: Path, progress: Progress | None = None) -> ImportReport:
+    return upsert(parse_all(read_csv(path), parse_siae_row, progress, count_lines(path)), f"import:{path.name}")
 
 
-def import_esat(path: Path) -> ImportReport:
-    return upsert(parse_all(read_csv(path), parse_esat_row), f"import:{path.name}")
+def import_esat(path: Path, progress: Progress | None = None) -> ImportReport:
+    return upsert(parse_all(read_csv(path), parse_esat_row, progress, count_lines(path)), f"import:{path.name}")

@@ -4,13 +4,10 @@ Every change is audited and handed to the search index through the outbox (never
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
 from ..accounts.models import Organisation, OrganisationKind, User
@@ -22,6 +19,7 @@ from ..core.mail import queue_mail
 from ..core.models import utcnow
 from ..core.states import Move, StateMachine
 from ..core.text import normalize_search
+from ..core.uploads import store_upload
 from ..core.urls import external_url
 from ..extensions import db
 from ..geo.coverage import Area, touched
@@ -89,6 +87,26 @@ def find_structure(ident: str) -> Structure | None:
     else:
         return None
     return db.session.execute(select(Structure).where(condition, Structure.is_synthetic.is_(False))).scalars().first()
+
+
+def child_of(structure: Structure, model: type, child_id: int):
+    """A commitment, reference or contact of this structure; None when it belongs to another one."""
+    child = db.session.get(model, child_id)
+    return child if child is not None and child.structure_id == structure.id else None
+
+
+def get_claim(claim_id: int) -> StructureClaim | None:
+    return db.session.get(StructureClaim, claim_id)
+
+
+def pending_claims() -> list[StructureClaim]:
+    return list(db.session.execute(select(StructureClaim).where(StructureClaim.status == ClaimStatus.PENDING)
+                                   .order_by(StructureClaim.id)).scalars())
+
+
+def users_by_id(ids: list[int]) -> dict[int, User]:
+    """The accounts named by these ids (the claims page shows who asked)."""
+    return {user.id: user for user in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
 
 
 def structure_ident(structure: Structure) -> str:
@@ -308,19 +326,6 @@ def check_upload(data: bytes, allowed: set[str], field: str) -> str:
         names = ", ".join(sorted(k.upper() for k in allowed))
         raise DomainError(f"Le fichier n'est pas un {names} valide (son contenu a été vérifié).", field)
     return kind
-
-
-def store_upload(data: bytes, kind: str, folder: str | None = None) -> str:
-    """Store under instance/uploads (never under static/); return the path relative to it."""
-    directory = upload_root() / folder if folder else upload_root()
-    directory.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{kind}"
-    (directory / name).write_bytes(data)
-    return f"{folder}/{name}" if folder else name
-
-
-def upload_root() -> Path:
-    return Path(current_app.instance_path) / "uploads"
 
 
 def add_env_commitment(actor: User, structure: Structure, label: str, obtained_on: date | None,

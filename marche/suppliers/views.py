@@ -1,28 +1,22 @@
 """Structure profiles: public page, claim, edit (area, commitments, references, contacts), favourites."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..core import access
 from ..core.dates import today
 from ..core.forms import commit_or_report
 from ..core.exports import tabular_response
-from ..accounts.models import User
 from ..accounts.services import INVITATION_SENT
-from ..core.uploads import read_upload
+from ..core.uploads import read_upload, upload_root
 from ..core.urls import safe_next
-from ..extensions import db
 from ..geo.services import resolve
 from ..reference.services import sectors_by_group
 from . import favorites, services
 from .forms import (ClaimForm, ContactForm, EmptyForm, EnvCommitmentForm, FavoriteForm, InviteForm, LogoForm,
                     ProfileForm, ReferenceForm)
-from .models import (ClaimStatus, ClientReference, EnvCommitment, FavoriteItem, FavoriteList, ServiceKind,
-                     Structure, StructureClaim, StructureContact)
+from .models import ClaimStatus, ClientReference, EnvCommitment, FavoriteList, ServiceKind, Structure, StructureContact
 
 bp = Blueprint("suppliers", __name__)
 
@@ -165,10 +159,10 @@ def invite(ident: str):
 def reference_file(ident: str, reference_id: int):
     """A reference's photo or document: public, like the reference itself."""
     structure = load_structure(ident)
-    reference = db.session.get(ClientReference, reference_id)
-    if reference is None or reference.structure_id != structure.id or not reference.file_path:
+    reference = services.child_of(structure, ClientReference, reference_id)
+    if reference is None or not reference.file_path:
         abort(404)
-    path = Path(current_app.instance_path) / "uploads" / reference.file_path
+    path = upload_root() / reference.file_path
     return send_file(path, download_name=f"reference-{reference.id}{path.suffix}", max_age=3600)
 
 
@@ -184,12 +178,11 @@ def remove_child(ident: str, kind: str, child_id: int):
     if kind not in CHILDREN or not EmptyForm().validate_on_submit():
         abort(404)
     model, remove = CHILDREN[kind]
-    child = db.session.get(model, child_id)
-    if child is None or child.structure_id != structure.id:
+    child = services.child_of(structure, model, child_id)
+    if child is None:
         abort(404)
-    remove(current_user, child)
-    db.session.commit()
-    flash("Supprimé.", "success")
+    if commit_or_report(lambda: remove(current_user, child)):
+        flash("Supprimé.", "success")
     return redirect(url_for("suppliers.edit", ident=ident) + f"#{kind}")
 
 
@@ -197,10 +190,10 @@ def remove_child(ident: str, kind: str, child_id: int):
 @login_required
 def proof(ident: str, commitment_id: int):
     structure = load_structure(ident)
-    commitment = db.session.get(EnvCommitment, commitment_id)
-    if commitment is None or commitment.structure_id != structure.id or not commitment.proof_path:
+    commitment = services.child_of(structure, EnvCommitment, commitment_id)
+    if commitment is None or not commitment.proof_path:
         abort(404)
-    path = Path(current_app.instance_path) / "uploads" / commitment.proof_path
+    path = upload_root() / commitment.proof_path
     return send_file(path, as_attachment=False, download_name=f"justificatif-{commitment.label}{path.suffix}")
 
 
@@ -209,7 +202,7 @@ def logo(ident: str):
     structure = load_structure(ident)
     if not structure.logo_path:
         abort(404)
-    return send_file(Path(current_app.instance_path) / "uploads" / structure.logo_path, max_age=3600)
+    return send_file(upload_root() / structure.logo_path, max_age=3600)
 
 
 @bp.post("/structures/<ident>/revendiquer")
@@ -237,11 +230,8 @@ def claim(ident: str):
 def claims():
     if not (access.can(current_user, "admin_platform") or access.can(current_user, "list_claims")):
         abort(404)
-    pending = db.session.execute(select(StructureClaim).where(StructureClaim.status == ClaimStatus.PENDING)
-                                 .order_by(StructureClaim.id)).scalars()
-    visible = [c for c in pending if access.can(current_user, "decide", c)]
-    requesters = {u.id: u for u in db.session.execute(select(User).where(
-        User.id.in_([c.requested_by_id for c in visible if c.requested_by_id]))).scalars()}
+    visible = [c for c in services.pending_claims() if access.can(current_user, "decide", c)]
+    requesters = services.users_by_id([c.requested_by_id for c in visible if c.requested_by_id])
     return render_template("suppliers/claims.html", claims=visible, form=EmptyForm(), requesters=requesters,
                            profile_url=profile_url)
 
@@ -250,10 +240,10 @@ def claims():
 @login_required
 def claim_evidence(claim_id: int):
     """The claim's document: only those who may decide the claim (404 for everyone else)."""
-    claim_ = access.get_or_404(db.session.get(StructureClaim, claim_id), current_user, "decide")
+    claim_ = access.get_or_404(services.get_claim(claim_id), current_user, "decide")
     if not claim_.evidence_path:
         abort(404)
-    path = services.upload_root() / claim_.evidence_path
+    path = upload_root() / claim_.evidence_path
     response = send_file(path, download_name=f"justificatif-revendication-{claim_.id}{path.suffix}", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -262,7 +252,7 @@ def claim_evidence(claim_id: int):
 @bp.post("/structures/revendications/<int:claim_id>")
 @login_required
 def decide_claim(claim_id: int):
-    claim_ = access.get_or_404(db.session.get(StructureClaim, claim_id), current_user, "decide")
+    claim_ = access.get_or_404(services.get_claim(claim_id), current_user, "decide")
     if not EmptyForm().validate_on_submit():
         abort(400)
     if commit_or_report(lambda: services.decide_claim(current_user, claim_, request.form.get("decision") == "approve")):
@@ -300,7 +290,7 @@ def favorite_lists():
 
 
 def load_list(list_id: int) -> FavoriteList:
-    return access.get_or_404(db.session.get(FavoriteList, list_id), current_user, "view")
+    return access.get_or_404(favorites.get_list(list_id), current_user, "view")
 
 
 @bp.get("/favoris/<int:list_id>")
@@ -331,10 +321,9 @@ def export_favorites(list_id: int):
 @login_required
 def remove_favorite(list_id: int, item_id: int):
     favorite_list_ = load_list(list_id)
-    item = db.session.get(FavoriteItem, item_id)
-    if item is None or item.favorite_list_id != favorite_list_.id or not EmptyForm().validate_on_submit():
+    item = favorites.list_item(favorite_list_, item_id)
+    if item is None or not EmptyForm().validate_on_submit():
         abort(404)
-    favorites.remove_item(current_user, item)
-    db.session.commit()
-    flash("Retirée de la liste.", "success")
+    if commit_or_report(lambda: favorites.remove_item(current_user, item)):
+        flash("Retirée de la liste.", "success")
     return redirect(url_for("suppliers.favorite_list", list_id=list_id))

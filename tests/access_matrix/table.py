@@ -50,6 +50,7 @@ NOBODY = row(HIDDEN)
 ADMIN_ONLY = row(HIDDEN, anonymous=LOGIN, ok=ADMIN)
 OWNER_ONLY = row(HIDDEN, anonymous=LOGIN, ok=OWNER + ADMIN)
 BUYER_A_ONLY = row(HIDDEN, anonymous=LOGIN, ok=BUYER_A + ADMIN)
+ASKER_ONLY = row(HIDDEN, anonymous=LOGIN, ok=("public_buyer",))
 BUYERS_AND_FACILITATORS = row(HIDDEN, anonymous=LOGIN, ok=BUYERS + FACILITATORS + ADMIN)
 
 
@@ -103,6 +104,11 @@ CASES: list[Case] = [
     Case("core.outbox_admin", ADMIN_ONLY),
     Case("core.outbox_retry", ADMIN_ONLY, params=lambda w: {"message_id": w.new_dead_message()},
          missing=lambda w: {"message_id": MISSING_ID}),
+    # a stored PDF: only the buyer who asked for it, not even a platform admin (it is their own list)
+    Case("core.document", ASKER_ONLY, params=lambda w: {"document_id": w.document_id},
+         missing=lambda w: {"document_id": MISSING_ID}),
+    Case("core.document_download", ASKER_ONLY, params=lambda w: {"document_id": w.document_id},
+         missing=lambda w: {"document_id": MISSING_ID}),
     # --- accounts: public forms (a logged-in user is sent home, which is still an answer) -----
     Case("accounts.signup", PUBLIC),
     Case("accounts.login", PUBLIC),
@@ -233,6 +239,8 @@ GUARD_RAILS: dict[str, tuple[str, ...]] = {
     "accounts.member_role": ("public_buyer",) + ADMIN,
     "core.outbox_admin": ADMIN,
     "core.outbox_retry": ADMIN,
+    "core.document": ("public_buyer",),
+    "core.document_download": ("public_buyer",),
 }
 
 #: POST routes that take no CSRF token, and why (every other POST route must refuse a missing token)

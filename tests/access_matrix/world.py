@@ -14,10 +14,13 @@ from sqlalchemy import select
 from marche.accounts import services as accounts
 from marche.accounts.models import Membership, MemberRole, Organisation, OrganisationKind, User
 from marche.accounts.passwords import hash_password
+from marche.core import documents
+from marche.core.dates import today
 from marche.core.models import OutboxMessage, OutboxStatus, utcnow
 from marche.extensions import db
 from marche.suppliers import favorites
 from marche.suppliers import services as suppliers
+from marche.suppliers.check import REPORT_DOCUMENT, CheckReport, Entry, check_entries, report_params
 from marche.suppliers.models import FavoriteItem, Structure
 from tests.conftest import VALID_SIRETS, _luhn_sirets
 
@@ -53,6 +56,7 @@ class World:
     join_request_id: int = 0
     claim_id: int = 0
     favorite_list_id: int = 0
+    document_id: int = 0
 
     # --- per-request objects for the routes that consume theirs ------------------------------
 
@@ -204,4 +208,11 @@ def build_world(app, make_structure) -> World:
         db.session.commit()
         db.session.remove()
     world.new_dead_message()  # the admin page then has a row to show
+    with world._context():
+        # buyer A's supplier check as a stored PDF (rendered by the outbox, inline without Redis)
+        report = CheckReport(lines=check_entries([Entry(2, CLAIMED_SIRET)]))
+        world.document_id = documents.request_document(world.users["public_buyer"], REPORT_DOCUMENT,
+                                                 report_params(report, today()), "verification.pdf").id
+        db.session.commit()
+        db.session.remove()
     return world

@@ -10,7 +10,7 @@ import tracemalloc
 import zipfile
 
 import pytest
-from marche.core.imports import (MAX_CELL_CHARS, Deadline, FileRejected, SpreadsheetLimits, check_zip, csv_rows,
+from marche.core.tables import (MAX_CELL_CHARS, Deadline, FileRejected, SpreadsheetLimits, check_zip, csv_rows,
                                  xlsx_rows)
 from marche.core.uploads import UploadTooLarge, read_upload
 from marche.suppliers.check import CheckInputError, parse_file

@@ -16,8 +16,8 @@ from marche.accounts.models import OrganisationKind
 from marche.cli import DATA_DIR
 from marche.core.identifiers import is_valid_siret
 from marche.extensions import db
-from marche.suppliers.check import (MAX_LINES, CheckInputError, Entry, check_entries, check_file, check_text,
-                                    decode, sniff_separator)
+from marche.core.tables import decode, sniff_separator
+from marche.suppliers.check import MAX_LINES, CheckInputError, Entry, check_entries, check_file, check_text
 from marche.suppliers.importer import import_esat, import_structures
 from tests.conftest import csrf_token, login, page_text, submit
 

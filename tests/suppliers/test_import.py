@@ -97,5 +97,5 @@ def test_bad_file_is_refused_whole_with_line_numbers(app_ctx, tmp_path):
         import_structures(path)
     db.session.rollback()
     assert [e.line for e in error.value.errors] == [3, 5]
-    assert "ligne 3, siret" in error.value.message and "ligne 5, type" in error.value.message
+    assert "ligne 3, colonne « siret »" in error.value.message and "ligne 5, colonne « type »" in error.value.message
     assert count() == 0
