@@ -46,39 +46,51 @@ class Where:
         return " AND ".join(self.clauses) or "true"
 
 
-#: position of the totals row among the facet rows (the others are numbered by facet)
-_TOTALS = -1
+#: the totals row and the page's rows, among the facet rows (the others are numbered by facet)
+_TOTALS, _PAGE = -1, -2
 
 
-def facets_sql(document_type: DocumentType, where: Where) -> str:
-    """One statement for the total and every facet: the filtered rows are computed once (a CTE), the
-    yes/no facets counted in the same pass as the total, each grouped facet in one more pass."""
+def _page_sql(order: str | None, source: str) -> str:
+    """The page's ids in the query's order (the key's when None), from `source`, rows aliased `s`."""
+    return f"SELECT s.id FROM {source} ORDER BY {order or 's.id'} LIMIT :limit OFFSET :offset"
+
+
+def facets_sql(document_type: DocumentType, where: Where, order: str | None) -> str:
+    """One statement for the total, every facet and the page: the filtered rows are computed once (a
+    CTE, so a costly condition such as a text pattern or a distance runs once per row), the yes/no
+    facets counted in the same pass as the total, each grouped facet in one more pass, and the page
+    ranked among the filtered rows only."""
     booleans = [f for f in document_type.sql_facets if isinstance(f, BooleanFacet)]
     padding = ", 0" * len(booleans)
     totals = "".join(f", count(*) FILTER (WHERE {facet.condition})" for facet in booleans)
     parts = [f"SELECT {_TOTALS} AS facet, '' AS value, count(*) AS n{totals} FROM f"]
     parts += [f"SELECT {position}, g.value::text, g.n{padding} FROM ({facet.sql}) AS g(value, n)"
               for position, facet in enumerate(document_type.sql_facets) if isinstance(facet, GroupedFacet)]
+    # the key's order needs only f; another reads the table's columns, for the filtered rows only.
+    # row_number() numbers the ranked page as it comes out of its ORDER BY ... LIMIT
+    source = "f AS s" if order is None else f"{document_type.table} s WHERE s.id IN (SELECT id FROM f)"
+    parts.append(f"SELECT {_PAGE}, p.id::text, p.position{padding} FROM (SELECT id, row_number() OVER () AS position "
+                 f"FROM ({_page_sql(order, source)}) AS ranked) AS p")
     return (f"WITH f AS MATERIALIZED (SELECT {document_type.facet_columns} FROM {document_type.table} s "
             f"WHERE {where.sql})\n" + "\nUNION ALL ".join(parts))
 
 
-def _count_and_facets(document_type: DocumentType, where: Where, with_facets: bool,
-                      today: date) -> tuple[int, dict[str, dict[str, int]]]:
-    if not with_facets:
-        sql = f"SELECT count(*) FROM {document_type.table} s WHERE {where.sql}"
-        return db.session.execute(text(sql), where.params).scalar(), {}
+def _count_facets_and_page(document_type: DocumentType, where: Where, order: str | None, limit: int, offset: int,
+                           today: date) -> tuple[int, dict[str, dict[str, int]], list[int]]:
     booleans = [f for f in document_type.sql_facets if isinstance(f, BooleanFacet)]
-    count, facets = 0, {}
+    count, facets, page = 0, {}, []
+    params = {**where.params, "today": today, "limit": limit, "offset": offset}
     for facet_position, value, n, *yes_counts in db.session.execute(
-            text(facets_sql(document_type, where)), {**where.params, "today": today}):
+            text(facets_sql(document_type, where, order)), params):
         if facet_position == _TOTALS:
             count = n
             for facet, yes in zip(booleans, yes_counts):
                 facets[facet.name] = {key: c for key, c in (("true", yes), ("false", n - yes)) if c}
+        elif facet_position == _PAGE:
+            page.append((n, int(value)))
         elif n:
             facets.setdefault(document_type.sql_facets[facet_position].name, {})[value] = n
-    return count, complete_facets(document_type, facets)
+    return count, complete_facets(document_type, facets), [id_ for _, id_ in sorted(page)]
 
 
 def _hits(document_type: DocumentType, ids: list[int], resolution: Any, today: date) -> list[dict[str, Any]]:
@@ -99,19 +111,14 @@ def _prepare(document_type: DocumentType, query: Any, resolution: Any, today: da
     return document_type.sql_where(query, resolution, today)
 
 
-def _page_ids(document_type: DocumentType, where: Where, query: Any, resolution: Any, limit: int,
-              offset: int) -> list[int]:
-    order = document_type.sql_order(where, query, resolution)
+def _page_ids(document_type: DocumentType, where: Where, order: str | None, limit: int, offset: int) -> list[int]:
+    """Without facets: in the key's order the primary key index walks the rows and stops after the
+    page; in another, filter first (OFFSET 0 keeps the subquery whole) and rank only the matches —
+    left free, the planner may rank every row of the table and filter afterwards."""
+    source = (f"{document_type.table} s WHERE {where.sql}" if order is None else
+              f"(SELECT * FROM {document_type.table} s WHERE {where.sql} OFFSET 0) AS s")
     params = {**where.params, "limit": limit, "offset": offset}
-    if order is None:
-        # the key's order: the primary key index walks the rows and stops after the page
-        sql = f"SELECT s.id FROM {document_type.table} s WHERE {where.sql} ORDER BY s.id LIMIT :limit OFFSET :offset"
-    else:
-        # filter first (OFFSET 0 keeps the subquery whole), then rank only the matches: left free, the
-        # planner may rank every row of the table and filter afterwards
-        sql = (f"SELECT s.id FROM (SELECT * FROM {document_type.table} s WHERE {where.sql} OFFSET 0) AS s "
-               f"ORDER BY {order} LIMIT :limit OFFSET :offset")
-    return list(db.session.execute(text(sql), params).scalars())
+    return list(db.session.execute(text(_page_sql(order, source)), params).scalars())
 
 
 def search(query: Any) -> SearchResult:
@@ -122,8 +129,13 @@ def search(query: Any) -> SearchResult:
     if where is None:  # nothing can match (e.g. near a commune without a known centre)
         return SearchResult(0, query.page, query.per_page, [],
                             complete_facets(document_type) if query.facets else {}, "sql")
-    count, facets = _count_and_facets(document_type, where, query.facets, today)
-    ids = _page_ids(document_type, where, query, resolution, query.per_page, query.offset)
+    order = document_type.sql_order(where, query, resolution)
+    if query.facets:
+        count, facets, ids = _count_facets_and_page(document_type, where, order, query.per_page, query.offset, today)
+    else:
+        sql = f"SELECT count(*) FROM {document_type.table} s WHERE {where.sql}"
+        count, facets = db.session.execute(text(sql), where.params).scalar(), {}
+        ids = _page_ids(document_type, where, order, query.per_page, query.offset)
     return SearchResult(count=count, page=query.page, per_page=query.per_page,
                         hits=_hits(document_type, ids, resolution, today), facets=facets, backend="sql")
 
@@ -135,4 +147,4 @@ def search_ids(query: Any, limit: int) -> list[int]:
     where = _prepare(document_type, query, resolution, dates.today())
     if where is None:
         return []
-    return _page_ids(document_type, where, query, resolution, limit, 0)
+    return _page_ids(document_type, where, document_type.sql_order(where, query, resolution), limit, 0)
