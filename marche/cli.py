@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .config import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from .search.document_types import DocumentType
 
 marche = AppGroup("marche", help="Commandes du portail marche.")
 DATA_DIR = PROJECT_ROOT / "data"
@@ -81,7 +85,7 @@ def reindex(if_needed: bool) -> None:
             _rebuild(document_type)
 
 
-def _catch_up(document_type) -> bool:
+def _catch_up(document_type: DocumentType) -> bool:
     """Reconcile an index that has documents (False when there is none yet: it must be built)."""
     from .search.indexer import index_of, reconcile
 
@@ -100,7 +104,8 @@ def _catch_up(document_type) -> bool:
     return True
 
 
-def _rebuild(document_type) -> None:
+def _rebuild(document_type: DocumentType) -> None:
+    """Build the index from the database, with a progress bar."""
     from .search.indexer import reindex as rebuild
 
     with click.progressbar(length=0, label=f"Indexation des {document_type.label}") as bar:

@@ -87,8 +87,10 @@ class DocumentType:
     change_kind: ClassVar[str | None] = None
     #: the SQL table searched by the fallback, aliased `s`, keyed by an integer `id`
     table: ClassVar[str]
-    #: the columns of `s` the SQL facets read from `f` (the filtered rows)
+    #: the columns the SQL facets read from `f` (the filtered rows of `s`, with `facet_joins`)
     facet_columns: ClassVar[str] = "s.id"
+    #: joins that bring a facet's column beside each filtered row (at most one row each: no duplicate)
+    facet_joins: ClassVar[str] = ""
     #: how the SQL fallback counts each facet of `facets`
     sql_facets: ClassVar[tuple[GroupedFacet | BooleanFacet, ...]] = ()
 

@@ -72,7 +72,7 @@ def facets_sql(document_type: DocumentType, where: Where, order: str | None) -> 
     parts.append(f"SELECT {_PAGE}, p.id::text, p.position{padding} FROM (SELECT id, row_number() OVER () AS position "
                  f"FROM ({_page_sql(order, source)}) AS ranked) AS p")
     return (f"WITH f AS MATERIALIZED (SELECT {document_type.facet_columns} FROM {document_type.table} s "
-            f"WHERE {where.sql})\n" + "\nUNION ALL ".join(parts))
+            f"{document_type.facet_joins} WHERE {where.sql})\n" + "\nUNION ALL ".join(parts))
 
 
 def _count_facets_and_page(document_type: DocumentType, where: Where, order: str | None, limit: int, offset: int,

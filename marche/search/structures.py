@@ -64,8 +64,8 @@ DEGREES_PER_KM = 180 / (math.pi * EARTH_RADIUS_KM) * BOX_MARGIN
 
 SIZE_BAND_SQL = ("CASE WHEN {c} IS NULL THEN NULL WHEN {c} < 10 THEN 'lt10' WHEN {c} < 50 THEN '10_49' "
                  "WHEN {c} < 250 THEN '50_249' ELSE 'gte250' END")
-IN_ZRR_SQL = ("EXISTS (SELECT 1 FROM commune c WHERE c.code = {t}.commune_code "
-              "AND c.zrr_status IN ('" + "', '".join(ZRR_STATUSES) + "'))")
+ZRR_STATUSES_SQL = "('" + "', '".join(ZRR_STATUSES) + "')"
+IN_ZRR_SQL = "EXISTS (SELECT 1 FROM commune c WHERE c.code = {t}.commune_code AND c.zrr_status IN " + ZRR_STATUSES_SQL + ")"
 HAS_REFERENCES_SQL = "EXISTS (SELECT 1 FROM client_reference r WHERE r.structure_id = {t}.id)"
 
 
@@ -183,7 +183,9 @@ def _text(where: Where, q: str) -> None:
         if sectors:
             parts.append("SELECT structure_id FROM structure_sector "
                          f"WHERE sector_id = ANY(CAST(:{where.param(list(sectors))} AS int[]))")
-        where.add("s.id IN (" + " UNION ".join(parts) + ")")
+        # the matching ids, computed once, then fetched through the primary key (IN would join them
+        # to a scan of the whole table)
+        where.add("s.id = ANY(ARRAY(" + " UNION ".join(parts) + "))")
         if not where.fuzzy:
             like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             # a word found nowhere as written is a typo: rank by similarity rather than by position
@@ -287,7 +289,7 @@ SQL_FACETS = (
     GroupedFacet("services", "SELECT v, count(*) FROM f, unnest(f.service_kinds) AS v GROUP BY v"),
     GroupedFacet("size_band", f"SELECT b, count(*) FROM (SELECT {SIZE_BAND_SQL.format(c='f.employees_count')} AS b "
                               "FROM f) AS sized WHERE b IS NOT NULL GROUP BY b"),
-    BooleanFacet("in_zrr", IN_ZRR_SQL.format(t="f")),
+    BooleanFacet("in_zrr", "f.in_zrr"),
     BooleanFacet("has_references", HAS_REFERENCES_SQL.format(t="f")),
     BooleanFacet("claimed", "f.owner_organisation_id IS NOT NULL"),
 )
@@ -303,7 +305,10 @@ class StructureDocuments(DocumentType):
     facets = FACETS
     change_kind = STRUCTURES_CHANGED
     table = "structure"
-    facet_columns = "s.id, s.kinds, s.service_kinds, s.employees_count, s.commune_code, s.owner_organisation_id"
+    facet_columns = ("s.id, s.kinds, s.service_kinds, s.employees_count, s.owner_organisation_id, "
+                     "zrr.code IS NOT NULL AS in_zrr")
+    #: a join rather than a lookup per row: on a large set the planner hashes the ZRR communes once
+    facet_joins = f"LEFT JOIN commune zrr ON zrr.code = s.commune_code AND zrr.zrr_status IN {ZRR_STATUSES_SQL}"
     sql_facets = SQL_FACETS
 
     def load(self, session: Session, ids: Iterable[int]) -> list[Structure]:

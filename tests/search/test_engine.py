@@ -173,16 +173,18 @@ def test_fallback_on_outage_answers_the_same_for_the_second_type(app, app_config
 
 def test_the_outbox_and_reconciliation_keep_the_second_index_in_step(app_ctx, sectors):
     sector = reference()[0]
-    indexer._wait(indexer.index_of(SECTORS).delete_document(sector.id).task_uid)
+    indexer.index_of(SECTORS).delete_document(sector.id)
+    indexer.wait_for_pending()
     assert indexer.stale(SECTORS) == ([sector.id], [])
     outbox.enqueue(SECTORS_CHANGED, {"ids": [sector.id]})
     db.session.commit()  # the handler runs inline after the commit in tests
     indexer.wait_for_pending()
     assert indexer.index_of(SECTORS).get_document(sector.id).name == sector.name
     # a document whose version differs from its row is sent again, an orphan removed
-    indexer._wait(indexer.index_of(SECTORS).add_documents(
+    indexer.index_of(SECTORS).add_documents(
         [{"id": sector.id, "name": "ancien nom", "group": "0", "version": "ancien nom"},
-         {"id": 999_999, "name": "orphelin", "group": "0", "version": "x"}]).task_uid)
+         {"id": 999_999, "name": "orphelin", "group": "0", "version": "x"}])
+    indexer.wait_for_pending()
     assert indexer.stale(SECTORS) == ([sector.id], [999_999])
     assert indexer.reconcile(SECTORS) == (1, 1)
     assert indexer.stale(SECTORS) == ([], [])
