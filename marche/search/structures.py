@@ -183,9 +183,9 @@ def _text(where: Where, q: str) -> None:
         if sectors:
             parts.append("SELECT structure_id FROM structure_sector "
                          f"WHERE sector_id = ANY(CAST(:{where.param(list(sectors))} AS int[]))")
-        # the matching ids, computed once, then fetched through the primary key (IN would join them
-        # to a scan of the whole table)
-        where.add("s.id = ANY(ARRAY(" + " UNION ".join(parts) + "))")
+        # IN, not = ANY(ARRAY(...)): combined with another indexed filter, the array would be searched
+        # row by row (measured: 2 to 4 times slower on text + type + territory)
+        where.add("s.id IN (" + " UNION ".join(parts) + ")")
         if not where.fuzzy:
             like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             # a word found nowhere as written is a typo: rank by similarity rather than by position
