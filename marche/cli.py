@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .config import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from .search.document_types import DocumentType
 
 marche = AppGroup("marche", help="Commandes du portail marche.")
 DATA_DIR = PROJECT_ROOT / "data"
@@ -70,32 +74,47 @@ def import_esat(path: Path, force: bool) -> None:
 
 @marche.command("reindex")
 @click.option("--if-needed", is_flag=True,
-              help="Ne renvoyer que les fiches dont la version (updated_at) diffère de celle de l'index.")
+              help="Ne renvoyer que les documents dont la version (updated_at) diffère de celle de l'index.")
 def reindex(if_needed: bool) -> None:
-    """Rebuild the Meilisearch index of structures from the database (with a progress bar)."""
-    from .search.indexer import reconcile, reindex_all, structures_index
+    """Rebuild the Meilisearch index of every document type (structures…) from the database, with a
+    progress bar; `--if-needed` only catches up what differs."""
+    from .search import document_types
 
-    if if_needed:
-        try:
-            indexed = structures_index().get_stats().number_of_documents
-        except Exception:  # noqa: BLE001 - no index yet: build it
-            indexed = -1
-        if indexed > 0:
-            # compare versions, not counts: an update lost during an outage leaves the count right
-            sent, removed = reconcile()
-            if sent or removed:
-                click.echo(f"Index rattrapé : {sent} fiches renvoyées, {removed} retirées.")
-            else:
-                click.echo(f"Index à jour ({indexed} structures).")
-            return
+    for document_type in document_types.registered():
+        if not (if_needed and _catch_up(document_type)):
+            _rebuild(document_type)
 
-    with click.progressbar(length=0, label="Indexation des structures") as bar:
+
+def _catch_up(document_type: DocumentType) -> bool:
+    """Reconcile an index that has documents (False when there is none yet: it must be built)."""
+    from .search.indexer import index_of, reconcile
+
+    try:
+        indexed = index_of(document_type).get_stats().number_of_documents
+    except Exception:  # noqa: BLE001 - no index yet: build it
+        indexed = -1
+    if indexed <= 0:
+        return False
+    # compare versions, not counts: an update lost during an outage leaves the count right
+    sent, removed = reconcile(document_type)
+    if sent or removed:
+        click.echo(f"Index rattrapé : {sent} fiches renvoyées, {removed} retirées.")
+    else:
+        click.echo(f"Index à jour ({indexed} {document_type.label}).")
+    return True
+
+
+def _rebuild(document_type: DocumentType) -> None:
+    """Build the index from the database, with a progress bar."""
+    from .search.indexer import reindex as rebuild
+
+    with click.progressbar(length=0, label=f"Indexation des {document_type.label}") as bar:
         def progress(done: int, total: int) -> None:
             bar.length = total
             bar.update(done - bar.pos)
 
-        total = reindex_all(progress=progress)
-    click.echo(f"{total} structures indexées.")
+        total = rebuild(document_type, progress=progress)
+    click.echo(f"{total} {document_type.label} indexées.")
 
 
 @marche.command("demo")

@@ -170,14 +170,16 @@ def truncate_tables(application) -> None:
 
 def empty_search_index() -> None:
     """The index follows the tables: documents left by a test would leak into the next one."""
-    from marche.search.indexer import structures_index, wait_for_pending
+    from marche.search import document_types
+    from marche.search.indexer import index_of, wait_for_pending
 
-    try:
-        if structures_index().get_stats().number_of_documents:
-            structures_index().delete_all_documents()
-            wait_for_pending()
-    except Exception:  # noqa: BLE001 - no index yet, or this test stopped Meilisearch on purpose
-        pass
+    for document_type in document_types.registered():
+        try:
+            if index_of(document_type).get_stats().number_of_documents:
+                index_of(document_type).delete_all_documents()
+                wait_for_pending()
+        except Exception:  # noqa: BLE001 - no index yet, or this test stopped Meilisearch on purpose
+            pass
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def _flag(value: bool) -> str:
 
 def search(parameters: dict[str, Any]) -> dict[str, Any]:
     """One page of the directory for the read parameters (existence of places and sectors checked here)."""
-    from ..search.service import search_structures
+    from ..search.structures import search_structures
 
     args = MultiDict()
     for name, key in SEARCH_ARGUMENTS.items():

@@ -1,10 +1,10 @@
-"""The search contract shared by the page, the API, both backends and the exports.
+"""The structure query shared by the page, the API, the structure adapter and the exports.
 
 `parse_query(args)` reads request arguments (a MultiDict or a plain dict) into a `StructureQuery`,
 raising `QueryError(param, message, allowed)` on a bad value, and keeps what it looked up (the territory's
 coverage rule, the `near` commune) in `query.resolved`; `resolved(query)` gives that `Resolution` (looking
-up only what a query built by hand lacks), and both backends translate it without lookups of their own.
-`SearchResult` is what every backend returns.
+up only what a query built by hand lacks), and both backends translate it without lookups of their own
+(search.structures).
 """
 from __future__ import annotations
 
@@ -105,23 +105,6 @@ class StructureQuery:
         if self.sort != "relevance":
             args.append(("sort", self.sort))
         return args
-
-
-@dataclass
-class SearchResult:
-    count: int
-    page: int
-    per_page: int
-    #: documents as built by search.documents.structure_document (+ "distance_km" when a point is given)
-    hits: list[dict[str, Any]]
-    #: facet -> {value: count}; values are strings ("true"/"false" for booleans)
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: "meilisearch" or "sql"
-    backend: str = "meilisearch"
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.count // self.per_page))
 
 
 def _values(args: Mapping, name: str) -> list[str]:
@@ -303,9 +286,3 @@ def with_resolution(query: StructureQuery) -> StructureQuery:
     """The same query carrying its resolution, so every backend it is handed to reads the same one."""
     resolution = resolved(query)
     return query if resolution is query.resolved else replace(query, resolved=resolution)
-
-
-def normalize_facets(distribution: Mapping[str, Mapping[str, int]] | None) -> dict[str, dict[str, int]]:
-    """Every facet of FACETS present (empty when no document of the set carries a value)."""
-    distribution = distribution or {}
-    return {name: dict(distribution.get(name) or {}) for name in FACETS}

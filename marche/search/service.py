@@ -1,4 +1,5 @@
-"""Search entry point: Meilisearch first, the SQL backend when Meilisearch cannot answer.
+"""Search entry point, for a query of any registered document type: Meilisearch first, the SQL backend
+when Meilisearch cannot answer.
 
 The page shows a banner when `SearchResult.backend == "sql"` (results may be less relevant). After a
 failure Meilisearch is left alone for a few seconds, so an outage costs one timeout, not one per search.
@@ -7,14 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any, Callable, TypeVar
 
 import requests
 from flask import current_app
 from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError
 
 from ..core.meili import MeiliSearchFailed
-from . import meili_backend, sql_backend
-from .query import SearchResult, StructureQuery, with_resolution
+from . import document_types, meili_backend, sql_backend
+from .document_types import SearchResult
 
 log = logging.getLogger(__name__)
 #: seconds during which searches go straight to SQL after Meilisearch failed
@@ -25,6 +27,7 @@ UNAVAILABLE = (MeiliSearchFailed, MeilisearchCommunicationError, MeilisearchTime
 #: Meilisearch error codes that mean "no usable index right now", not a request we built wrong
 OUTAGE_CODES = {"unreachable", "index_not_found"}
 _STATE_KEY = "marche_meili_down_until"
+T = TypeVar("T")
 
 
 def _meili_resting() -> bool:
@@ -40,22 +43,23 @@ def _meili_failed(error: Exception) -> None:
     current_app.extensions[_STATE_KEY] = time.monotonic() + COOL_DOWN_S
 
 
-def search_structures(query: StructureQuery) -> SearchResult:
-    query = with_resolution(query)  # looked up once: both backends translate the same resolution
+def _answer(query: Any, ask: Callable[[Any, Any], T]) -> T:
+    """`ask(backend, query)` of Meilisearch, or of the SQL backend when Meilisearch cannot answer."""
+    # looked up once: both backends translate the same resolution
+    query = document_types.for_query(query).prepared(query)
     if not _meili_resting():
         try:
-            return meili_backend.search(query)
+            return ask(meili_backend, query)
         except UNAVAILABLE as error:
             _meili_failed(error)
-    return sql_backend.search(query)
+    return ask(sql_backend, query)
 
 
-def search_all_ids(query: StructureQuery, limit: int = 5000) -> list[int]:
+def search(query: Any) -> SearchResult:
+    """One page of results, with the total and the facets."""
+    return _answer(query, lambda backend, prepared: backend.search(prepared))
+
+
+def search_all_ids(query: Any, limit: int = 5000) -> list[int]:
     """Ids of the first `limit` matches in the query's order, for exports (same fallback)."""
-    query = with_resolution(query)
-    if not _meili_resting():
-        try:
-            return meili_backend.search_ids(query, limit)
-        except UNAVAILABLE as error:
-            _meili_failed(error)
-    return sql_backend.search_ids(query, limit)
+    return _answer(query, lambda backend, prepared: backend.search_ids(prepared, limit))

@@ -1,5 +1,5 @@
-"""Outbox handlers and scheduled work that keep the Meilisearch index in step with committed changes
-(registered by `search.init_app`)."""
+"""Outbox handlers and scheduled work that keep the Meilisearch indexes in step with committed changes
+(registered by `search.register_document_type` and `search.init_app`)."""
 from __future__ import annotations
 
 import logging
@@ -11,15 +11,14 @@ from sqlalchemy.orm import Session
 from ..core import meili
 from ..core.models import OutboxMessage, OutboxStatus, utcnow
 from ..extensions import db
-from ..suppliers.services import STRUCTURES_CHANGED
+from . import document_types, indexer
 
 log = logging.getLogger(__name__)
 
 
-def index_changed_structures(session: Session, payload: dict) -> None:
-    from .indexer import index_structures
-
-    index_structures(session, payload["ids"])
+def index_changed(document_type_name: str, session: Session, payload: dict) -> None:
+    """The outbox handler of a type's change message: send the listed rows' current state."""
+    indexer.index_ids(document_types.get(document_type_name), session, payload["ids"])
 
 
 def redrive_after_outage() -> int:
@@ -30,11 +29,12 @@ def redrive_after_outage() -> int:
     healthy = meili.healthy()
     was_healthy = state.get("healthy")
     state["healthy"] = healthy
-    if not healthy or was_healthy:
+    kinds = [t.change_kind for t in document_types.registered() if t.change_kind]
+    if not healthy or was_healthy or not kinds:
         return 0
     ids = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.kind == STRUCTURES_CHANGED, OutboxMessage.status == OutboxStatus.DEAD)
+        .where(OutboxMessage.kind.in_(kinds), OutboxMessage.status == OutboxStatus.DEAD)
         .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=utcnow())
         .returning(OutboxMessage.id)
     ).scalars().all()

@@ -11,8 +11,9 @@ from ..core import access
 from ..core.exports import tabular_response
 from ..reference.services import sectors_by_group
 from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
-from .query import QueryError, SearchResult, StructureQuery, parse_query
-from .service import search_structures
+from .document_types import SearchResult
+from .query import QueryError, StructureQuery, parse_query
+from .structures import search_structures
 
 bp = Blueprint("search", __name__)
 

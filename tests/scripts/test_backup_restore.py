@@ -12,7 +12,8 @@ import psycopg
 import pytest
 
 from marche.extensions import db
-from marche.search.indexer import reindex_all, structures_index
+from marche.search.indexer import reindex_all
+from marche.search.structures import structures_index
 from marche.suppliers.models import ClientReference, Structure
 from marche.suppliers.services import set_logo
 from tests.conftest import RUN_ID, _with_database, REFERENCE_TABLES

@@ -14,7 +14,8 @@ from marche.core.embedded import MeiliProcess
 from marche.core.models import OutboxMessage
 from marche.extensions import db
 from marche.search.documents import version_of
-from marche.search.indexer import reindex_all, structures_index, wait_for_pending
+from marche.search.indexer import reindex_all, wait_for_pending
+from marche.search.structures import structures_index
 from marche.suppliers.models import Structure
 from marche.suppliers.services import notify_changed
 from tests.conftest import RUN_ID, truncate_tables

@@ -99,7 +99,7 @@ def test_full_rebuild_drops_rows_deleted_behind_the_outbox(app_ctx, esat):
 
 
 def test_service_uses_meilisearch_when_it_answers(app_ctx, esat):
-    result = service.search_structures(StructureQuery(territory="dep:01", territory_mode="located"))
+    result = service.search(StructureQuery(territory="dep:01", territory_mode="located"))
     assert result.backend == "meilisearch" and result.count > 0
 
 
@@ -115,7 +115,7 @@ def test_fallback_to_sql_answers_the_same(app, app_config, esat, override):
     broken = create_app({**app_config, **override})
     with broken.test_request_context():
         for query, reference in zip(queries, expected):
-            result = service.search_structures(query)
+            result = service.search(query)
             assert result.backend == "sql"
             assert result.count == reference.count > 0
             if query.q:  # relevance order differs; the sets of a full page compare
@@ -133,7 +133,8 @@ def test_expired_commitment_leaves_the_index_through_the_worker(app_ctx, esat):
     from datetime import date, timedelta
 
     from marche.core.outbox import run_periodic
-    from marche.search.indexer import index_structures, structures_index, wait_for_pending
+    from marche.search.indexer import wait_for_pending
+    from marche.search.structures import index_structures, structures_index
     from marche.suppliers.models import EnvCommitment, Structure
 
     structure = db.session.execute(db.select(Structure).order_by(Structure.id)).scalars().first()
