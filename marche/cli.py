@@ -33,6 +33,7 @@ def _run_import(func, path: Path, force: bool) -> None:
     from .core.reference_data import file_sha256, is_loaded, record_loaded
     from .extensions import db
     from .core.models import ReferenceDataset
+    from .suppliers.importer import sector_coverage
 
     name, digest = f"import:{path.name}", file_sha256(path)
     if not force and is_loaded(ReferenceDataset, name, digest):
@@ -46,6 +47,7 @@ def _run_import(func, path: Path, force: bool) -> None:
     record_loaded(ReferenceDataset, name, digest, report.created + report.updated + report.unchanged)
     db.session.commit()
     click.echo(f"{path.name} :\n  " + "\n  ".join(report.lines()))
+    click.echo("\n".join(sector_coverage().lines()))
 
 
 @marche.command("import-structures")

@@ -34,7 +34,7 @@ SETTINGS = {
     "filterableAttributes": ["kinds", "sectors", "env", "services", "size_band", "in_zrr", "has_references",
                              "claimed", "commune", "department", "region", "area_kind", "area_radius_km",
                              "area_refs", "area_departments", "area_regions", "is_synthetic", "_geo"],
-    "sortableAttributes": ["display_name", "_geo"],
+    "sortableAttributes": ["display_name", "_geo", "sector_rank"],
     "typoTolerance": {"enabled": True},
     # exact counts for every filtered search (the default stops counting at 1 000)
     "pagination": {"maxTotalHits": 200_000},
@@ -88,7 +88,8 @@ def wait_for_pending(timeout_s: float = 60) -> None:
 def load_structures(session: Session, ids: Iterable[int]) -> list[Structure]:
     return list(session.execute(
         select(Structure).where(Structure.id.in_(list(ids))).order_by(Structure.id)
-        .options(selectinload(Structure.sectors), selectinload(Structure.env_commitments),
+        .options(selectinload(Structure.sectors), selectinload(Structure.inferred_sectors),
+                 selectinload(Structure.env_commitments),
                  selectinload(Structure.references))).scalars())
 
 

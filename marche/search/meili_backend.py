@@ -82,6 +82,8 @@ def _sort(query: StructureQuery, point: tuple[float, float] | None) -> list[str]
         return ["display_name:asc"]
     if query.sort == "distance" and point:
         return [f"_geoPoint({point[0]}, {point[1]}):asc"]
+    if query.sectors:  # declared sectors before deduced ones, after the words' relevance
+        return ["sector_rank:desc"]
     return None
 
 

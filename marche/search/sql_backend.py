@@ -173,21 +173,28 @@ def build_where(query: StructureQuery, resolution: Resolution, today: date) -> W
     return where
 
 
+#: the document's `sector_rank`: has the structure declared its sectors (rather than had them deduced)
+DECLARED_SQL = "EXISTS (SELECT 1 FROM structure_sector d WHERE d.structure_id = s.id AND NOT d.inferred)"
+
+
 def _order(where: Where, query: StructureQuery, point: tuple[float, float] | None) -> str:
     if query.sort == "name":
         return "lower(unaccent(coalesce(nullif(s.brand, ''), s.name))), s.id"
     if query.sort == "distance" and point:
         return f"{haversine_sql(where.param(point[0]), where.param(point[1]))}, s.id"
+    # a search by sector shows the structures that declared their sectors before those deduced (as Meilisearch)
+    declared = f"{DECLARED_SQL} DESC, " if query.sectors else ""
     if query.q:
         folded = normalize_search(query.q)
         # the structure whose name starts with the query comes first, then the earliest matches
         # (the name comes first in search_text); similarity is computed only for typo searches
         first = f"(s.search_text LIKE :{where.param(folded + '%')}) DESC"
         if where.fuzzy:
-            return f"{first}, word_similarity(:{where.param(folded)}, s.search_text) DESC, s.id"
+            return f"{first}, word_similarity(:{where.param(folded)}, s.search_text) DESC, {declared}s.id"
         # a structure matched through a sector name has no position (0): after the ones named so
-        return f"{first}, nullif(position(:{where.param(folded.split()[0])} in s.search_text), 0) NULLS LAST, s.id"
-    return "s.id"
+        return (f"{first}, nullif(position(:{where.param(folded.split()[0])} in s.search_text), 0) NULLS LAST, "
+                f"{declared}s.id")
+    return f"{declared}s.id"
 
 
 FACETS_SQL = """
