@@ -9,6 +9,7 @@ touched by the import.
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -87,6 +88,14 @@ def word_sectors() -> tuple[tuple[Expression, tuple[int, ...]], ...]:
         expression = Expression(tuple(words_of(text.rstrip(PREFIX_MARK))), prefix)
         table.setdefault(expression, []).append(int(row["secteur_id"]))
     return tuple((expression, tuple(ids)) for expression, ids in table.items())
+
+
+def tables_digest() -> str:
+    """Changes with either table: an import of an unchanged file must still run when they change."""
+    digest = hashlib.sha256()
+    for path in (NAF_TABLE, WORD_TABLE):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def words_of(text: str) -> list[str]:

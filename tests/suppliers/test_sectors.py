@@ -269,3 +269,16 @@ def test_coverage_of_the_real_lists(app_ctx):
     assert every is True  # nothing was declared: every sector of an imported list is deduced
     lines = coverage.lines()
     assert lines[0].startswith("Couverture sectorielle") and any(line.strip().startswith("ESAT") for line in lines)
+
+
+def test_import_command_prints_its_sector_coverage(app, tmp_path):
+    staffing = next(r for r in rows(SIAE) if r["type"] == "AI" and r["naf"] == "7830Z" and not r["description"]
+                    and not sector_ids_in_text(r["raison_sociale"], r["enseigne"]))
+    path = write_rows(tmp_path / "two.csv", [collecterie_row(naf="8121Z", description=""), staffing])
+    runner = app.test_cli_runner()
+    output = runner.invoke(args=["marche", "import-structures", str(path)]).output
+    assert "Couverture sectorielle, toutes fiches importées : 1 / 2 avec au moins un secteur (50,0 %)" in output
+    assert "ACI : 1 / 1 avec au moins un secteur (100,0 %)" in output
+    assert "AI : 0 / 1 avec au moins un secteur (0,0 %)" in output
+    again = runner.invoke(args=["marche", "import-structures", str(path)]).output
+    assert "déjà importé à l'identique" in again  # same file, same tables
