@@ -47,21 +47,35 @@ class Expression:
     words: tuple[str, ...]
     prefix: bool
 
-    def found_in(self, tokens: list[str]) -> bool:
-        size = len(self.words)
-        return any(self._matches(tokens[start:start + size]) for start in range(len(tokens) - size + 1))
-
-    def _matches(self, window: list[str]) -> bool:
+    def matches_at(self, tokens: list[str], start: int) -> bool:
+        window = tokens[start:start + len(self.words)]
+        if len(window) < len(self.words):
+            return False
         *heads, last = self.words
         if any(not _same_word(word, token) for word, token in zip(heads, window)):
             return False
-        token = window[-1]
-        return token.startswith(last) if self.prefix else _same_word(last, token)
+        return window[-1].startswith(last) if self.prefix else _same_word(last, window[-1])
 
 
 def _same_word(word: str, token: str) -> bool:
     """Whole words, singular or plural: "vélo" matches "vélos", never "vélodrome"."""
     return token == word or (token[:-1] == word and token[-1] in "sx")
+
+
+@dataclass(frozen=True)
+class WordTable:
+    """The expressions, found from a text's words without trying each expression at each word."""
+
+    #: (line order, expression, sector ids) by the expression's first word
+    by_first_word: dict[str, list[tuple[int, Expression, tuple[int, ...]]]]
+    #: one-word expressions ending with PREFIX_MARK, tried on every word
+    prefixes: list[tuple[int, Expression, tuple[int, ...]]]
+
+    def candidates(self, token: str) -> list[tuple[int, Expression, tuple[int, ...]]]:
+        found = list(self.by_first_word.get(token, []))
+        if token[-1:] in ("s", "x"):
+            found += self.by_first_word.get(token[:-1], [])
+        return found + [entry for entry in self.prefixes if token.startswith(entry[1].words[0])]
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -79,15 +93,21 @@ def naf_sectors() -> dict[str, tuple[int, ...]]:
 
 
 @lru_cache(maxsize=1)
-def word_sectors() -> tuple[tuple[Expression, tuple[int, ...]], ...]:
+def word_sectors() -> WordTable:
     """Telling expressions (folded) → sector ids, from data/secteurs_mots.csv."""
-    table: dict[Expression, list[int]] = {}
+    lines: dict[Expression, list[int]] = {}
     for row in _read(WORD_TABLE):
         text = row["expression"]
-        prefix = text.endswith(PREFIX_MARK)
-        expression = Expression(tuple(words_of(text.rstrip(PREFIX_MARK))), prefix)
-        table.setdefault(expression, []).append(int(row["secteur_id"]))
-    return tuple((expression, tuple(ids)) for expression, ids in table.items())
+        expression = Expression(tuple(words_of(text.rstrip(PREFIX_MARK))), text.endswith(PREFIX_MARK))
+        lines.setdefault(expression, []).append(int(row["secteur_id"]))
+    table = WordTable({}, [])
+    for order, (expression, ids) in enumerate(lines.items()):
+        entry = (order, expression, tuple(ids))
+        if expression.prefix and len(expression.words) == 1:
+            table.prefixes.append(entry)
+        else:
+            table.by_first_word.setdefault(expression.words[0], []).append(entry)
+    return table
 
 
 def tables_digest() -> str:
@@ -107,12 +127,14 @@ def sector_ids_for(naf_code: str | None) -> tuple[int, ...]:
 
 
 def sector_ids_in_text(*texts: str | None) -> tuple[int, ...]:
-    """Sectors named by whole words of the texts (accents and case folded)."""
+    """Sectors named by whole words of the texts (accents and case folded), in the table's order."""
     tokens = words_of(" ".join(t for t in texts if t))
+    table = word_sectors()
+    matched = {(order, ids) for start, token in enumerate(tokens)
+               for order, expression, ids in table.candidates(token) if expression.matches_at(tokens, start)}
     found: list[int] = []
-    for expression, ids in word_sectors():
-        if expression.found_in(tokens):
-            found += [i for i in ids if i not in found]
+    for _, ids in sorted(matched):
+        found += [i for i in ids if i not in found]
     return tuple(found)
 
 

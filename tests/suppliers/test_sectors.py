@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 from sqlalchemy import select, text
 
 from marche.accounts.models import User
@@ -91,6 +92,24 @@ def test_telling_words_find_their_sector(words, sector):
 ])
 def test_words_that_tell_nothing_find_no_sector(words):
     assert sector_ids_in_text(words) == ()
+
+
+WORD_ROWS = rows(DATA_DIR / "secteurs_mots.csv")
+#: filler words: lower-case letters that name no sector of the table (checked in the test)
+FILLER = st.lists(st.text(alphabet="qwz", min_size=1, max_size=8), max_size=4).map(" ".join)
+
+
+@given(row=st.sampled_from(WORD_ROWS), before=FILLER, after=FILLER)
+def test_an_expression_is_found_wherever_it_stands(row, before, after):
+    words = row["expression"].rstrip("*")
+    assert sector_ids_in_text(before, after) == ()
+    assert int(row["secteur_id"]) in sector_ids_in_text(f"{before} {words.upper()}, {after}")
+
+
+@given(row=st.sampled_from(WORD_ROWS), glue=st.text(alphabet="qwz", min_size=1, max_size=3))
+def test_an_expression_glued_to_other_letters_is_not_found(row, glue):
+    """Whole words: « zrecyclerie » names nothing."""
+    assert sector_ids_in_text(glue + row["expression"].rstrip("*")) == ()
 
 
 # --- import, « déduit », declaration ---------------------------------------------------------------------
