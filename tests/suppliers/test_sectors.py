@@ -195,16 +195,8 @@ def test_claimed_profile_is_never_touched_by_the_import(app_ctx, tmp_path, make_
 
 # --- the profile, the claim, the mail ----------------------------------------------------------------------
 
-def test_profile_marks_deduced_sectors_and_owners_are_invited_to_check_them(app, client, make_user, mailbox,
-                                                                            tmp_path):
-    with app.app_context():
-        import_structures(write_rows(tmp_path / "one.csv", [collecterie_row(naf="8121Z", site_web="https://collecterie.fr",
-                                                                          description="")]))
-        db.session.commit()
-    public = page_text(client.get(PROFILE))
-    assert "Nettoyage de locaux" in public and "déduit" in public and "code NAF" in public
-    assert "Vos secteurs ont été déduits" not in public  # the invitation is for the owners only
-
+def claimed_by_nadia(app, make_user):
+    """Nadia claims the Collecterie (e-mail on its domain), a platform admin approves: her logged-in client."""
     make_user("admin@plateforme.fr", kind="platform", admin=True)
     make_user("nadia@collecterie.fr", kind="inclusive_structure", siret=COLLECTERIE, name="La Collecterie")
     nadia = app.test_client()
@@ -216,6 +208,20 @@ def test_profile_marks_deduced_sectors_and_owners_are_invited_to_check_them(app,
         claim_id = db.session.execute(text("SELECT id FROM structure_claim")).scalar_one()
     assert submit(admin, f"/structures/revendications/{claim_id}", {"decision": "approve"},
                   form_url="/structures/revendications").status_code == 302
+    return nadia
+
+
+def test_profile_marks_deduced_sectors_and_owners_are_invited_to_check_them(app, client, make_user, mailbox,
+                                                                            tmp_path):
+    with app.app_context():
+        import_structures(write_rows(tmp_path / "one.csv", [collecterie_row(naf="8121Z", site_web="https://collecterie.fr",
+                                                                          description="")]))
+        db.session.commit()
+    public = page_text(client.get(PROFILE))
+    assert "Nettoyage de locaux" in public and "déduit" in public and "code NAF" in public
+    assert "Vos secteurs ont été déduits" not in public  # the invitation is for the owners only
+
+    nadia = claimed_by_nadia(app, make_user)
     mail = mailbox.body(mailbox.last_to("nadia@collecterie.fr"))
     assert "acceptée" in mail and "Vos secteurs ont été déduits" in mail and "Nettoyage de locaux" in mail
 
@@ -233,16 +239,7 @@ def test_profile_marks_deduced_sectors_and_owners_are_invited_to_check_them(app,
 
 def test_approval_mail_says_nothing_of_sectors_when_none_is_deduced(app, make_user, make_structure, mailbox):
     make_structure(website="https://collecterie.fr")
-    make_user("admin@plateforme.fr", kind="platform", admin=True)
-    make_user("nadia@collecterie.fr", kind="inclusive_structure", siret=COLLECTERIE, name="La Collecterie")
-    nadia = app.test_client()
-    login(nadia, "nadia@collecterie.fr")
-    submit(nadia, f"{PROFILE}/revendiquer", {"evidence_kind": "email_domain"}, form_url=PROFILE)
-    admin = app.test_client()
-    login(admin, "admin@plateforme.fr")
-    with app.app_context():
-        claim_id = db.session.execute(text("SELECT id FROM structure_claim")).scalar_one()
-    submit(admin, f"/structures/revendications/{claim_id}", {"decision": "approve"}, form_url="/structures/revendications")
+    nadia = claimed_by_nadia(app, make_user)
     mail = mailbox.body(mailbox.last_to("nadia@collecterie.fr"))
     assert "acceptée" in mail and "déduits" not in mail
     assert "Vos secteurs ont été déduits" not in page_text(nadia.get(f"{PROFILE}/modifier"))
