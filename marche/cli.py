@@ -1,6 +1,7 @@
 """`flask marche ...` commands: reference data, demo, worker."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,8 +38,12 @@ def _run_import(func, path: Path, force: bool) -> None:
     from .core.reference_data import file_sha256, is_loaded, record_loaded
     from .extensions import db
     from .core.models import ReferenceDataset
+    from .suppliers.importer import sector_coverage
+    from .suppliers.inference import tables_digest
 
-    name, digest = f"import:{path.name}", file_sha256(path)
+    # the sector tables take part: once they change, the same file imports again and deduces anew
+    name = f"import:{path.name}"
+    digest = hashlib.sha256(f"{file_sha256(path)}:{tables_digest()}".encode()).hexdigest()
     if not force and is_loaded(ReferenceDataset, name, digest):
         click.echo(f"{path.name} : déjà importé à l'identique (--force pour réimporter)")
         return
@@ -50,6 +55,7 @@ def _run_import(func, path: Path, force: bool) -> None:
     record_loaded(ReferenceDataset, name, digest, report.created + report.updated + report.unchanged)
     db.session.commit()
     click.echo(f"{path.name} :\n  " + "\n  ".join(report.lines()))
+    click.echo("\n".join(sector_coverage().lines()))
 
 
 @marche.command("import-structures")

@@ -25,6 +25,10 @@ def structure_document(structure: Structure, today: date, in_zrr: bool = False) 
         "sectors": [s.id for s in structure.sectors],
         "sector_names": [s.name for s in structure.sectors],
         "sector_groups": sorted({s.group_id for s in structure.sectors}),
+        #: the sectors the structure declared; the others in `sectors` were deduced by the import
+        "declared_sectors": [s.id for s in structure.declared_sectors],
+        #: 1 when the sectors are declared: a search by sector ranks these first (0: deduced or none)
+        "sector_rank": 1 if structure.declared_sectors else 0,
         "services": list(structure.service_kinds or []),
         "env": sorted({c.label for c in structure.env_commitments if c.is_current(today)}),
         "address": structure.address,

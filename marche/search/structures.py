@@ -45,7 +45,7 @@ SETTINGS = {
     "filterableAttributes": ["kinds", "sectors", "env", "services", "size_band", "in_zrr", "has_references",
                              "claimed", "commune", "department", "region", "area_kind", "area_radius_km",
                              "area_refs", "area_departments", "area_regions", "is_synthetic", "_geo"],
-    "sortableAttributes": ["display_name", "_geo"],
+    "sortableAttributes": ["display_name", "_geo", "sector_rank"],
     "typoTolerance": {"enabled": True},
     # exact counts for every filtered search (the default stops counting at 1 000)
     "pagination": {"maxTotalHits": 200_000},
@@ -74,7 +74,8 @@ HAS_REFERENCES_SQL = "EXISTS (SELECT 1 FROM client_reference r WHERE r.structure
 def load_structures(session: Session, ids: Iterable[int]) -> list[Structure]:
     return list(session.execute(
         select(Structure).where(Structure.id.in_(list(ids))).order_by(Structure.id)
-        .options(selectinload(Structure.sectors), selectinload(Structure.env_commitments),
+        .options(selectinload(Structure.sectors), selectinload(Structure.inferred_sectors),
+                 selectinload(Structure.env_commitments),
                  selectinload(Structure.references))).scalars())
 
 
@@ -140,6 +141,8 @@ def meili_sort(query: StructureQuery, resolution: Resolution) -> list[str] | Non
         return ["display_name:asc"]
     if query.sort == "distance" and point:
         return [f"_geoPoint({point[0]}, {point[1]}):asc"]
+    if query.sectors:  # declared sectors before deduced ones, after the words' relevance
+        return ["sector_rank:desc"]
     return None
 
 
@@ -260,22 +263,29 @@ def sql_where(query: StructureQuery, resolution: Resolution, today: date) -> Whe
     return where
 
 
+#: the document's `sector_rank`: has the structure declared its sectors (rather than had them deduced)
+DECLARED_SQL = "EXISTS (SELECT 1 FROM structure_sector d WHERE d.structure_id = s.id AND NOT d.inferred)"
+
+
 def sql_order(where: Where, query: StructureQuery, resolution: Resolution) -> str | None:
     point = resolution.point
     if query.sort == "name":
         return "lower(unaccent(coalesce(nullif(s.brand, ''), s.name))), s.id"
     if query.sort == "distance" and point:
         return f"{haversine_sql(where.param(point[0]), where.param(point[1]))}, s.id"
+    # a search by sector shows the structures that declared their sectors before those deduced (as Meilisearch)
+    declared = f"{DECLARED_SQL} DESC, " if query.sectors else ""
     if query.q:
         folded = normalize_search(query.q)
         # the structure whose name starts with the query comes first, then the earliest matches
         # (the name comes first in search_text); similarity is computed only for typo searches
         first = f"(s.search_text LIKE :{where.param(folded + '%')}) DESC"
         if where.fuzzy:
-            return f"{first}, word_similarity(:{where.param(folded)}, s.search_text) DESC, s.id"
+            return f"{first}, word_similarity(:{where.param(folded)}, s.search_text) DESC, {declared}s.id"
         # a structure matched through a sector name has no position (0): after the ones named so
-        return f"{first}, nullif(position(:{where.param(folded.split()[0])} in s.search_text), 0) NULLS LAST, s.id"
-    return None
+        return (f"{first}, nullif(position(:{where.param(folded.split()[0])} in s.search_text), 0) NULLS LAST, "
+                f"{declared}s.id")
+    return f"{declared}s.id" if declared else None
 
 
 #: how the SQL fallback counts each facet of FACETS over `f`, the filtered structures (arrays hold each

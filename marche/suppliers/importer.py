@@ -18,9 +18,9 @@ from ..core.text import normalize_search
 from ..extensions import db
 from ..geo.models import Commune
 from ..reference.models import Sector
-from .models import DEFAULT_RADIUS_KM, AreaKind, SiretStatus, Structure, StructureKind
-from .inference import sector_ids_for, services_for
-from .services import notify_changed, refresh_derived
+from .models import DEFAULT_RADIUS_KM, AreaKind, SiretStatus, Structure, StructureKind, structure_sector
+from .inference import inferred_sector_ids, services_for
+from .services import mark_sector_origin, notify_changed, refresh_derived
 
 KINDS = {k.value for k in StructureKind}
 
@@ -129,14 +129,17 @@ def parse_esat_row(line: int, row: dict[str, str]) -> Row:
                capacity=int(capacity) if is_digits(capacity) else None, source="FINESS", flags=flags)
 
 
-def _apply(structure: Structure, row: Row, communes: CommuneIndex, sectors: dict[int, Sector]) -> None:
-    """Copy the source's fields; a claimed profile keeps what its owners edited."""
+def _apply(structure: Structure, row: Row, communes: CommuneIndex, sectors: dict[int, Sector]) -> bool:
+    """Copy the source's fields; a claimed profile keeps what its owners edited.
+
+    Returns whether the structure's sectors are deduced here (none declared): they follow the
+    current tables at every import, until the structure declares its own."""
     commune = communes.find(row.commune_code, row.postcode, row.city)
     structure.kinds = sorted(set(structure.kinds or []) | row.kinds)
     if not set(row.finess) <= set(structure.finess_numbers or []):
         structure.finess_numbers = sorted(set(structure.finess_numbers or []) | set(row.finess))
     if structure.claimed:
-        return
+        return False
     structure.siret = structure.siret or row.siret
     structure.siren = structure.siret[:9] if structure.siret else None
     structure.siret_status = (SiretStatus.MISSING if not structure.siret else
@@ -156,10 +159,13 @@ def _apply(structure: Structure, row: Row, communes: CommuneIndex, sectors: dict
     structure.description = row.description or structure.description
     structure.capacity = row.capacity if row.capacity is not None else structure.capacity
     structure.source = structure.source or row.source
-    if not structure.sectors:
-        structure.sectors = [sectors[i] for i in sector_ids_for(structure.naf_code) if i in sectors]
     if not structure.service_kinds:
         structure.service_kinds = services_for(structure.kinds)
+    if structure.declared_sectors:
+        return False
+    deduced = inferred_sector_ids(structure.naf_code, structure.name, structure.brand, structure.description)
+    structure.sectors = sorted((sectors[i] for i in deduced if i in sectors), key=lambda sector: sector.name)
+    return True
 
 
 def _snapshot(structure: Structure) -> tuple:
@@ -190,10 +196,12 @@ def upsert(rows: list[Row], source_label: str) -> ImportReport:
     report = ImportReport()
     communes = CommuneIndex()
     sectors = {sector.id: sector for sector in db.session.execute(select(Sector)).scalars()}
-    existing = db.session.execute(select(Structure).options(selectinload(Structure.sectors))).scalars().all()
+    existing = db.session.execute(select(Structure).options(selectinload(Structure.sectors),
+                                                            selectinload(Structure.inferred_sectors))).scalars().all()
     by_siret = {s.siret: s for s in existing if s.siret}
     by_finess = {f: s for s in existing for f in s.finess_numbers or []}
     changed: list[Structure] = []
+    deduced: list[Structure] = []
     with db.session.no_autoflush:  # one INSERT batch at the end, not a flush per lookup
         for row in merge_rows(rows):
             report.flagged.extend(row.flags)
@@ -202,14 +210,16 @@ def upsert(rows: list[Row], source_label: str) -> ImportReport:
             if structure is None:
                 structure = Structure(kinds=[], finess_numbers=[], source=row.source, siret=row.siret,
                                       area_kind=AreaKind.RADIUS, area_radius_km=DEFAULT_RADIUS_KM, area_refs=[])
-                _apply(structure, row, communes, sectors)
+                if _apply(structure, row, communes, sectors):
+                    deduced.append(structure)
                 refresh_derived(structure)
                 db.session.add(structure)
                 report.created += 1
                 changed.append(structure)
             else:
                 before = _snapshot(structure)
-                _apply(structure, row, communes, sectors)
+                if _apply(structure, row, communes, sectors):
+                    deduced.append(structure)
                 if _snapshot(structure) != before:
                     refresh_derived(structure)
                     report.updated += 1
@@ -221,6 +231,7 @@ def upsert(rows: list[Row], source_label: str) -> ImportReport:
             for finess in structure.finess_numbers or []:
                 by_finess[finess] = structure
     db.session.flush()
+    mark_sector_origin(deduced, inferred=True)
     notify_changed([structure.id for structure in changed])
     audit.record(None, "structures.imported", source_label, created=report.created, updated=report.updated,
                  flagged=len(report.flagged))
@@ -233,3 +244,41 @@ def import_structures(path: Path, progress: Progress | None = None) -> ImportRep
 
 def import_esat(path: Path, progress: Progress | None = None) -> ImportReport:
     return upsert(parse_all(read_csv(path), parse_esat_row, progress, count_lines(path)), f"import:{path.name}")
+
+
+#: the sources of the public lists (structures created by users or generated for tests are not "imported")
+IMPORTED_SOURCES = ("ASP", "GEIQ", "EA_EATT", "FINESS")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Imported structures with at least one sector: per kind (a structure counts in each of its kinds)."""
+
+    by_kind: dict[str, tuple[int, int]]
+    with_sector: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.with_sector / self.total if self.total else 0.0
+
+    def lines(self) -> list[str]:
+        def line(label: str, covered: int, total: int) -> str:
+            share = f"{covered / total:.1%}".replace(".", ",").replace("%", " %") if total else "–"
+            return f"{label} : {covered} / {total} avec au moins un secteur ({share})"
+        return [line("Couverture sectorielle, toutes fiches importées", self.with_sector, self.total)] + [
+            line(f"  {kind}", *counts) for kind, counts in sorted(self.by_kind.items())]
+
+
+def sector_coverage() -> Coverage:
+    """What share of the imported structures a search by sector can find (declared or deduced sectors)."""
+    has_sector = select(structure_sector.c.structure_id).where(structure_sector.c.structure_id == Structure.id).exists()
+    rows = db.session.execute(select(Structure.kinds, has_sector).where(Structure.source.in_(IMPORTED_SOURCES))).all()
+    by_kind: dict[str, list[int]] = {}
+    for kinds, covered in rows:
+        for kind in kinds:
+            counts = by_kind.setdefault(kind, [0, 0])
+            counts[0] += covered
+            counts[1] += 1
+    return Coverage({kind: (c, t) for kind, (c, t) in by_kind.items()},
+                    sum(1 for _, covered in rows if covered), len(rows))

@@ -103,6 +103,10 @@ structure_sector = Table(
     db.metadata,
     Column("structure_id", ForeignKey("structure.id", ondelete="CASCADE"), primary_key=True),
     Column("sector_id", ForeignKey("sector.id"), primary_key=True, index=True),
+    #: deduced by the import (NAF code, words of the name), shown « déduit »; false once the structure declares
+    #: its own sectors (suppliers.services.update_profile replaces them all). A write through
+    #: `Structure.sectors` is a declaration; the import marks its rows with `mark_sector_origin`.
+    Column("inferred", Boolean, nullable=False, default=False, server_default="false"),
 )
 
 
@@ -161,7 +165,12 @@ class Structure(TimestampMixin, db.Model):
     #: generated for benchmarks and load tests only, never shown as real
     is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
+    #: every sector, declared or inferred (search by sector finds both)
     sectors: Mapped[list[Sector]] = relationship(secondary=structure_sector, order_by=Sector.name)
+    #: the inferred ones among them, read-only: the profile marks them « déduit »
+    inferred_sectors: Mapped[list[Sector]] = relationship(
+        secondary=structure_sector, order_by=Sector.name, viewonly=True,
+        primaryjoin=lambda: (Structure.id == structure_sector.c.structure_id) & structure_sector.c.inferred)
     env_commitments: Mapped[list["EnvCommitment"]] = relationship(back_populates="structure",
                                                                   cascade="all, delete-orphan")
     references: Mapped[list["ClientReference"]] = relationship(back_populates="structure",
@@ -195,6 +204,15 @@ class Structure(TimestampMixin, db.Model):
     @property
     def claimed(self) -> bool:
         return self.owner_organisation_id is not None
+
+    @property
+    def declared_sectors(self) -> list[Sector]:
+        inferred = {sector.id for sector in self.inferred_sectors}
+        return [sector for sector in self.sectors if sector.id not in inferred]
+
+    @property
+    def has_inferred_sectors(self) -> bool:
+        return bool(self.inferred_sectors)
 
 
 class EnvCommitment(TimestampMixin, db.Model):

@@ -26,7 +26,7 @@ from ..geo.coverage import Area, touched
 from ..geo.services import parse_territory_list
 from ..reference.models import Sector
 from .models import (RADIUS_CHOICES, AreaKind, ClaimEvidence, ClaimStatus, ClientReference, EnvCommitment, EnvLabel, ServiceKind,
-                     Structure, StructureClaim, StructureContact)
+                     Structure, StructureClaim, StructureContact, structure_sector)
 
 STRUCTURES_CHANGED = "structures.changed"
 
@@ -56,6 +56,21 @@ def mark_expired_commitments() -> int:
         commitment.expiry_processed = True
     notify_changed([commitment.structure_id for commitment in expired])
     return len(expired)
+
+
+def mark_sector_origin(structures: list[Structure], inferred: bool) -> None:
+    """Record whether these structures' sectors were deduced (import) or declared (profile edit).
+
+    Writes through `Structure.sectors` store declared rows: the origin is set on all of a structure's
+    rows at once, after the flush that wrote them (a structure's sectors are all declared or all deduced)."""
+    if not structures:
+        return
+    db.session.flush()
+    db.session.execute(update(structure_sector)
+                       .where(structure_sector.c.structure_id.in_([structure.id for structure in structures]))
+                       .values(inferred=inferred))
+    for structure in structures:
+        db.session.expire(structure, ["inferred_sectors"])
 
 
 def notify_changed(structure_ids: list[int]) -> None:
@@ -296,12 +311,13 @@ def update_profile(actor: User, structure: Structure, data: ProfileData) -> None
     before = _profile_values(structure)
     structure.name, structure.brand = data.name.strip(), (data.brand or "").strip() or None
     structure.description, structure.website = data.description, data.website
-    structure.sectors = sectors
+    structure.sectors = sectors  # declared: they replace every deduced sector
     structure.service_kinds = data.service_kinds
     structure.area_kind, structure.area_radius_km, structure.area_refs = data.area_kind, data.area_radius_km, refs
     structure.employees_count, structure.inclusion_workers_count = data.employees_count, data.inclusion_workers_count
     structure.turnover_band = data.turnover_band
     refresh_derived(structure)
+    mark_sector_origin([structure], inferred=False)
     after = _profile_values(structure)
     changes = {key: after[key] for key in after if after[key] != before[key]}
     audit.record(actor, "structure.updated", structure, changes=changes)
