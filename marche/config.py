@@ -47,7 +47,6 @@ class Config:
     redis_url: str | None
     smtp: dict[str, Any] = field(default_factory=dict)
     ratelimit_storage: str = "memory://"
-    search_allow_synthetic: bool = False
     #: how many reverse proxies set X-Forwarded-For in front of the app; 0 = the header is ignored
     proxy_fix_x_for: int = 0
     port: int = 5000
@@ -104,7 +103,6 @@ class Config:
             meili_prefix=env_vars.get("MEILI_INDEX_PREFIX", "marche"),
             redis_url=env_vars.get("REDIS_URL") or None,
             ratelimit_storage=env_vars.get("RATELIMIT_STORAGE_URI") or env_vars.get("REDIS_URL") or "memory://",
-            search_allow_synthetic=env_vars.get("SEARCH_ALLOW_SYNTHETIC") == "1",
             proxy_fix_x_for=int(env_vars.get("PROXY_FIX_X_FOR", "0") or 0),
             smtp=smtp,
             port=port,
@@ -186,8 +184,6 @@ class Config:
             "RATELIMIT_KEY_PREFIX": self.meili_prefix,
             "OUTBOX_MAX_ATTEMPTS": 5,
             "RQ_QUEUE": f"{self.meili_prefix}-outbox",
-            #: benchmarks only: lets `include_synthetic=1` reach the synthetic structures
-            "SEARCH_ALLOW_SYNTHETIC": self.search_allow_synthetic,
         }
         values.update(self.extra)
         return values

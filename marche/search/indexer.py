@@ -33,7 +33,7 @@ SETTINGS = {
     "searchableAttributes": ["display_name", "name", "brand", "sector_names", "city", "description", "siret"],
     "filterableAttributes": ["kinds", "sectors", "env", "services", "size_band", "in_zrr", "has_references",
                              "claimed", "commune", "department", "region", "area_kind", "area_radius_km",
-                             "area_refs", "area_departments", "area_regions", "is_synthetic", "_geo"],
+                             "area_refs", "area_departments", "area_regions", "_geo"],
     "sortableAttributes": ["display_name", "_geo"],
     "typoTolerance": {"enabled": True},
     # exact counts for every filtered search (the default stops counting at 1 000)

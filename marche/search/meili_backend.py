@@ -58,8 +58,6 @@ def filters(query: StructureQuery, resolution: Resolution) -> list[str] | None:
     if resolution.impossible:
         return None
     clauses: list[str] = []
-    if not query.include_synthetic:
-        clauses.append("is_synthetic = false")
     for attribute, values in (("kinds", query.kinds), ("sectors", query.sectors), ("env", query.env),
                               ("services", query.services), ("size_band", query.size_bands)):
         if values:

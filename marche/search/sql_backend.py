@@ -141,8 +141,6 @@ def _near(where: Where, point: tuple[float, float], radius_km: int) -> tuple[str
 
 def build_where(query: StructureQuery, resolution: Resolution, today: date) -> Where:
     where = Where()
-    if not query.include_synthetic:
-        where.add("NOT s.is_synthetic")
     if query.q:
         _text(where, query.q)
     if query.kinds:
