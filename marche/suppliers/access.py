@@ -23,7 +23,8 @@ def can_edit_structure(user, structure: Structure) -> bool:
 
 @RULES.rule("claim", Structure)
 def can_claim_structure(user, structure: Structure) -> bool:
-    return (user is not None and user.has_kind(OrganisationKind.INCLUSIVE_STRUCTURE) and not can_edit_structure(user, structure))
+    return (user is not None and user.has_kind(OrganisationKind.INCLUSIVE_STRUCTURE)
+            and not can_edit_structure(user, structure))
 
 
 @RULES.rule("view_contacts", Structure)

@@ -35,7 +35,8 @@ def test_the_bench_database_is_a_sibling_of_the_portals():
 
 
 def test_the_bench_environment_names_the_bench_database_and_index():
-    env = {"DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/marche", "MEILI_INDEX_PREFIX": "marche", "PORT": "5000"}
+    env = {"DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/marche", "MEILI_INDEX_PREFIX": "marche",
+           "PORT": "5000"}
     bench = bench_environment(env)
     assert bench["DATABASE_URL"] == "postgresql://postgres@127.0.0.1:5432/marche_bench"
     assert bench["MEILI_INDEX_PREFIX"] == BENCH_INDEX_PREFIX != env["MEILI_INDEX_PREFIX"] and bench["PORT"] == "5000"
