@@ -49,7 +49,8 @@ class Config:
     redis_url: str | None
     smtp: dict[str, Any] = field(default_factory=dict)
     ratelimit_storage: str = "memory://"
-    search_allow_synthetic: bool = False
+    #: each gunicorn worker freezes its start-up objects out of the garbage collector (marche.wsgi)
+    gc_freeze: bool = True
     #: how many reverse proxies set X-Forwarded-For in front of the app; 0 = the header is ignored
     proxy_fix_x_for: int = 0
     port: int = 5000
@@ -109,8 +110,8 @@ class Config:
             meili_prefix=env_vars.get("MEILI_INDEX_PREFIX", "marche"),
             redis_url=env_vars.get("REDIS_URL") or None,
             ratelimit_storage=env_vars.get("RATELIMIT_STORAGE_URI") or env_vars.get("REDIS_URL") or "memory://",
-            search_allow_synthetic=env_vars.get("SEARCH_ALLOW_SYNTHETIC") == "1",
             proxy_fix_x_for=int(env_vars.get("PROXY_FIX_X_FOR", "0") or 0),
+            gc_freeze=env_vars.get("MARCHE_GC_FREEZE", "1") != "0",
             smtp=smtp,
             operator=operator,
             port=port,
@@ -193,8 +194,7 @@ class Config:
             "RATELIMIT_KEY_PREFIX": self.meili_prefix,
             "OUTBOX_MAX_ATTEMPTS": 5,
             "RQ_QUEUE": f"{self.meili_prefix}-outbox",
-            #: benchmarks only: lets `include_synthetic=1` reach the synthetic structures
-            "SEARCH_ALLOW_SYNTHETIC": self.search_allow_synthetic,
+            "GC_FREEZE": self.gc_freeze,
         }
         values.update(self.extra)
         return values

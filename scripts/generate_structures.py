@@ -1,10 +1,13 @@
-"""Generate realistic synthetic structures for benchmarks and load tests (never shown as real).
+"""Generate realistic synthetic structures for benchmarks and load tests, in the bench's database only.
 
 Kinds follow the real lists' proportions, communes are drawn by population, each structure gets
 sectors of one group, an intervention area, sometimes environmental commitments and references.
-Every row is marked `is_synthetic` and carries a SIRET of the reserved 99… range.
+Every row has the source `synthetic` and a SIRET of the reserved 99… range, which is how `--delete`
+finds them. The command writes only into the bench database (the `_bench` sibling of DATABASE_URL's,
+or `marche_bench` on the embedded server) that `make bench` creates: never into the portal's.
 
     .venv/bin/python scripts/generate_structures.py --count 50000
+    .venv/bin/python scripts/generate_structures.py --up-to 50000
     .venv/bin/python scripts/generate_structures.py --delete
 """
 from __future__ import annotations
@@ -15,7 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+SCRIPTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(SCRIPTS.parent))
+sys.path.insert(0, str(SCRIPTS / "bench"))
 
 from sqlalchemy import delete, func, insert, select  # noqa: E402
 
@@ -24,6 +29,8 @@ KIND_WEIGHTS = {"ACI": 1815, "EI": 940, "AI": 620, "ETTI": 299, "GEIQ": 171, "EA
                 "ESAT": 1504}
 AREA_WEIGHTS = {"radius": 70, "territories": 20, "country": 10}
 SYNTHETIC_PREFIX = "99"
+#: the `source` of every generated row
+SYNTHETIC_SOURCE = "synthetic"
 
 
 def synthetic_siret(number: int) -> str:
@@ -53,7 +60,7 @@ def generate(count: int, seed: int = 2026) -> int:
     for sector_id, group_id in db.session.execute(select(Sector.id, Sector.group_id)):
         sectors_by_group.setdefault(group_id, []).append(sector_id)
     groups = list(sectors_by_group)
-    start = (db.session.scalar(select(func.count()).select_from(Structure).where(Structure.is_synthetic)) or 0)
+    start = db.session.scalar(select(func.count()).select_from(Structure).where(_synthetic(Structure))) or 0
     kinds, kind_weights = list(KIND_WEIGHTS), list(KIND_WEIGHTS.values())
     env_labels = [e.value for e in EnvLabel]
     services = [s.value for s in ServiceKind]
@@ -95,8 +102,8 @@ def generate(count: int, seed: int = 2026) -> int:
                 "description": f"Structure synthétique de test ({kind}).", "service_kinds": rng.sample(services, rng.randint(1, 2)),
                 "area_kind": area_kind, "area_radius_km": radius, "area_refs": refs, "area_departments": departments,
                 "area_regions": regions, "employees_count": employees,
-                "inclusion_workers_count": int(employees * rng.uniform(0.3, 0.9)), "source": "synthetic",
-                "is_synthetic": True, "search_text": normalize_search(f"{name} {commune.name}"),
+                "inclusion_workers_count": int(employees * rng.uniform(0.3, 0.9)), "source": SYNTHETIC_SOURCE,
+                "search_text": normalize_search(f"{name} {commune.name}"),
             })
         ids = db.session.execute(insert(Structure).returning(Structure.id), rows).scalars().all()
         for structure_id in ids:
@@ -115,32 +122,63 @@ def generate(count: int, seed: int = 2026) -> int:
     return created
 
 
+def top_up(target: int, seed: int = 2026) -> int:
+    """Generate what the directory lacks to hold `target` structures (real ones included)."""
+    from marche.extensions import db
+    from marche.suppliers.models import Structure
+
+    missing = target - (db.session.scalar(select(func.count()).select_from(Structure)) or 0)
+    return generate(missing, seed) if missing > 0 else 0
+
+
+def _synthetic(structure):
+    """The generator's rows: its source and its reserved SIRET range, both (a real row has neither)."""
+    return (structure.source == SYNTHETIC_SOURCE) & structure.siret.startswith(SYNTHETIC_PREFIX)
+
+
 def delete_synthetic() -> int:
     from marche.extensions import db
     from marche.suppliers.models import Structure
 
-    result = db.session.execute(delete(Structure).where(Structure.is_synthetic))
+    result = db.session.execute(delete(Structure).where(_synthetic(Structure)))
     db.session.commit()
     return result.rowcount
+
+
+def bench_app():
+    """The app on the bench database; refused when `make bench` has not created it yet."""
+    import os
+
+    from bench_database import BENCH_INDEX_PREFIX, bench_database_url, database_exists, database_name
+
+    from marche import create_app
+    from marche.core.embedded import ensure_postgres
+    from services import INSTANCE
+
+    portal_url = os.environ.get("DATABASE_URL") or ensure_postgres(INSTANCE / "pgdata")
+    url = bench_database_url(portal_url)
+    if not database_exists(portal_url, database_name(url)):
+        raise SystemExit(f"La base de mesure « {database_name(url)} » n'existe pas : `make bench` la crée et "
+                         "la prépare (ce script n'écrit jamais dans la base du portail).")
+    return create_app({"DATABASE_URL": url, "MEILI_INDEX_PREFIX": BENCH_INDEX_PREFIX})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50000)
+    parser.add_argument("--up-to", type=int, help="compléter l'annuaire jusqu'à ce nombre de structures")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--delete", action="store_true", help="delete every synthetic structure")
+    parser.add_argument("--delete", action="store_true", help="supprimer toutes les structures synthétiques")
     args = parser.parse_args()
-    from marche import create_app
-
-    app = create_app()
+    app = bench_app()
     with app.app_context():
         started = time.perf_counter()
         if args.delete:
             print(f"{delete_synthetic()} structures synthétiques supprimées.")
             return
-        created = generate(args.count, args.seed)
+        created = top_up(args.up_to, args.seed) if args.up_to is not None else generate(args.count, args.seed)
         print(f"{created} structures synthétiques créées en {time.perf_counter() - started:.1f} s "
-              "(lancez `flask --app marche marche reindex`).")
+              "dans la base de mesure (`make bench` la réindexe).")
 
 
 if __name__ == "__main__":

@@ -89,12 +89,11 @@ def search(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def public_structure_by_siret(siret: str) -> dict[str, Any] | None:
-    """A published structure by its SIRET (spaces and dots allowed); None when absent or not public."""
+    """A published structure by its SIRET (spaces and dots allowed); None when absent."""
     digits = normalize_digits(siret)
     if len(digits) != 14 or not is_digits(digits):
         return None
-    found = db.session.execute(select(Structure).where(Structure.siret == digits,
-                                                       Structure.is_synthetic.is_(False))).scalar_one_or_none()
+    found = db.session.execute(select(Structure).where(Structure.siret == digits)).scalar_one_or_none()
     if found is None:
         return None
     commune = db.session.get(Commune, found.commune_code) if found.commune_code else None

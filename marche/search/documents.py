@@ -53,7 +53,6 @@ def structure_document(structure: Structure, today: date, in_zrr: bool = False) 
         "website": structure.website,
         #: the same first 500 characters as `structure.search_text`, so both backends search the same words
         "description": (structure.description or "")[:500],
-        "is_synthetic": structure.is_synthetic,
         #: the row's version: reconciliation compares it with the database (indexer.stale_structures)
         "updated_at": version_of(structure.updated_at),
     }

@@ -68,8 +68,6 @@ class StructureQuery:
     zrr: bool | None = None
     has_references: bool | None = None
     claimed: bool | None = None
-    #: include synthetic structures (benchmarks only; never shown by the page)
-    include_synthetic: bool = False
     sort: str = "relevance"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
@@ -194,10 +192,6 @@ def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page:
     sort = (_choices(args, "sort", list(SORTS)) or ("relevance",))[0]
     if sort == "distance" and not near:
         raise QueryError("sort", "Le tri par distance demande une commune de référence (paramètre « near »).")
-    # Synthetic structures exist for benchmarks only; an instance must opt in to search them.
-    from flask import current_app
-
-    include_synthetic = bool(current_app.config.get("SEARCH_ALLOW_SYNTHETIC")) and bool(_bool(args, "include_synthetic"))
     query = StructureQuery(
         q=q.strip(),
         kinds=_choices(args, "kind", [k.value for k in StructureKind]),
@@ -212,7 +206,6 @@ def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page:
         zrr=_bool(args, "zrr"),
         has_references=_bool(args, "has_references"),
         claimed=_bool(args, "claimed"),
-        include_synthetic=include_synthetic,
         sort=sort,
         page=_int(args, "page", 1, 1, MAX_PAGE) or 1,
         per_page=_int(args, "per_page", DEFAULT_PER_PAGE, 1, max_per_page) or DEFAULT_PER_PAGE,

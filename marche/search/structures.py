@@ -44,7 +44,7 @@ SETTINGS = {
     "searchableAttributes": ["display_name", "name", "brand", "sector_names", "city", "description", "siret"],
     "filterableAttributes": ["kinds", "sectors", "env", "services", "size_band", "in_zrr", "has_references",
                              "claimed", "commune", "department", "region", "area_kind", "area_radius_km",
-                             "area_refs", "area_departments", "area_regions", "is_synthetic", "_geo"],
+                             "area_refs", "area_departments", "area_regions", "_geo"],
     "sortableAttributes": ["display_name", "_geo", "sector_rank"],
     "typoTolerance": {"enabled": True},
     # exact counts for every filtered search (the default stops counting at 1 000)
@@ -116,8 +116,6 @@ def meili_filters(query: StructureQuery, resolution: Resolution) -> list[str] | 
     if resolution.impossible:
         return None
     clauses: list[str] = []
-    if not query.include_synthetic:
-        clauses.append("is_synthetic = false")
     for attribute, values in (("kinds", query.kinds), ("sectors", query.sectors), ("env", query.env),
                               ("services", query.services), ("size_band", query.size_bands)):
         if values:
@@ -231,8 +229,6 @@ def sql_where(query: StructureQuery, resolution: Resolution, today: date) -> Whe
     if resolution.impossible:
         return None
     where = Where()
-    if not query.include_synthetic:
-        where.add("NOT s.is_synthetic")
     if query.q:
         _text(where, query.q)
     if query.kinds:

@@ -12,7 +12,7 @@ RULES = RuleSet()
 
 @RULES.rule("view", Structure)
 def can_view_structure(user, structure: Structure) -> bool:
-    return not structure.is_synthetic
+    return True  # every structure of the directory is public
 
 
 @RULES.rule("edit", Structure)
@@ -23,8 +23,8 @@ def can_edit_structure(user, structure: Structure) -> bool:
 
 @RULES.rule("claim", Structure)
 def can_claim_structure(user, structure: Structure) -> bool:
-    return (user is not None and not structure.is_synthetic
-            and user.has_kind(OrganisationKind.INCLUSIVE_STRUCTURE) and not can_edit_structure(user, structure))
+    return (user is not None and user.has_kind(OrganisationKind.INCLUSIVE_STRUCTURE)
+            and not can_edit_structure(user, structure))
 
 
 @RULES.rule("view_contacts", Structure)

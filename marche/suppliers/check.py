@@ -264,12 +264,11 @@ def _directory(sirets: set[str], sirens: set[str]) -> tuple[dict[str, Structure]
     """The directory's real structures having one of these SIRETs, and those of these SIRENs."""
     by_siret: dict[str, Structure] = {}
     by_siren: dict[str, list[Structure]] = {}
-    visible = Structure.is_synthetic.is_(False)
     for chunk in _chunks(sorted(sirets), 1000):
-        for structure in db.session.execute(select(Structure).where(visible, Structure.siret.in_(chunk))).scalars():
+        for structure in db.session.execute(select(Structure).where(Structure.siret.in_(chunk))).scalars():
             by_siret[structure.siret] = structure
     for chunk in _chunks(sorted(sirens), 1000):
-        for structure in db.session.execute(select(Structure).where(visible, Structure.siren.in_(chunk))
+        for structure in db.session.execute(select(Structure).where(Structure.siren.in_(chunk))
                                             .order_by(Structure.siret)).scalars():
             by_siren.setdefault(structure.siren, []).append(structure)
     return by_siret, by_siren

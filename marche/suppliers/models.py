@@ -158,12 +158,10 @@ class Structure(TimestampMixin, db.Model):
     owner_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"),
                                                               index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    #: where the record came from: "ASP", "GEIQ", "EA_EATT", "FINESS", "user", "synthetic"
+    #: where the record came from: "ASP", "GEIQ", "EA_EATT", "FINESS", "user"; "synthetic" in the bench database only
     source: Mapped[str] = mapped_column(String(16))
     #: lower-case accent-free name, brand, city and description, for the SQL search backend (pg_trgm)
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
-    #: generated for benchmarks and load tests only, never shown as real
-    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     #: every sector, declared or inferred (search by sector finds both)
     sectors: Mapped[list[Sector]] = relationship(secondary=structure_sector, order_by=Sector.name)

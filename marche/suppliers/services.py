@@ -93,7 +93,7 @@ MAGIC = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
 
 
 def find_structure(ident: str) -> Structure | None:
-    """A structure by SIRET (14 digits) or FINESS (9 characters); synthetic ones are not public."""
+    """A structure by SIRET (14 digits) or FINESS (9 characters)."""
     ident = ident.replace(" ", "")
     if len(ident) == 14 and is_digits(ident):
         condition = Structure.siret == ident
@@ -101,7 +101,7 @@ def find_structure(ident: str) -> Structure | None:
         condition = Structure.finess_numbers.any(ident.upper())
     else:
         return None
-    return db.session.execute(select(Structure).where(condition, Structure.is_synthetic.is_(False))).scalars().first()
+    return db.session.execute(select(Structure).where(condition)).scalars().first()
 
 
 def child_of(structure: Structure, model: type, child_id: int):

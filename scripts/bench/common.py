@@ -23,7 +23,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 def summary(values_ms: list[float]) -> dict[str, float]:
     return {"n": len(values_ms), "p50": statistics.median(values_ms), "p95": percentile(values_ms, 95),
-            "max": max(values_ms)}
+            "p99": percentile(values_ms, 99), "max": max(values_ms)}
 
 
 class KeepAlive:

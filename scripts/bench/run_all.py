@@ -1,4 +1,5 @@
-"""`make bench`: start the services like `make run`, prepare the data, then run every benchmark."""
+"""`make bench`: start the services like `make run`, prepare the bench's own database and index
+(never the portal's), then run every benchmark against them."""
 from __future__ import annotations
 
 import os
@@ -10,24 +11,23 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from bench_database import prepare_bench_database  # noqa: E402  (scripts/bench/bench_database.py)
 from services import start_services  # noqa: E402
 
-BENCHMARKS = ["search_bench.py"]
+BENCHMARKS = ["search_bench.py", "page_weight.py"]
+#: the directory size the figures are measured at: the real structures, topped up with synthetic ones
+TARGET_COUNT = 50_000
 
 
 def main() -> int:
     env = dict(os.environ)
     meili = start_services(env)
-    env["SEARCH_ALLOW_SYNTHETIC"] = "1"
     env.setdefault("REDIS_URL", "")
-    # 50 000 synthetic rows and a full reindex hold statements longer than a web request may
-    env.setdefault("DATABASE_STATEMENT_TIMEOUT", "0")
     try:
-        subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "marche", "marche", "prepare"],
-                       env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        bench_env = prepare_bench_database(env, TARGET_COUNT)
         failed = 0
         for script in BENCHMARKS:
-            failed += subprocess.run([sys.executable, str(BENCH / script)], env=env, cwd=BENCH).returncode != 0
+            failed += subprocess.run([sys.executable, str(BENCH / script)], env=bench_env, cwd=BENCH).returncode != 0
         return failed
     finally:
         if meili:

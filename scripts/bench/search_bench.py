@@ -1,7 +1,9 @@
 """Directory search at 50 000 structures: API, raw Meilisearch, HTML page, SQL fallback, reindex.
 
 Prints each figure beside its target and beside raw Meilisearch measured in the same run.
-Run with `make bench` (uses the embedded services of `make run`, or DATABASE_URL / MEILI_URL).
+The HTML page is measured twice, on workers that froze their start-up objects (`gc.freeze()`) and on
+workers that did not (`MARCHE_GC_FREEZE=0`). Run with `make bench`, which points DATABASE_URL and
+MEILI_INDEX_PREFIX at the bench's own database and index.
 """
 from __future__ import annotations
 
@@ -13,28 +15,19 @@ from urllib.parse import urlencode
 
 from common import ROOT, Gunicorn, KeepAlive, summary  # noqa: E402  (scripts/bench is the cwd of make bench)
 
-TARGET_COUNT = 50_000
 REQUESTS = 320
+#: the page is loaded 3 × 320 times per server: stalls seen about every 130 loads must weigh in its p99
+PAGE_PASSES = 3
 
 
-def ensure_structures(app) -> int:
-    import importlib.util
-
+def directory_size(app) -> int:
     from sqlalchemy import func, select
 
     from marche.extensions import db
     from marche.suppliers.models import Structure
 
     with app.app_context():
-        total = db.session.scalar(select(func.count()).select_from(Structure))
-        if total < TARGET_COUNT:
-            spec = importlib.util.spec_from_file_location("gen", ROOT / "scripts" / "generate_structures.py")
-            generator = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(generator)
-            print(f"génération de {TARGET_COUNT - total} structures synthétiques…", flush=True)
-            generator.generate(TARGET_COUNT - total)
-            total = db.session.scalar(select(func.count()).select_from(Structure))
-        return total
+        return db.session.scalar(select(func.count()).select_from(Structure))
 
 
 def query_mix(app, count: int, seed: int = 7) -> list[list[tuple[str, str]]]:
@@ -74,7 +67,6 @@ def query_mix(app, count: int, seed: int = 7) -> list[list[tuple[str, str]]]:
             args += [("near", f"commune:{commune.code}"), ("radius_km", str(rng.choice([10, 20, 30, 50])))]
         if pick in (6, 7) or rng.random() < 0.15:
             args.append(("env", rng.choice(envs)))
-        args.append(("include_synthetic", "1"))
         mixes.append(args)
     return mixes
 
@@ -90,20 +82,43 @@ def raw_meili_requests(app, mixes) -> list[tuple[str, dict]]:
     requests = []
     with app.test_request_context():
         for args in mixes:
-            query = replace(parse_query(MultiDict(args)), include_synthetic=True, page=1, per_page=20, facets=True)
+            query = replace(parse_query(MultiDict(args)), page=1, per_page=20, facets=True)
             body = meili_backend.request_body(query, resolved(query))
             requests.append((f"/indexes/{index_name('structures')}/search", body))
     return requests
 
 
+def timed(client: KeepAlive, call, label: str = "") -> float:
+    method, path, body = call
+    status, payload, elapsed = client.request(method, path, body)
+    if status != 200:
+        raise RuntimeError(f"{label}: {status} for {path}: {payload[:300]!r}")
+    return elapsed
+
+
 def run(label: str, client: KeepAlive, calls) -> dict:
-    timings = []
-    for method, path, body in calls:
-        status, payload, elapsed = client.request(method, path, body)
-        if status != 200:
-            raise RuntimeError(f"{label}: {status} for {path}: {payload[:300]!r}")
-        timings.append(elapsed)
-    return summary(timings)
+    return summary([timed(client, call, label) for call in calls])
+
+
+def measure_pages(env: dict[str, str], calls) -> tuple[dict, dict]:
+    """The HTML page on two gunicorns up side by side, one whose workers froze their start-up objects
+    (`gc.freeze()`) and one whose workers did not (`MARCHE_GC_FREEZE=0`). Each query goes to both in
+    turn (the first one alternating), so that both see the same machine load; (frozen, not frozen)."""
+    from marche.core.embedded import free_port
+
+    servers = [Gunicorn({**env, "MARCHE_GC_FREEZE": flag}, free_port()) for flag in ("1", "0")]
+    try:
+        clients = [KeepAlive(server.url) for server in servers]
+        for client in clients:
+            run("échauffement", client, calls[:40])
+        timings: list[list[float]] = [[], []]
+        for i, call in enumerate(calls):
+            for which in ((0, 1) if i % 2 == 0 else (1, 0)):
+                timings[which].append(timed(clients[which], call, "page HTML"))
+        return summary(timings[0]), summary(timings[1])
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def main() -> None:
@@ -114,29 +129,30 @@ def main() -> None:
     from marche.search.indexer import reindex_all
 
     app = create_app()
-    total = ensure_structures(app)
+    total = directory_size(app)
     with app.app_context():
         started = time.perf_counter()
         reindex_all()
         reindex_s = time.perf_counter() - started
     mixes = query_mix(app, REQUESTS)
     env = {"DATABASE_URL": os.environ["DATABASE_URL"], "MEILI_URL": app.config["MEILI_URL"],
-           "MEILI_MASTER_KEY": app.config["MEILI_MASTER_KEY"], "REDIS_URL": ""}
+           "MEILI_MASTER_KEY": app.config["MEILI_MASTER_KEY"], "MEILI_INDEX_PREFIX": app.config["MEILI_INDEX_PREFIX"],
+           "REDIS_URL": ""}
+    api_calls = [("GET", "/api/v1/structures?" + urlencode(args + [("per_page", "20"), ("facets", "1")]), None)
+                 for args in mixes]
+    page_calls = [("GET", "/structures?" + urlencode(args), None) for args in mixes] * PAGE_PASSES
     server = Gunicorn(env, free_port())
     try:
         api = KeepAlive(server.url)
-        api_calls = [("GET", "/api/v1/structures?" + urlencode(args + [("per_page", "20"), ("facets", "1")]), None)
-                     for args in mixes]
         run("échauffement", api, api_calls[:40])
         meili = KeepAlive(app.config["MEILI_URL"], {"Authorization": f"Bearer {app.config['MEILI_MASTER_KEY']}"})
         raw_calls = [("POST", path, body) for path, body in raw_meili_requests(app, mixes)]
         run("échauffement", meili, raw_calls[:40])
         raw = run("Meilisearch brut", meili, raw_calls)
         api_result = run("API", api, api_calls)
-        html = run("page HTML", KeepAlive(server.url),
-                   [("GET", "/structures?" + urlencode(args), None) for args in mixes])
     finally:
         server.stop()
+    html, html_unfrozen = measure_pages(env, page_calls)
     fallback_server = Gunicorn({**env, "MEILI_URL": "http://127.0.0.1:9"}, free_port())
     try:
         fallback = run("SQL (Meilisearch arrêté)", KeepAlive(fallback_server.url), api_calls)
@@ -147,22 +163,29 @@ def main() -> None:
         ("Meilisearch brut (référence, même run)", raw, None),
         ("API /api/v1/structures", api_result, min(25.0, 2 * raw["p95"])),
         ("Page HTML /structures", html, 50.0),
+        ("Page HTML /structures sans gc.freeze()", html_unfrozen, None),
         ("Repli SQL (Meilisearch arrêté)", fallback, 150.0),
     ]
     print(f"\nRecherche dans l'annuaire — {total} structures, {REQUESTS} requêtes mêlant texte, type, secteur, "
-          "« implantée à », « peut intervenir à », rayon, engagements (20 résultats, total et facettes)\n")
-    print(f"{'mesure':<42} {'p50 ms':>8} {'p95 ms':>8} {'cible p95':>10}  verdict")
+          "« implantée à », « peut intervenir à », rayon, engagements (20 résultats, total et facettes) ; "
+          f"la page HTML : {PAGE_PASSES} passages ({len(page_calls)} chargements) sur chacun de deux serveurs "
+          "côte à côte, avec et sans gc.freeze()\n")
+    print(f"{'mesure':<42} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'cible p95':>10}  verdict")
     for label, figures, target in rows:
         verdict = "" if target is None else ("OK" if figures["p95"] <= target else "AU-DESSUS")
         target_text = "" if target is None else f"{target:.1f}"
-        print(f"{label:<42} {figures['p50']:>8.1f} {figures['p95']:>8.1f} {target_text:>10}  {verdict}")
-    print(f"{'Réindexation complète':<42} {'':>8} {reindex_s * 1000:>8.0f} {30000:>10.0f}  "
+        print(f"{label:<42} {figures['p50']:>8.1f} {figures['p95']:>8.1f} {figures['p99']:>8.1f} "
+              f"{figures['max']:>8.1f} {target_text:>10}  {verdict}")
+    print(f"{'Réindexation complète':<42} {'':>8} {reindex_s * 1000:>8.0f} {'':>8} {'':>8} {30000:>10.0f}  "
           f"{'OK' if reindex_s <= 30 else 'AU-DESSUS'}")
-    print("\nRéférence : la place de marché existante répond en 800–2 000 ms (p95) à 50 000 structures.")
+    print(f"\np99 de la page HTML : {html['p99']:.1f} ms avec gc.freeze() dans chaque worker, "
+          f"{html_unfrozen['p99']:.1f} ms sans (MARCHE_GC_FREEZE=0), mêmes requêtes, même exécution.")
+    print("Référence : la place de marché existante répond en 800–2 000 ms (p95) à 50 000 structures.")
     out = ROOT / "scripts" / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "search.json").write_text(json.dumps({"structures": total, "requests": REQUESTS, "raw_meili": raw,
-                                                 "api": api_result, "html": html, "sql_fallback": fallback,
+                                                 "api": api_result, "page_loads": len(page_calls), "html": html,
+                                                 "html_without_gc_freeze": html_unfrozen, "sql_fallback": fallback,
                                                  "reindex_s": reindex_s}, indent=2))
 
 

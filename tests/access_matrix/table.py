@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from .actors import LOGGED_OUT, NAMES
 from .world import (CLAIMED_SIRET, CONTACT_EMAIL, FAVORITE_LIST_NAME, JOINER_EMAIL, MISSING_ID, MISSING_SIRET,
-                    SYNTHETIC_SIRET, UNCLAIMED_NAME, UNCLAIMED_SIRET, World)
+                    UNCLAIMED_NAME, UNCLAIMED_SIRET, World)
 
 OK, LOGIN, FORBIDDEN, HIDDEN = "OK", "LOGIN", "FORBIDDEN", "HIDDEN"
 
@@ -157,7 +157,6 @@ CASES: list[Case] = [
     Case("search.export", LOGGED_IN),
     # --- structure profiles -------------------------------------------------------------------
     Case("suppliers.profile", PUBLIC, params=claimed, missing=unknown_structure, shows=(CONTACT_EMAIL, SIGNED_IN)),
-    Case("suppliers.profile", NOBODY, label="synthetic", params=lambda w: {"ident": SYNTHETIC_SIRET}),
     Case("suppliers.logo", PUBLIC, params=claimed, missing=unknown_structure),
     # a reference's photo or document is part of the public profile (a showcase of past work); a
     # commitment's proof (certificate) is for signed-in users, who check it before buying
@@ -209,9 +208,7 @@ CASES: list[Case] = [
     Case("api_v1.structures", PUBLIC),
     Case("api_v1.structure", PUBLIC, params=lambda w: {"siret": UNCLAIMED_SIRET},
          missing=lambda w: {"siret": MISSING_SIRET}),
-    Case("api_v1.structure", NOBODY, label="synthetic", params=lambda w: {"siret": SYNTHETIC_SIRET},
-         missing=lambda w: {"siret": MISSING_SIRET}),
-    Case("api_v1.lookup", PUBLIC, json={"sirets": [CLAIMED_SIRET, SYNTHETIC_SIRET]}),
+    Case("api_v1.lookup", PUBLIC, json={"sirets": [CLAIMED_SIRET, UNCLAIMED_SIRET]}),
     Case("api_v1.openapi", PUBLIC),
 ]
 

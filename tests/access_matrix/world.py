@@ -30,7 +30,6 @@ from .actors import ACTORS, PASSWORD, Actor, verify_facilitator
 CLAIMED_SIRET = "75187049400026"
 #: an unclaimed profile in the same department; the `structure_other` actor's organisation has its SIRET
 UNCLAIMED_SIRET = VALID_SIRETS[40]
-SYNTHETIC_SIRET = VALID_SIRETS[41]
 #: valid-looking identifiers of nothing: what a hidden object must be indistinguishable from
 MISSING_SIRET = VALID_SIRETS[45]
 MISSING_ID = 987654321
@@ -183,7 +182,6 @@ def build_world(app, make_structure) -> World:
 
     world.claimed_id = make_structure(siret=CLAIMED_SIRET, name="La Collecterie")
     unclaimed_id = make_structure(siret=UNCLAIMED_SIRET, name=UNCLAIMED_NAME)
-    make_structure(siret=SYNTHETIC_SIRET, name="Structure Synthétique", synthetic=True)
 
     with world._context():
         owner = world._owner()

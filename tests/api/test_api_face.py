@@ -17,13 +17,12 @@ from marche.reference.models import Sector
 from marche.search.indexer import reindex_all
 from marche.suppliers.models import EnvCommitment, Structure
 
-SIRETS = ("11111111100011", "22222222200022", "33333333300033", "44444444400044")
+SIRETS = ("11111111100011", "22222222200022", "33333333300033")
 
 
 @pytest.fixture
 def directory(app):
-    """Four structures: two in a first sector, one in a second sector with ISO 14001, and a synthetic one
-    (benchmarks only) that the API never shows."""
+    """Three structures: two in a first sector, one in a second sector with ISO 14001."""
     with app.app_context():
         first, second = db.session.execute(select(Sector).order_by(Sector.id).limit(2)).scalars().all()
         rows = [
@@ -33,11 +32,8 @@ def directory(app):
                       sectors=[first]),
             Structure(siret=SIRETS[2], siren=SIRETS[2][:9], name="Atelier Gamma", kinds=["EA"], source="test",
                       sectors=[second]),
-            Structure(siret=SIRETS[3], siren=SIRETS[3][:9], name="Atelier Synthétique", kinds=["EI"],
-                      source="synthetic", is_synthetic=True, sectors=[second]),
         ]
         rows[2].env_commitments.append(EnvCommitment(label="iso14001", expires_on=date.today() + timedelta(30)))
-        rows[3].env_commitments.append(EnvCommitment(label="iso14001", expires_on=date.today() + timedelta(30)))
         db.session.add_all(rows)
         db.session.commit()
         reindex_all()
@@ -134,14 +130,13 @@ def test_list_parameters_may_repeat(client, directory):
     assert _sirets(client.get("/api/v1/structures?kind=EI&kind=ACI")) == {SIRETS[0], SIRETS[1]}
 
 
-def test_synthetic_structures_stay_hidden_whatever_the_parameters(app, client, directory):
-    app.config["SEARCH_ALLOW_SYNTHETIC"] = True
-    try:
-        found = _sirets(client.get("/api/v1/structures?q=atelier&include_synthetic=1&per_page=100"))
-    finally:
-        app.config["SEARCH_ALLOW_SYNTHETIC"] = False
-    assert SIRETS[3] not in found and SIRETS[2] in found
-    assert client.get(f"/api/v1/structures/{SIRETS[3]}").status_code == 404
+def test_include_synthetic_is_ignored_like_any_unknown_parameter(client, directory):
+    """Benchmark data lives in the bench's own database: the API has nothing to opt into."""
+    plain = client.get("/api/v1/structures?q=atelier&per_page=100")
+    for value in ("1", "0", "true"):
+        with_it = client.get(f"/api/v1/structures?q=atelier&include_synthetic={value}&per_page=100")
+        assert with_it.json == plain.json
+    assert _sirets(plain) == set(SIRETS)
 
 
 def test_answers_are_shaped_by_the_schema(client, directory):

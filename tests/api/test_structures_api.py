@@ -229,24 +229,13 @@ def test_detail_by_siret(api):
     assert api.get(f"/api/v1/structures/{ACI}").json == body
 
 
-def test_detail_unknown_or_synthetic_is_404(api, api_app):
+def test_detail_unknown_is_404(api):
     outside = next(f"{n:014d}" for n in range(44229377500001, 44229377600000) if is_valid_siret(f"{n:014d}"))
     for path in (outside, "abc", "1" * 200, "lookup"):
         response = api.get(f"/api/v1/structures/{path}")
         assert response.status_code == 404 and response.json["error"] == "Page introuvable"
-    with api_app.app_context():
-        synthetic = Structure(siret=outside, siren=outside[:9], name="Synthétique", kinds=["EI"], source="synthetic",
-                              is_synthetic=True)
-        db.session.add(synthetic)
-        db.session.commit()
-    try:
-        assert api.get(f"/api/v1/structures/{outside}").status_code == 404
-        answer = api.post("/api/v1/structures/lookup", json={"sirets": [outside]}).json
-        assert answer["results"][0]["status"] == "not_inclusive"
-    finally:
-        with api_app.app_context():
-            db.session.execute(text("delete from structure where siret = :s"), {"s": outside})
-            db.session.commit()
+    answer = api.post("/api/v1/structures/lookup", json={"sirets": [outside]}).json
+    assert answer["results"][0]["status"] == "not_inclusive"
 
 
 # --- lookup -----------------------------------------------------------------------------------

@@ -46,8 +46,8 @@ class Snapshot:
     communes: dict[str, dict]
     sector_ids: list[int] = field(default_factory=list)
 
-    def ids(self, predicate, include_synthetic: bool = False) -> set[int]:
-        return {i for i, r in self.rows.items() if (include_synthetic or not r["is_synthetic"]) and predicate(r)}
+    def ids(self, predicate) -> set[int]:
+        return {i for i, r in self.rows.items() if predicate(r)}
 
 
 def _enrich(structures: list[Structure], sectors: list[Sector], organisation_id: int) -> None:
@@ -82,20 +82,6 @@ def _enrich(structures: list[Structure], sectors: list[Sector], organisation_id:
         refresh_derived(structure)
 
 
-def _synthetic() -> list[Structure]:
-    """Benchmark-like rows that a normal search must never show."""
-    rows = []
-    for n in range(3):
-        structure = Structure(siret=None, finess_numbers=[f"99000000{n}"], name=f"LA COLLECTERIE SYNTHETIQUE {n}",
-                              kinds=["ACI"], city="Montreuil", commune_code="93048", department_code="93",
-                              region_code="11", latitude=48.86, longitude=2.44, source="synthetic",
-                              is_synthetic=True, area_kind="country")
-        refresh_derived(structure)
-        db.session.add(structure)
-        rows.append(structure)
-    return rows
-
-
 def build_directory() -> None:
     from marche.accounts.models import Organisation
 
@@ -109,7 +95,6 @@ def build_directory() -> None:
     structures = list(db.session.execute(db.select(Structure).order_by(Structure.id)).scalars())
     with db.session.no_autoflush:
         _enrich(structures, sectors, organisation.id)
-    _synthetic()
     db.session.commit()
 
 
@@ -118,7 +103,7 @@ def snapshot() -> Snapshot:
     rows = {r["id"]: dict(r) for r in db.session.execute(text(
         "SELECT id, name, brand, kinds, commune_code, department_code, region_code, latitude, longitude, "
         "area_kind, area_radius_km, area_refs, area_departments, area_regions, employees_count, service_kinds, "
-        "owner_organisation_id IS NOT NULL AS claimed, is_synthetic, city FROM structure")).mappings()}
+        "owner_organisation_id IS NOT NULL AS claimed, city FROM structure")).mappings()}
     sectors: dict[int, set[int]] = {i: set() for i in rows}
     for sid, sector in db.session.execute(text("SELECT structure_id, sector_id FROM structure_sector")):
         sectors[sid].add(sector)

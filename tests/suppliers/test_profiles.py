@@ -14,11 +14,9 @@ COLLECTERIE = "75187049400026"
 
 def test_public_profile_and_hidden_ones(client, make_structure):
     make_structure()
-    make_structure(siret=VALID_SIRETS[30], name="Structure de test synthétique", synthetic=True)
     page = client.get(f"/structures/{COLLECTERIE}")
     assert page.status_code == 200
     assert "La Collecterie" in page_text(page) and "Atelier et chantier d'insertion" in page_text(page)
-    assert client.get(f"/structures/{VALID_SIRETS[30]}").status_code == 404  # synthetic: never public
     assert client.get("/structures/00000000000000").status_code == 404
     assert client.get("/structures/pas-un-siret").status_code == 404
 
