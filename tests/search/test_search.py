@@ -330,10 +330,21 @@ def text_query_mix(snap, count: int = 120, seed: int = 17) -> list[StructureQuer
     rows = [snap.rows[i] for i in sorted(snap.rows)]  # by id: the mix must not follow the table's physical order
     sector_names = [r[0] for r in db.session.execute(db.text("SELECT name FROM sector ORDER BY id"))]
 
+    # Meilisearch also reads a word as two consecutive words of the data (« atout » as « a tout »); the
+    # fallback does not (a limit written in the README): such words are left out of the mix
+    pairs = set()
+    for row in rows:
+        for text in (row["name"], row["brand"], row["city"]):
+            folded = normalize_search(text).split()
+            pairs.update(zip(folded, folded[1:]))
+
+    def splits_in_two(word: str) -> bool:
+        return any((word[:i], word[i:]) in pairs for i in range(1, len(word)))
+
     def words(text: str | None) -> list[str]:
         # up to 8 letters: the one-typo budget, which the SQL fallback translates exactly (sql_backend.MAX_SQL_TYPOS)
         return [w for w in normalize_search(text).split()
-                if 4 <= len(w) <= 8 and w not in STOP_WORDS and w.isalpha()]
+                if 4 <= len(w) <= 8 and w not in STOP_WORDS and w.isalpha() and not splits_in_two(w)]
 
     def pick(text: str | None) -> str | None:
         candidates = words(text)
@@ -372,6 +383,15 @@ def test_sql_fallback_counts_text_queries_as_meilisearch_does(app_ctx, snap):
     differ = [(q.q, q.kinds, meili.count, sql.count) for q in mix
               if (meili := meili_backend.search(q)).count != (sql := sql_backend.search(q)).count]
     assert differ == []
+
+
+def test_a_word_meilisearch_splits_in_two_is_a_known_difference(app_ctx, snap):
+    """The fallback's written limit, pinned: « atout » is also « a tout » for Meilisearch, which finds
+    « A TOUT METIER » too; the fallback finds only the word as written, never more than the engine."""
+    named = snap.ids(lambda r: "a tout " in f"{(r['name'] or '').lower()} ")
+    assert named, "the real files hold « A TOUT METIER », « A TOUT SERVICE »…"
+    meili, sql = meili_backend.search(StructureQuery(q="atout")), sql_backend.search(StructureQuery(q="atout"))
+    assert sql.count < meili.count
 
 
 def test_a_word_in_the_data_does_not_pull_in_a_sector_that_resembles_it(app_ctx, snap):
