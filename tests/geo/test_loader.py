@@ -56,7 +56,9 @@ def test_forced_reload_gives_the_same_counts_in_seconds(app_ctx):
     started = time.perf_counter()
     counts = load_geography(DATA_DIR, force=True)
     db.session.flush()
-    assert time.perf_counter() - started < 10
+    # a bulk load takes seconds; the bound leaves room for a loaded machine (the test failed at 10 s under
+    # load average 10), not for a loader that slows down by an order of magnitude
+    assert time.perf_counter() - started < 25
     assert counts == {"régions": 26, "départements": 109, "communes": 35014, "zrr": 34965}
     assert _count(Commune) == 35014
     db.session.rollback()
