@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from marche import create_app
 from marche.extensions import db
-from marche.search.indexer import reindex_all, structures_index
+from marche.search.indexer import reindex_all
+from marche.search.structures import structures_index
 from marche.suppliers.models import Structure
 
 ROOT = Path(__file__).resolve().parents[2]
