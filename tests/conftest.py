@@ -57,8 +57,10 @@ def _with_database(url: str, name: str) -> str:
 def database_url():
     server_url, server = _server_url()
     name = f"marche_test_{RUN_ID}"
+    # `make mutants` runs the tests once per mutant: it migrates and loads a template database once
+    template = os.environ.get("TEST_DATABASE_TEMPLATE")
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     yield _with_database(server_url, name)
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

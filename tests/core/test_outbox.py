@@ -130,3 +130,136 @@ def test_redis_down_keeps_rows_for_the_sweep(app_config):
         outbox.run_worker(app, burst=True)
         assert calls == [{"kept": True}]
         db.session.remove()
+
+
+# --- the rules of retries, schedules and sweeps, on both sides of each boundary ---------------------
+
+def test_backoff_doubles_from_the_configured_base(app_ctx):
+    app_ctx.config["OUTBOX_BACKOFF_SECONDS"] = 30
+    try:
+        assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    finally:
+        app_ctx.config["OUTBOX_BACKOFF_SECONDS"] = 0
+
+
+def test_a_failure_is_retried_after_its_backoff_and_dies_at_the_last_attempt(app_ctx):
+    from datetime import timedelta
+
+    from marche.core.models import utcnow
+
+    app_ctx.config["OUTBOX_BACKOFF_SECONDS"] = 600
+    limit = app_ctx.config["OUTBOX_MAX_ATTEMPTS"]
+    try:
+        outbox.enqueue("test.fail", {})
+        before = utcnow()
+        db.session.commit()
+        message = db.session.execute(select(OutboxMessage)).scalar_one()
+        delay = message.next_attempt_at - before
+        assert timedelta(seconds=600) <= delay < timedelta(seconds=660)
+        for attempt in range(2, limit + 1):
+            db.session.execute(text("update outbox_message set next_attempt_at = now()"))
+            db.session.commit()
+            outbox.sweep()
+            db.session.expire_all()
+            message = db.session.get(OutboxMessage, message.id)
+            assert (message.attempts, message.status) == (attempt, "dead" if attempt == limit else "pending")
+        assert outbox.process(message.id) is None  # a dead row is not run again
+    finally:
+        app_ctx.config["OUTBOX_BACKOFF_SECONDS"] = 0
+
+
+def test_a_row_without_handler_fails_with_a_french_reason_and_long_errors_are_cut(app_ctx):
+    @outbox.handler("test.long")
+    def long_error(session, payload):
+        raise RuntimeError("x" * 5000)
+
+    db.session.add_all([OutboxMessage(kind="test.unknown-kind", payload={}, status="pending"),
+                        OutboxMessage(kind="test.long", payload={}, status="pending")])
+    db.session.commit()
+    unknown, long = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert "aucun traitement pour « test.unknown-kind »" in unknown.last_error
+    assert len(long.last_error) == 2000
+
+
+def test_success_clears_the_last_error(app_ctx):
+    db.session.add(OutboxMessage(kind="test.record", payload={"n": 3}, status="pending", attempts=2,
+                                 last_error="ancienne panne"))
+    db.session.commit()
+    message = db.session.execute(select(OutboxMessage)).scalar_one()
+    assert (message.status, message.attempts, message.last_error) == ("done", 3, None)
+    assert message.processed_at is not None
+
+
+def test_enqueue_refuses_a_kind_without_handler(app_ctx):
+    with pytest.raises(ValueError, match="no outbox handler for 'test.nobody'"):
+        outbox.enqueue("test.nobody")
+
+
+def test_the_sweep_takes_due_rows_only_in_order_and_up_to_its_limit(app_ctx):
+    from datetime import timedelta
+
+    from marche.core.models import utcnow
+
+    now = utcnow()
+    db.session.add_all([OutboxMessage(kind="test.record", payload={"n": n}, status="pending",
+                                      next_attempt_at=now + timedelta(seconds=seconds))
+                        for n, seconds in ((1, -5), (2, -3), (3, -1), (4, 600))])
+    db.session.flush()
+    db.session.info.pop("outbox_ids", None)  # written by hand, as rows left by an outage: the sweep runs them
+    db.session.commit()
+    assert outbox.sweep(limit=2) == 2
+    assert calls == [{"n": 1}, {"n": 2}]
+    assert outbox.sweep() == 1
+    assert calls == [{"n": 1}, {"n": 2}, {"n": 3}]  # the row due in ten minutes waits
+
+
+def test_a_rolled_back_savepoint_keeps_the_transactions_work(app_ctx):
+    outbox.enqueue("test.record", {"n": 5})
+    db.session.flush()
+    savepoint = db.session.begin_nested()
+    savepoint.rollback()
+    db.session.commit()
+    assert calls == [{"n": 5}]
+
+
+def test_periodic_work_runs_when_its_interval_has_passed(app_ctx):
+    runs: list[str] = []
+    outbox.register_periodic("test.tick", 10, lambda: runs.append("tick"))
+
+    @outbox.periodic("test.broken", 10)
+    def broken():
+        raise RuntimeError("tâche en panne")
+
+    try:
+        last: dict[str, float] = {}
+        assert {"test.tick", "test.broken"} <= set(outbox.run_periodic(last, 100.0))  # never ran: due
+        assert runs == ["tick"] and last["test.broken"] == 100.0  # a failing task is not retried at once
+        assert "test.tick" not in outbox.run_periodic(last, 109.5)
+        assert "test.tick" in outbox.run_periodic(last, 110.0)
+        assert runs == ["tick", "tick"]
+    finally:
+        outbox._periodic.pop("test.tick", None)
+        outbox._periodic.pop("test.broken", None)
+
+
+def test_the_admin_retries_a_dead_message(app, client, make_user):
+    """Issue 23: the retry button was never pressed by a test."""
+    from tests.conftest import submit
+
+    with app.app_context():
+        dead = OutboxMessage(kind="test.record", payload={"n": "retried"}, status="dead", attempts=5, last_error="x")
+        done = OutboxMessage(kind="test.record", payload={"n": "done"}, status="done", attempts=1)
+        db.session.add_all([dead, done])
+        db.session.commit()
+        dead_id, done_id = dead.id, done.id
+    make_user("admin@example.fr", kind="platform", admin=True)
+    login(client, "admin@example.fr")
+    response = submit(client, f"/admin/outbox/{dead_id}/retry", {}, form_url="/admin/outbox")
+    assert response.status_code == 302
+    assert calls == [{"n": "retried"}]
+    with app.app_context():
+        message = db.session.get(OutboxMessage, dead_id)
+        assert (message.status, message.attempts, message.last_error) == ("done", 1, None)
+    # only a dead row can be retried
+    assert submit(client, f"/admin/outbox/{done_id}/retry", {}, form_url="/admin/outbox").status_code == 404
+    assert calls == [{"n": "retried"}]
