@@ -112,36 +112,49 @@ def scope_lines(source: str, scope: tuple[str, ...]) -> set[int] | None:
     return lines
 
 
-def load_equivalents() -> dict[tuple[str, str], str]:
-    """(module path, mutated line stripped) -> why the mutant behaves like the original.
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the type annotations are: never evaluated here (`from __future__ import annotations`),
+    so a mutant inside one (`type | None` -> `type & None`) changes nothing and is not made."""
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        for annotation in (getattr(node, "annotation", None), getattr(node, "returns", None)):
+            if isinstance(annotation, ast.expr):
+                spans.append(((annotation.lineno, annotation.col_offset),
+                              (annotation.end_lineno, annotation.end_col_offset)))
+    return spans
 
-    The file holds blocks of three lines: the module path, `+ <mutated line>`, `why: <reason>`."""
-    equivalents: dict[tuple[str, str], str] = {}
+
+def load_equivalents() -> dict[tuple[str, tuple[str, ...]], str]:
+    """(module path, the mutant's changed lines) -> why the mutant behaves like the original.
+
+    The file holds blocks: the module path, the changed lines as the report prints them (`- old`,
+    `+ new`, blank lines left out), then `why: <reason>` on one line."""
+    equivalents: dict[tuple[str, tuple[str, ...]], str] = {}
     if not EQUIVALENT_FILE.exists():
         return equivalents
-    block: list[str] = []
-    for raw in EQUIVALENT_FILE.read_text(encoding="utf-8").splitlines():
+    path, change = None, []
+    for number, raw in enumerate(EQUIVALENT_FILE.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        block.append(line)
-        if len(block) == 3:
-            path, mutated, why = block
-            if not mutated.startswith("+ ") or not why.startswith("why:"):
-                raise SystemExit(f"mutants: malformed block in {EQUIVALENT_FILE.name}: {block}")
-            equivalents[(path, mutated[2:].strip())] = why[4:].strip()
-            block = []
-    if block:
-        raise SystemExit(f"mutants: incomplete block at the end of {EQUIVALENT_FILE.name}: {block}")
+        if line.startswith(("- ", "+ ")) and path:
+            change.append(line[0] + " " + line[2:].strip())
+        elif line.startswith("why:") and path and change:
+            equivalents[(path, tuple(change))] = line[4:].strip()
+            path, change = None, []
+        elif path is None and not line.startswith(("- ", "+ ", "why:")):
+            path = line
+        else:
+            raise SystemExit(f"mutants: {EQUIVALENT_FILE.name}, ligne {number} : bloc mal formé ({line!r})")
+    if path:
+        raise SystemExit(f"mutants: {EQUIVALENT_FILE.name} : le dernier bloc n'a pas de « why: »")
     return equivalents
 
 
-def mutated_lines(diff: str) -> list[str]:
-    return [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
-
-
-def removed_lines(diff: str) -> list[str]:
-    return [line[1:].strip() for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
+def changed_lines(diff: str) -> tuple[str, ...]:
+    """The mutant's removed and added lines, stripped, blank ones left out, in the diff's order."""
+    return tuple(f"{line[0]} {line[1:].strip()}" for line in diff.splitlines()
+                 if line[:1] in "+-" and not line.startswith(("+++", "---")) and line[1:].strip())
 
 
 # --- the throwaway copy and the template database -----------------------------------------------
@@ -159,6 +172,10 @@ def make_copy() -> Path:
             shutil.copy2(source, workdir / name)
     (workdir / "node_modules").symlink_to(ROOT / "node_modules")
     (workdir / "marche" / "static" / "vendor").symlink_to(ROOT / "marche" / "static" / "vendor")
+    # a mutant is written and restored within a second, often at the same size: a .pyc checked by
+    # timestamp could hide it. Checked by hash, the cache stays safe and only the mutated module recompiles.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "checked-hash", "marche", "tests"],
+                   cwd=workdir, check=True)
     return workdir
 
 
@@ -204,8 +221,8 @@ def create_template(server_url: str, workdir: Path) -> str:
     name = f"marche_mutants_{secrets.token_hex(4)}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([sys.executable, "-c", BUILD_TEMPLATE, with_database(server_url, name)], cwd=workdir, check=True,
-                   env=test_environment(server_url, None))
+    quiet(subprocess.run([sys.executable, "-c", BUILD_TEMPLATE, with_database(server_url, name)], cwd=workdir,
+                         env=test_environment(server_url, None), capture_output=True, text=True))
     return name
 
 
@@ -218,8 +235,6 @@ def drop_template(server_url: str, name: str) -> None:
 
 def test_environment(server_url: str, template: str | None) -> dict[str, str]:
     env = {**os.environ, "TEST_DATABASE_URL": server_url, "CI": "1",
-           # a mutant is written and restored within a second: a cached .pyc could hide it
-           "PYTHONDONTWRITEBYTECODE": "1",
            # the browser and API-fuzzing plugins cost seconds per run and no selected test uses them
            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     if template:
@@ -277,11 +292,14 @@ def run_target(target: Target, workdir: Path, env: dict[str, str], equivalents) 
     quiet(subprocess.run([*cosmic, "init", str(config), str(session)], cwd=workdir, env=env, capture_output=True,
                          text=True))
 
-    lines = scope_lines((workdir / target.path).read_text(encoding="utf-8"), target.scope)
+    source = (workdir / target.path).read_text(encoding="utf-8")
+    lines, annotations = scope_lines(source, target.scope), annotation_spans(source)
     with use_db(str(session), WorkDB.Mode.open) as work_db:
         for item in list(work_db.pending_work_items):
             mutation = item.mutations[0]
-            if not kept_operator(mutation.operator_name) or (lines is not None and mutation.start_pos[0] not in lines):
+            position = tuple(mutation.start_pos)
+            if (not kept_operator(mutation.operator_name) or (lines is not None and position[0] not in lines)
+                    or any(start <= position < end for start, end in annotations)):
                 work_db.set_result(item.job_id, WorkResult(output="hors périmètre",
                                                            worker_outcome=WorkerOutcome.SKIPPED))
     quiet(subprocess.run([*cosmic, "exec", str(config), str(session)], cwd=workdir, env=env, capture_output=True,
@@ -296,14 +314,13 @@ def run_target(target: Target, workdir: Path, env: dict[str, str], equivalents) 
             if result.test_outcome == TestOutcome.KILLED:
                 outcome.killed += 1
                 continue
-            key = (target.path, " / ".join(mutated_lines(result.diff or "")))
-            if key in equivalents:
-                outcome.equivalent.append((key[1], equivalents[key]))
+            change = changed_lines(result.diff or "")
+            if (target.path, change) in equivalents:
+                outcome.equivalent.append((" / ".join(change), equivalents[(target.path, change)]))
                 continue
             mutation = item.mutations[0]
             where = f"{target.path}:{mutation.start_pos[0]} {mutation.operator_name.removeprefix('core/')}"
-            change = "\n".join([*(f"    - {line}" for line in removed_lines(result.diff or "")),
-                                *(f"    + {line}" for line in mutated_lines(result.diff or ""))])
+            change = "\n".join(f"    {line}" for line in change)
             state = "" if result.test_outcome == TestOutcome.SURVIVED else f" ({result.test_outcome})"
             outcome.survivors.append(f"  {where}{state}\n{change}")
     outcome.seconds = time.monotonic() - started

@@ -122,3 +122,14 @@ def test_rules_answer_nothing_until_registered():
     assert access.can(person(), "mutants-late", Document()) is False
     access.register(rules)
     assert access.can(person(), "mutants-late", Document()) is True
+
+
+def test_only_an_explicit_platform_admin_flag_passes_everything():
+    """A signed-in identity that says nothing about being a platform admin is not one."""
+    from flask_login import UserMixin
+
+    class ApiClient(UserMixin):  # authenticated, with no is_platform_admin attribute
+        pass
+
+    assert access.can(ApiClient(), "mutants-unknown") is False
+    assert access.can(ApiClient(), "mutants-read", Document()) is True  # yet it is a signed-in user
