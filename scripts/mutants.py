@@ -34,7 +34,7 @@ EQUIVALENT_FILE = ROOT / "scripts" / "mutants_equivalent.txt"
 TARGET_RATE = 90.0
 #: a mutant may loop forever (a rule that never matches, searched for in a loop): it is killed after
 #: a few times the clean run's duration, and counted as killed
-TIMEOUT_FACTOR, TIMEOUT_FLOOR = 3, 20
+TIMEOUT_FACTOR, TIMEOUT_FLOOR = 5, 30
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ def create_template(server_url: str, workdir: Path) -> str:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     quiet(subprocess.run([sys.executable, "-c", BUILD_TEMPLATE, with_database(server_url, name)], cwd=workdir,
-                         env=test_environment(server_url, None), capture_output=True, text=True))
+                         env=run_environment(server_url, None), capture_output=True, text=True))
     return name
 
 
@@ -233,7 +233,7 @@ def drop_template(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_environment(server_url: str, template: str | None) -> dict[str, str]:
+def run_environment(server_url: str, template: str | None) -> dict[str, str]:
     env = {**os.environ, "TEST_DATABASE_URL": server_url, "CI": "1",
            # the browser and API-fuzzing plugins cost seconds per run and no selected test uses them
            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
@@ -273,9 +273,7 @@ def quiet(done: subprocess.CompletedProcess) -> None:
 
 
 def run_target(target: Target, workdir: Path, env: dict[str, str], equivalents) -> Outcome:
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
-
+    """Check the tests pass as they are, plant every kept mutant in turn, and sort the results."""
     started = time.monotonic()
     baseline = subprocess.run(pytest_command(target), cwd=workdir, env=env, capture_output=True, text=True)
     if baseline.returncode != 0:
@@ -284,15 +282,25 @@ def run_target(target: Target, workdir: Path, env: dict[str, str], equivalents) 
 
     session = workdir / f"{target.name}.sqlite"
     config = workdir / f"{target.name}.toml"
-    command = " ".join(pytest_command(target))
     config.write_text(f'[cosmic-ray]\nmodule-path = "{target.path}"\ntimeout = {timeout:.0f}\n'
-                      f'excluded-modules = []\ntest-command = "{command}"\n\n'
+                      f'excluded-modules = []\ntest-command = "{" ".join(pytest_command(target))}"\n\n'
                       '[cosmic-ray.distributor]\nname = "local"\n', encoding="utf-8")
-    cosmic = [str(Path(sys.executable).parent / "cosmic-ray")]
-    quiet(subprocess.run([*cosmic, "init", str(config), str(session)], cwd=workdir, env=env, capture_output=True,
+    cosmic = str(Path(sys.executable).parent / "cosmic-ray")
+    quiet(subprocess.run([cosmic, "init", str(config), str(session)], cwd=workdir, env=env, capture_output=True,
                          text=True))
+    skip_out_of_scope(session, target, (workdir / target.path).read_text(encoding="utf-8"))
+    quiet(subprocess.run([cosmic, "exec", str(config), str(session)], cwd=workdir, env=env, capture_output=True,
+                         text=True))
+    outcome = collect(session, target, equivalents)
+    outcome.seconds = time.monotonic() - started
+    return outcome
 
-    source = (workdir / target.path).read_text(encoding="utf-8")
+
+def skip_out_of_scope(session: Path, target: Target, source: str) -> None:
+    """Mark as skipped the mutants of operators we do not keep, outside the target's scope, or in annotations."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
     lines, annotations = scope_lines(source, target.scope), annotation_spans(source)
     with use_db(str(session), WorkDB.Mode.open) as work_db:
         for item in list(work_db.pending_work_items):
@@ -302,8 +310,12 @@ def run_target(target: Target, workdir: Path, env: dict[str, str], equivalents) 
                     or any(start <= position < end for start, end in annotations)):
                 work_db.set_result(item.job_id, WorkResult(output="hors périmètre",
                                                            worker_outcome=WorkerOutcome.SKIPPED))
-    quiet(subprocess.run([*cosmic, "exec", str(config), str(session)], cwd=workdir, env=env, capture_output=True,
-                         text=True))
+
+
+def collect(session: Path, target: Target, equivalents) -> Outcome:
+    """Killed, equivalent (listed in the file) or surviving: a mutant the tests ran against is one of them."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
     outcome = Outcome(target)
     with use_db(str(session), WorkDB.Mode.open) as work_db:
@@ -311,19 +323,17 @@ def run_target(target: Target, workdir: Path, env: dict[str, str], equivalents) 
             if result.worker_outcome in (WorkerOutcome.SKIPPED, WorkerOutcome.NO_TEST):
                 continue
             outcome.total += 1
+            change = changed_lines(result.diff or "")
             if result.test_outcome == TestOutcome.KILLED:
                 outcome.killed += 1
-                continue
-            change = changed_lines(result.diff or "")
-            if (target.path, change) in equivalents:
+            elif (target.path, change) in equivalents:
                 outcome.equivalent.append((" / ".join(change), equivalents[(target.path, change)]))
-                continue
-            mutation = item.mutations[0]
-            where = f"{target.path}:{mutation.start_pos[0]} {mutation.operator_name.removeprefix('core/')}"
-            change = "\n".join(f"    {line}" for line in change)
-            state = "" if result.test_outcome == TestOutcome.SURVIVED else f" ({result.test_outcome})"
-            outcome.survivors.append(f"  {where}{state}\n{change}")
-    outcome.seconds = time.monotonic() - started
+            else:
+                mutation = item.mutations[0]
+                state = "" if result.test_outcome == TestOutcome.SURVIVED else f" ({result.test_outcome})"
+                outcome.survivors.append(f"  {target.path}:{mutation.start_pos[0]} "
+                                         f"{mutation.operator_name.removeprefix('core/')}{state}\n"
+                                         + "\n".join(f"    {line}" for line in change))
     return outcome
 
 
@@ -334,6 +344,17 @@ def report(outcome: Outcome) -> None:
           f"{len(o.equivalent)} équivalents, {o.seconds:4.0f} s)", flush=True)
     for survivor in o.survivors:
         print(survivor, flush=True)
+
+
+def stop_leftovers(workdir: Path) -> None:
+    """cosmic-ray runs each test in a session of its own: when this script is stopped, a test still
+    running would outlive it. End the processes working in our copy (by id, nothing else)."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(os.readlink(proc / "cwd")).is_relative_to(workdir) and int(proc.name) != os.getpid():
+                os.kill(int(proc.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
 
 
 def main() -> int:
@@ -354,12 +375,13 @@ def main() -> int:
     outcomes = []
     try:
         template = create_template(server_url, workdir)
-        env = test_environment(server_url, template)
+        env = run_environment(server_url, template)
         for target in targets:
             outcome = run_target(target, workdir, env, equivalents)
             report(outcome)
             outcomes.append(outcome)
     finally:
+        stop_leftovers(workdir)
         if template:
             drop_template(server_url, template)
         if server is not None:
