@@ -266,3 +266,47 @@ def test_the_admin_retries_a_dead_message(app, client, make_user):
     # only a dead row can be retried
     assert submit(client, f"/admin/outbox/{done_id}/retry", {}, form_url="/admin/outbox").status_code == 404
     assert calls == [{"n": "retried"}]
+
+
+def test_enqueue_without_payload_hands_an_empty_dict(app_ctx):
+    outbox.enqueue("test.record")
+    db.session.commit()
+    assert calls == [{}]
+
+
+def test_the_worker_backs_off_doubling_up_to_its_ceiling_and_burst_runs_raise(app_config, caplog):
+    """A pass that fails waits interval × 2ⁿ, never more than WORKER_MAX_BACKOFF_SECONDS; the
+    expected delays are computed here from that rule."""
+    import logging
+    import threading
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    interval, ceiling = 0.1, 0.8
+    broken = create_app({**app_config, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing",
+                         "WORKER_MAX_BACKOFF_SECONDS": ceiling})
+    with broken.app_context():
+        with pytest.raises(OperationalError):
+            outbox.run_worker(broken, burst=True)  # a one-off run reports the failure instead of waiting
+    caplog.set_level(logging.ERROR, logger="marche.core.outbox")
+    stop = threading.Event()
+
+    def work():
+        with broken.app_context():
+            outbox.run_worker(broken, interval=interval, stop=stop)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while len([r for r in caplog.records if "worker pass failed" in r.getMessage()]) < 4:
+            assert time.monotonic() < deadline, "le worker n'a pas réessayé quatre fois"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    logged = [r.args[-2:] for r in caplog.records if "worker pass failed" in r.getMessage()][:4]
+    expected = [(n, min(interval * 2 ** n, ceiling)) for n in (1, 2, 3, 4)]
+    assert [(n, round(delay, 3)) for n, delay in logged] == [(n, round(d, 3)) for n, d in expected]
+    assert not worker.is_alive()
