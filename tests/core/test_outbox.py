@@ -310,3 +310,14 @@ def test_the_worker_backs_off_doubling_up_to_its_ceiling_and_burst_runs_raise(ap
     expected = [(n, min(interval * 2 ** n, ceiling)) for n in (1, 2, 3, 4)]
     assert [(n, round(delay, 3)) for n, delay in logged] == [(n, round(d, 3)) for n, d in expected]
     assert not worker.is_alive()
+
+
+def test_an_rq_job_inside_an_application_uses_that_application(app_ctx):
+    """RQ's entry point builds an application only when none is running (a bare `rq worker`)."""
+    message = OutboxMessage(kind="test.record", payload={"n": "job"}, status="pending")
+    db.session.add(message)
+    db.session.flush()
+    db.session.info.pop("outbox_ids", None)  # as if handed to RQ: not processed at commit
+    db.session.commit()
+    assert outbox.run_job(message.id) == "done"
+    assert calls == [{"n": "job"}]

@@ -130,3 +130,11 @@ def test_a_label_comes_from_the_state_itself_when_the_table_does_not_name_it():
     other = StateMachine("status", [Move("draft", "sent", "test.sent")], refused="Non.")
     assert other.label(JoinStatus.APPROVED) == "Acceptée"  # a LabelledEnum carries its own label
     assert other.label("draft") == "draft"  # a plain string is its own label
+
+
+def test_a_declared_move_cannot_be_altered_afterwards():
+    import dataclasses
+
+    move = Move(JoinStatus.PENDING, JoinStatus.APPROVED, "test.approved")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        move.target = JoinStatus.REJECTED
