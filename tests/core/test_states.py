@@ -138,3 +138,9 @@ def test_a_declared_move_cannot_be_altered_afterwards():
     move = Move(JoinStatus.PENDING, JoinStatus.APPROVED, "test.approved")
     with pytest.raises(dataclasses.FrozenInstanceError):
         move.target = JoinStatus.REJECTED
+
+
+def test_the_audited_object_is_named_never_passed_by_position():
+    """`audited` is keyword-only: a fourth positional argument is a mistake, not the audited object."""
+    with pytest.raises(TypeError):
+        MACHINE.move(None, JoinRequest(status="pending"), JoinStatus.APPROVED, JoinRequest())
