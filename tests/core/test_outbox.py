@@ -102,7 +102,7 @@ def test_audit_log_is_append_only(app_ctx):
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def test_rq_worker_processes_committed_rows(app_config):
+def test_rq_worker_processes_committed_rows(app, app_config):  # app: the migrated schema
     from redis import Redis
 
     assert Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping(), f"Redis ne répond pas sur {REDIS_URL}"
@@ -117,13 +117,14 @@ def test_rq_worker_processes_committed_rows(app_config):
         assert outbox.rq_queue(app).count == 1
         outbox.run_worker(app, burst=True)
         assert calls == [{"via": "rq"}]
+        assert outbox.rq_queue(app).count == 0  # run by the RQ worker, not only by the table's sweep
         assert db.session.execute(select(OutboxMessage.status)).scalar_one() == "done"
         client = app.test_client()
         assert client.get("/healthz").json["queue"] == "ok"
         db.session.remove()
 
 
-def test_redis_down_keeps_rows_for_the_sweep(app_config):
+def test_redis_down_keeps_rows_for_the_sweep(app, app_config):  # app: the migrated schema
     app = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0"})
     with app.app_context():
         outbox.enqueue("test.record", {"kept": True})
@@ -321,3 +322,29 @@ def test_an_rq_job_inside_an_application_uses_that_application(app_ctx):
     db.session.commit()
     assert outbox.run_job(message.id) == "done"
     assert calls == [{"n": "job"}]
+
+
+def test_a_row_another_worker_holds_is_skipped_not_waited_for(app_ctx):
+    """Two workers never wait on each other: a locked row is left to the one that holds it."""
+    import threading
+
+    message = OutboxMessage(kind="test.record", payload={"n": "locked"}, status="pending")
+    db.session.add(message)
+    db.session.flush()
+    db.session.info.pop("outbox_ids", None)
+    db.session.commit()
+    results: list = []
+    with db.engine.connect() as other_worker:
+        other_worker.execute(text("select id from outbox_message where id = :id for update"), {"id": message.id})
+
+        def process():
+            with app_ctx.app_context():
+                results.append(outbox.process(message.id))
+
+        thread = threading.Thread(target=process, daemon=True)
+        thread.start()
+        thread.join(timeout=10)
+        finished = not thread.is_alive()
+        other_worker.rollback()  # releases the lock (and a waiting thread, if any)
+    thread.join(timeout=10)
+    assert finished and results == [None] and calls == []
