@@ -139,9 +139,11 @@ def test_redis_down_keeps_rows_for_the_sweep(app, app_config):  # app: the migra
 # --- the rules of retries, schedules and sweeps, on both sides of each boundary ---------------------
 
 def test_backoff_doubles_from_the_configured_base(app_ctx):
-    app_ctx.config["OUTBOX_BACKOFF_SECONDS"] = 30
+    app_ctx.config["OUTBOX_BACKOFF_SECONDS"] = 10
     try:
-        assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+        assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [10, 20, 40, 80]
+        del app_ctx.config["OUTBOX_BACKOFF_SECONDS"]  # not configured: half a minute, as in production
+        assert outbox.backoff(1).total_seconds() == 30
     finally:
         app_ctx.config["OUTBOX_BACKOFF_SECONDS"] = 0
 
@@ -288,8 +290,9 @@ def test_the_worker_backs_off_doubling_up_to_its_ceiling_and_burst_runs_raise(ap
     broken = create_app({**app_config, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing",
                          "WORKER_MAX_BACKOFF_SECONDS": ceiling})
     with broken.app_context():
-        with pytest.raises(OperationalError):
+        with pytest.raises(OperationalError) as refused:
             outbox.run_worker(broken, burst=True)  # a one-off run reports the failure instead of waiting
+    first_line = str(refused.value).strip().splitlines()[0]
     caplog.set_level(logging.ERROR, logger="marche.core.outbox")
     stop = threading.Event()
 
@@ -307,7 +310,9 @@ def test_the_worker_backs_off_doubling_up_to_its_ceiling_and_burst_runs_raise(ap
     finally:
         stop.set()
         worker.join(timeout=10)
-    logged = [r.args[-2:] for r in caplog.records if "worker pass failed" in r.getMessage()][:4]
+    failed = [r for r in caplog.records if "worker pass failed" in r.getMessage()]
+    assert failed[0].args[:2] == ("OperationalError", first_line[:200])  # the error's first line, not its SQL
+    logged = [r.args[-2:] for r in failed][:4]
     expected = [(n, min(interval * 2 ** n, ceiling)) for n in (1, 2, 3, 4)]
     assert [(n, round(delay, 3)) for n, delay in logged] == [(n, round(d, 3)) for n, d in expected]
     assert not worker.is_alive()
