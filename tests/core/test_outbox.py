@@ -115,6 +115,7 @@ def test_rq_worker_processes_committed_rows(app, app_config):  # app: the migrat
         db.session.commit()
         assert calls == []  # handed to RQ, not run inline
         assert outbox.rq_queue(app).count == 1
+        assert outbox.rq_queue(app).jobs[0].timeout == 300  # a stuck handler is stopped after five minutes
         outbox.run_worker(app, burst=True)
         assert calls == [{"via": "rq"}]
         assert outbox.rq_queue(app).count == 0  # run by the RQ worker, not only by the table's sweep
