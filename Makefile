@@ -1,5 +1,5 @@
 # The two commands: `make run` (portal with demo data) and `make test` (whole suite on real services).
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench mutants clean
 
 setup:
 	@bash scripts/setup.sh
@@ -12,6 +12,11 @@ test: setup
 
 bench: setup
 	@.venv/bin/python scripts/bench/run_all.py
+
+# Not part of `make test`: plants small faults in the rule modules and runs their tests against each
+mutants: setup
+	@.venv/bin/python -c 'import cosmic_ray' 2>/dev/null || .venv/bin/pip install -q -e '.[test,mutants]'
+	@.venv/bin/python scripts/mutants.py $(ONLY)
 
 clean:
 	rm -rf .venv node_modules marche/static/vendor

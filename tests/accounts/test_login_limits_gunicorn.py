@@ -104,3 +104,36 @@ def test_login_and_password_reset_work_while_redis_is_down(app, served, make_use
         # the reset mail is not lost: its outbox row waits for the worker's sweep
         pending = db.session.execute(select(OutboxMessage).where(OutboxMessage.status == "pending")).scalars().all()
         assert any(m.payload["to"] == "cible@example.fr" and "mot-de-passe" in m.payload["text"] for m in pending)
+
+
+def test_reset_and_resend_limits_are_shared_by_the_workers_through_redis(app_config, served, make_user):
+    """Issue 23: the limiter on a Redis store, as production runs it (2 workers, one count). 10 reset
+    requests a minute and 5 confirmation resends a minute per address; the next one answers 429."""
+    import os
+
+    from redis import Redis
+
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    prefix = app_config["MEILI_INDEX_PREFIX"]  # RATELIMIT_KEY_PREFIX: this run's keys only
+    store = Redis.from_url(redis_url, socket_connect_timeout=2)
+    assert store.ping(), f"Redis ne répond pas sur {redis_url}"
+    make_user("cible@example.fr")
+    port = served(redis_url)
+    visitor = Browser(port, "127.0.0.3")
+    try:
+        for attempt in range(10):
+            assert visitor.submit("/mot-de-passe-oublie", {"email": "cible@example.fr"})[0] == 302, attempt
+        status, page, _ = visitor.submit("/mot-de-passe-oublie", {"email": "cible@example.fr"})
+        assert status == 429 and "Trop de tentatives" in page
+        for attempt in range(5):
+            assert visitor.submit("/compte/renvoyer-confirmation", {"email": "cible@example.fr"},
+                                  form_path="/connexion")[0] == 302, attempt
+        assert visitor.submit("/compte/renvoyer-confirmation", {"email": "cible@example.fr"},
+                              form_path="/connexion")[0] == 429
+        counters = [key for key in store.scan_iter(f"*{prefix}*") if not key.startswith(b"rq:")]  # not RQ's queue
+        assert counters, "aucun compteur dans Redis : le limiteur n'a pas utilisé Redis"
+        # another address has its own counts
+        assert Browser(port, "127.0.0.4").submit("/mot-de-passe-oublie", {"email": "cible@example.fr"})[0] == 302
+    finally:
+        for key in store.scan_iter(f"*{prefix}*"):
+            store.delete(key)

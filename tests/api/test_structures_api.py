@@ -51,11 +51,9 @@ def _clean_tables():
 
 @pytest.fixture(scope="module")
 def api_app(app_config, app):
-    from marche.api.views import bp
-
     application = create_app(app_config)
-    if "api_v1" not in application.blueprints:
-        application.register_blueprint(bp)
+    # the factory registers the API (api.init_app): a fixture that added it "if missing" would hide its loss
+    assert "api_v1" in application.blueprints
     return application
 
 

