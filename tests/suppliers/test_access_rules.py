@@ -26,9 +26,9 @@ def person(*organisations, role=MemberRole.ADMIN) -> User:
     return user
 
 
-def profile(owner_id=OWNER_ID, synthetic=False) -> Structure:
+def profile(owner_id=OWNER_ID) -> Structure:
     return Structure(id=1, name="La Collecterie", kinds=["ACI"], owner_organisation_id=owner_id,
-                     is_synthetic=synthetic, commune_code="93048", department_code="93", region_code="11")
+                     commune_code="93048", department_code="93", region_code="11")
 
 
 OWNER_ORG = organisation(OWNER_ID, K.INCLUSIVE_STRUCTURE)
@@ -59,9 +59,9 @@ def test_an_unclaimed_profile_is_edited_by_nobody():
     assert access.can(person(OTHER_STRUCTURE_ORG), "edit", profile(owner_id=None)) is False
 
 
-def test_profiles_are_public_but_synthetic_ones_are_hidden():
+def test_profiles_are_public():
     assert access.can(None, "view", profile()) is True
-    assert access.can(None, "view", profile(synthetic=True)) is False
+    assert access.can(None, "view", profile(owner_id=None)) is True
 
 
 def test_contacts_are_for_signed_in_users():
@@ -72,7 +72,6 @@ def test_contacts_are_for_signed_in_users():
 @pytest.mark.parametrize("who, structure, expected", [
     ("other structure", profile(), True),
     ("other structure", profile(owner_id=None), True),
-    ("other structure", profile(synthetic=True), False),
     ("owner", profile(), False),  # already theirs
     ("buyer", profile(owner_id=None), False),
     ("anonymous", profile(owner_id=None), False),
