@@ -28,6 +28,20 @@ def load_user(session_token: str) -> User | None:
     return services.user_by_session_token(session_token)
 
 
+#: other domains may send a user to a page of theirs first, after signing in or creating an organisation
+#: (suppliers: « Ma fiche », when unclaimed profiles match the organisation's SIRET); each returns a URL or None
+LANDINGS: list = []
+
+
+def register_landing(landing) -> None:
+    if landing not in LANDINGS:
+        LANDINGS.append(landing)
+
+
+def landing_for(user: User) -> str | None:
+    return next((url for landing in LANDINGS if (url := landing(user))), None)
+
+
 def organisation_data(form) -> services.OrganisationData:
     return services.OrganisationData(
         name=form.organisation_name.data, kind=form.kind.data, siret=form.siret.data,
@@ -45,7 +59,7 @@ def signup():
         done = commit_or_report(lambda: services.signup(form.email.data, form.password.data, form.full_name.data,
                                                         organisation_data(form)), form)
         if done:
-            _user, outcome = done.value
+            user, outcome = done.value
             if form.kind.data == "facilitator" and outcome == "created":
                 flash(FACILITATOR_PENDING, "info")
             if outcome == "join_requested":
@@ -53,6 +67,10 @@ def signup():
                       "votre demande pour la rejoindre.", "info")
             flash("Un e-mail de confirmation vient de vous être envoyé. Cliquez sur le lien qu'il contient "
                   "pour activer votre compte.", "success")
+            if landing := landing_for(user):
+                flash("Une fiche de l'annuaire correspond au SIRET de votre organisation : une fois connecté, la "
+                      "plateforme vous proposera de la revendiquer.", "info")
+                return redirect(url_for("accounts.login", next=landing))
             return redirect(url_for("accounts.login"))
     return render_template("accounts/signup.html", form=form)
 
@@ -79,7 +97,7 @@ def login():
         else:
             login_user(user, remember=form.remember.data)
             flash(f"Bienvenue, {user.full_name}.", "success")
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next") or landing_for(user)))
     return render_template("accounts/login.html", form=form, resend=None)
 
 
@@ -181,7 +199,7 @@ def new_organisation():
             flash(f"L'organisation « {organisation.name} » est créée.", "success")
             if not organisation.trusted:
                 flash(FACILITATOR_PENDING, "info")
-            return redirect(url_for("accounts.organisation", organisation_id=organisation.id))
+            return redirect(landing_for(current_user) or url_for("accounts.organisation", organisation_id=organisation.id))
     return render_template("accounts/organisation_form.html", form=form)
 
 

@@ -8,7 +8,8 @@ def init_app(app: Flask) -> None:
     """Access rules, profile and « Vérifier mes fournisseurs » pages (and its PDF report), and the
     worker's hourly pass over expired commitments."""
     from ..core import access as core_access, documents, outbox
-    from . import access, check, check_access, models, tasks
+    from ..accounts import views as accounts_views
+    from . import access, check, check_access, claim_views, models, tasks
     from .check_views import bp as check_bp
     from .views import bp
 
@@ -17,5 +18,7 @@ def init_app(app: Flask) -> None:
     outbox.register_periodic("suppliers.expired_commitments", 3600, tasks.reindex_expired_commitments)
     documents.register_document(check.REPORT_DOCUMENT, check.report_document)
     app.extensions.setdefault("marche_models", set()).add(models.__name__)  # tables known to Alembic
+    app.add_template_global(claim_views.owns_profile, "owns_profile")
+    accounts_views.register_landing(claim_views.landing_after_login)
     app.register_blueprint(bp)
     app.register_blueprint(check_bp)

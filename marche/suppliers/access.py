@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ..accounts.models import OrganisationKind
 from ..core.access import RuleSet
-from .models import ClientReference, EnvCommitment, FavoriteList, Structure, StructureClaim, StructureContact
+from .models import (ClientReference, EnvCommitment, FavoriteList, Structure, StructureClaim, StructureContact,
+                     claiming_organisation)
 
 BUYER_KINDS = (OrganisationKind.PUBLIC_BUYER, OrganisationKind.PRIVATE_COMPANY, OrganisationKind.FACILITATOR)
 
@@ -23,8 +24,17 @@ def can_edit_structure(user, structure: Structure) -> bool:
 
 @RULES.rule("claim", Structure)
 def can_claim_structure(user, structure: Structure) -> bool:
-    return (user is not None and user.has_kind(OrganisationKind.INCLUSIVE_STRUCTURE)
+    """« C'est ma structure » and the claim route: a member of an inclusive structure whose organisation's
+    SIREN is the profile's (models.claiming_organisation), not already managing it. The SIREN match only
+    opens the form: the claim still needs evidence and an approver."""
+    return (user is not None and claiming_organisation(user, structure) is not None
             and not can_edit_structure(user, structure))
+
+
+@RULES.rule("my_profiles")
+def can_see_my_profiles(user, _obj) -> bool:
+    """« Ma fiche »: the profiles a structure's organisation manages, its pending claims, the offers."""
+    return user is not None and user.has_kind(OrganisationKind.INCLUSIVE_STRUCTURE)
 
 
 @RULES.rule("view_contacts", Structure)

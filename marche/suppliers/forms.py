@@ -94,6 +94,14 @@ class ClaimForm(Form):
             raise ValidationError("Indiquez le numéro FINESS de l'établissement.")
 
 
+class ClaimDecisionForm(Form):
+    """One claim's decision on the claims page: the button says which; a refusal needs its reason
+    (checked by the service, which also bounds its length)."""
+
+    reason = TextAreaField("Motif du refus", description="Obligatoire pour refuser : il est envoyé à la personne "
+                                                         "qui a fait la demande.")
+
+
 class InviteForm(Form):
     email = EmailField("E-mail du collègue", validators=[DataRequired(REQUIRED), Email("Adresse e-mail invalide.")])
 

@@ -7,6 +7,7 @@ from sqlalchemy import (ARRAY, Boolean, CheckConstraint, Column, Date, DateTime,
                         String, Table, Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import OrganisationKind
 from ..core.models import LabelledEnum, TimestampMixin
 from ..extensions import db
 from ..geo.coverage import AREA_RADII
@@ -212,6 +213,25 @@ class Structure(TimestampMixin, db.Model):
     def has_inferred_sectors(self) -> bool:
         return bool(self.inferred_sectors)
 
+    @property
+    def siren_number(self) -> str | None:
+        """The company number (9 digits) of the profile; None for an ESAT known by FINESS alone."""
+        return self.siren or (self.siret[:9] if self.siret else None)
+
+
+def claiming_organisation(user, structure: Structure):
+    """The user's inclusive-structure organisation that may claim this profile: one whose SIRET has the
+    profile's SIREN (any of them when the profile has no SIREN: an ESAT known by its FINESS numbers alone,
+    whose claim must then rest on the evidence). None when no organisation of the user matches."""
+    siren = structure.siren_number
+    for membership in user.memberships:
+        organisation = membership.organisation
+        if organisation.kind != OrganisationKind.INCLUSIVE_STRUCTURE:
+            continue
+        if siren is None or (organisation.siret or "")[:9] == siren:
+            return organisation
+    return None
+
 
 class EnvCommitment(TimestampMixin, db.Model):
     """A dated environmental claim; once expired it no longer counts anywhere."""
@@ -297,6 +317,8 @@ class StructureClaim(TimestampMixin, db.Model):
     evidence_value: Mapped[str | None] = mapped_column(String(254))
     #: uploaded document (PDF/PNG/JPEG checked by content), relative to instance/uploads, served only to approvers
     evidence_path: Mapped[str | None] = mapped_column(String(300))
+    #: why the approver refused (required for a refusal; mailed to the claimant)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
 
     structure: Mapped[Structure] = relationship()
     organisation: Mapped["Organisation"] = relationship()  # noqa: F821  (accounts.models.Organisation)

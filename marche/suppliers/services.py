@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ARRAY, String, cast, func, select, update
 
-from ..accounts.models import Organisation, OrganisationKind, User
+from ..accounts.models import Organisation, OrganisationKind, User, VerificationStatus
 from ..core import audit, outbox
 from ..core.dates import today
 from ..core.errors import DomainError
@@ -26,7 +26,7 @@ from ..geo.coverage import Area, touched
 from ..geo.services import parse_territory_list
 from ..reference.models import Sector
 from .models import (RADIUS_CHOICES, AreaKind, ClaimEvidence, ClaimStatus, ClientReference, EnvCommitment, EnvLabel, ServiceKind,
-                     Structure, StructureClaim, StructureContact, structure_sector)
+                     Structure, StructureClaim, StructureContact, claiming_organisation, structure_sector)
 
 STRUCTURES_CHANGED = "structures.changed"
 
@@ -202,27 +202,86 @@ def check_claim_proof(user: User, structure: Structure, proof: ClaimProof) -> tu
     raise DomainError("Choisissez un justificatif.", "evidence_kind")
 
 
+def pending_claim(user: User, structure: Structure) -> StructureClaim | None:
+    """The claim of one of the user's organisations on this profile that awaits a decision, if any."""
+    organisation_ids = [m.organisation_id for m in user.memberships]
+    if not organisation_ids:
+        return None
+    return db.session.execute(select(StructureClaim).where(
+        StructureClaim.structure_id == structure.id, StructureClaim.organisation_id.in_(organisation_ids),
+        StructureClaim.status == ClaimStatus.PENDING).order_by(StructureClaim.id)).scalars().first()
+
+
+def pending_claims_of(user: User) -> list[StructureClaim]:
+    """The claims of the user's organisations that await a decision (shown on « Ma fiche »)."""
+    organisation_ids = [m.organisation_id for m in user.memberships]
+    return list(db.session.execute(select(StructureClaim).where(
+        StructureClaim.organisation_id.in_(organisation_ids), StructureClaim.status == ClaimStatus.PENDING)
+        .order_by(StructureClaim.id)).scalars()) if organisation_ids else []
+
+
+def owned_structures(user: User) -> list[Structure]:
+    """The profiles the user's organisations manage (« Ma fiche »)."""
+    organisation_ids = [m.organisation_id for m in user.memberships]
+    return list(db.session.execute(select(Structure).where(Structure.owner_organisation_id.in_(organisation_ids))
+                                   .order_by(Structure.name, Structure.id)).scalars()) if organisation_ids else []
+
+
+#: at most this many profiles offered at once (a SIREN with more establishments is rare; search finds the rest)
+MAX_CLAIM_OFFERS = 20
+
+
+def claim_offers(user: User) -> list[Structure]:
+    """Unclaimed profiles the user's inclusive structure may claim at once: same SIRET first, then the same
+    SIREN (other establishments); those with a claim of theirs already pending are left out."""
+    sirets = [m.organisation.siret for m in user.memberships
+              if m.organisation.kind == OrganisationKind.INCLUSIVE_STRUCTURE and m.organisation.siret]
+    if not sirets:
+        return []
+    organisation_ids = [m.organisation_id for m in user.memberships]
+    waiting = select(StructureClaim.structure_id).where(StructureClaim.organisation_id.in_(organisation_ids),
+                                                        StructureClaim.status == ClaimStatus.PENDING)
+    sirens = sorted({siret[:9] for siret in sirets})
+    return list(db.session.execute(
+        select(Structure).where(Structure.owner_organisation_id.is_(None),
+                                (Structure.siren.in_(sirens)) | (Structure.siret.in_(sirets)),
+                                Structure.id.not_in(waiting))
+        .order_by(Structure.siret.in_(sirets).desc(), Structure.name, Structure.id).limit(MAX_CLAIM_OFFERS)).scalars())
+
+
+def territory_facilitators(structure: Structure) -> list[User]:
+    """Active members of the verified facilitators competent for the profile's territory (its commune,
+    department, region, or the whole country): they may decide its claims, so they hear of them."""
+    refs = [ref for ref in (f"commune:{structure.commune_code}" if structure.commune_code else None,
+                            f"dep:{structure.department_code}" if structure.department_code else None,
+                            f"reg:{structure.region_code}" if structure.region_code else None, "country:FR") if ref]
+    organisations = db.session.execute(select(Organisation).where(
+        Organisation.kind == OrganisationKind.FACILITATOR, Organisation.verification_status == VerificationStatus.VERIFIED,
+        Organisation.territories.op("&&")(cast(refs, ARRAY(String(40)))))).scalars()
+    return [m.user for organisation in organisations for m in organisation.memberships if m.user.active]
+
+
 def request_claim(user: User, structure: Structure, proof: ClaimProof, message: str | None = None) -> StructureClaim:
     """A structure's member asks to manage the profile, with evidence that the approver reads.
 
-    An organisation's SIRET alone never grants the profile: the claim waits for a platform admin or a
-    verified facilitator. A claim on an already-claimed profile is not granted: it goes to the current
-    owners and the platform admins.
+    Only an organisation whose SIREN is the profile's may ask (models.claiming_organisation), and its
+    SIRET alone never grants the profile: the claim waits for a platform admin or a verified facilitator
+    of the territory, who are all mailed. A claim on an already-claimed profile is not granted: it goes
+    to the current owners and the platform admins.
     """
-    organisation = next((m.organisation for m in user.memberships
-                         if m.organisation.kind == OrganisationKind.INCLUSIVE_STRUCTURE), None)
+    organisation = claiming_organisation(user, structure)
     if organisation is None:
-        raise DomainError("Seul un membre d'une structure inclusive peut revendiquer une fiche.")
+        if not user.has_kind(OrganisationKind.INCLUSIVE_STRUCTURE):
+            raise DomainError("Seul un membre d'une structure inclusive peut revendiquer une fiche.")
+        raise DomainError("Le SIREN de votre organisation ne correspond pas à celui de cette structure.")
     if structure.owner_organisation_id == organisation.id:
         raise DomainError("Votre organisation gère déjà cette fiche.")
-    if structure.siret and organisation.siret and organisation.siret[:9] != structure.siret[:9]:
-        raise DomainError("Le SIRET de votre organisation ne correspond pas à celui de cette structure.")
-    pending = db.session.execute(select(StructureClaim).where(
-        StructureClaim.structure_id == structure.id, StructureClaim.organisation_id == organisation.id,
-        StructureClaim.status == ClaimStatus.PENDING)).scalar_one_or_none()
+    pending = pending_claim(user, structure)
     if pending is not None:
-        raise DomainError("Une demande de votre organisation est déjà en attente pour cette fiche.")
+        raise DomainError(f"Une demande de votre organisation est déjà en cours d'examen pour cette fiche (déposée le "
+                          f"{today(pending.created_at):%d/%m/%Y}) : attendez la décision.")
     evidence_value, evidence_path = check_claim_proof(user, structure, proof)
+    message = (message or "").strip() or None
     claim = StructureClaim(structure=structure, organisation_id=organisation.id, requested_by_id=user.id,
                            message=message, status=ClaimStatus.PENDING, evidence_kind=proof.kind,
                            evidence_value=evidence_value, evidence_path=evidence_path)
@@ -237,9 +296,13 @@ def request_claim(user: User, structure: Structure, proof: ClaimProof, message: 
             queue_mail(email, f"Demande de gestion de la fiche {structure.display_name}", "structure_claim_redirected",
                        structure=structure, requester=user, organisation=organisation, claim=claim, link=link)
     else:
-        for admin in platform_admins():
-            queue_mail(admin.email, f"Revendication de la fiche {structure.display_name}", "structure_claim",
-                       structure=structure, requester=user, organisation=organisation, link=link)
+        # the platform admins and the territory's facilitators (never a member of the claiming organisation)
+        claimant_ids = {m.user_id for m in organisation.memberships}
+        recipients = {u.email.lower(): u.email for u in platform_admins() + territory_facilitators(structure)
+                      if u.id not in claimant_ids}
+        for email in sorted(recipients.values()):
+            queue_mail(email, f"Revendication de la fiche {structure.display_name}", "structure_claim",
+                       structure=structure, requester=user, organisation=organisation, claim=claim, link=link)
     db.session.flush()
     audit.record(user, "structure.claim_requested", structure, claim_id=claim.id, status=claim.status,
                  evidence=proof.kind, evidence_value=evidence_value, evidence_document=evidence_path)
@@ -250,32 +313,45 @@ def request_claim(user: User, structure: Structure, proof: ClaimProof, message: 
 CLAIM_STATES = StateMachine("status", [
     Move(ClaimStatus.PENDING, ClaimStatus.APPROVED, "structure.claim_approved"),
     Move(ClaimStatus.PENDING, ClaimStatus.REJECTED, "structure.claim_rejected"),
-], refused="Cette demande a déjà été traitée.")
+], refused="Cette demande a déjà été traitée ({current}).")
+
+#: a refusal reason is mailed as typed: long enough for an explanation, not for a pasted document
+MAX_REASON_LENGTH = 2000
 
 
-def decide_claim(actor: User, claim: StructureClaim, approve: bool) -> None:
+def decide_claim(actor: User, claim: StructureClaim, approve: bool, reason: str | None = None) -> None:
+    """Approve or refuse a pending claim. A refusal needs its reason (stored, audited, mailed to the
+    claimant); the approval tells the claimant to complete the profile, its deduced sectors first."""
     target = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
     CLAIM_STATES.check(claim, target)
     structure = claim.structure
     if approve and structure.claimed:
         raise DomainError("Cette fiche est déjà gérée par une autre organisation.")
+    reason = (reason or "").strip() or None
+    if not approve and reason is None:
+        raise DomainError("Indiquez le motif du refus : il est envoyé à la personne qui a fait la demande.", "reason")
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise DomainError(f"Le motif dépasse {MAX_REASON_LENGTH} caractères ({len(reason)}) : raccourcissez-le.",
+                          "reason")
     # who decided, in which capacity, on what evidence: enough to review the decision later
     capacity = ("platform_admin" if actor.is_platform_admin else
                 [org.id for org in actor.trusted_organisations(OrganisationKind.FACILITATOR)])
     CLAIM_STATES.move(actor, claim, target, audited=structure,
                       claim_id=claim.id, organisation_id=claim.organisation_id, requested_by_id=claim.requested_by_id,
                       capacity=capacity, evidence=claim.evidence_kind, evidence_value=claim.evidence_value,
-                      evidence_document=claim.evidence_path)
+                      evidence_document=claim.evidence_path, reason=None if approve else reason)
     claim.decided_by_id, claim.decided_at = actor.id, utcnow()
+    claim.decision_reason = None if approve else reason
     if approve:
         structure.owner_organisation_id = claim.organisation_id
         structure.claimed_at = utcnow()
         notify_changed([structure.id])
     requester = db.session.get(User, claim.requested_by_id) if claim.requested_by_id else None
-    if requester is not None:
+    if requester is not None and requester.active:
+        ident = structure_ident(structure)
         queue_mail(requester.email, f"Votre demande pour la fiche {structure.display_name}", "structure_claim_decision",
-                   structure=structure, approved=approve,
-                   link=external_url("suppliers.profile", ident=structure_ident(structure)))
+                   structure=structure, approved=approve, reason=claim.decision_reason,
+                   link=external_url("suppliers.edit" if approve else "suppliers.profile", ident=ident))
 
 
 @dataclass
@@ -348,6 +424,9 @@ def add_env_commitment(actor: User, structure: Structure, label: str, obtained_o
                        expires_on: date | None, proof: bytes | None) -> EnvCommitment:
     if label not in {l.value for l in EnvLabel}:
         raise DomainError("Engagement inconnu.", "label")
+    if obtained_on and obtained_on > today():
+        raise DomainError(f"La date d'obtention ne peut pas être dans le futur (aujourd'hui : {today():%d/%m/%Y}).",
+                          "obtained_on")
     if obtained_on and expires_on and expires_on < obtained_on:
         raise DomainError("La date d'expiration précède la date d'obtention.", "expires_on")
     proof_path = store_upload(proof, check_upload(proof, {"pdf", "png", "jpg"}, "proof")) if proof else None

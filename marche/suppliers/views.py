@@ -14,7 +14,7 @@ from ..core.urls import safe_next
 from ..geo.services import resolve
 from ..reference.services import sectors_by_group
 from . import favorites, services
-from .forms import (ClaimForm, ContactForm, EmptyForm, EnvCommitmentForm, FavoriteForm, InviteForm, LogoForm,
+from .forms import (ClaimDecisionForm, ClaimForm, ContactForm, EmptyForm, EnvCommitmentForm, FavoriteForm, InviteForm, LogoForm,
                     ProfileForm, ReferenceForm)
 from .models import ClaimStatus, ClientReference, EnvCommitment, FavoriteList, ServiceKind, Structure, StructureContact
 
@@ -48,8 +48,10 @@ def render_profile(structure: Structure, claim_form: ClaimForm | None = None):
         favorite_form = FavoriteForm()
         favorite_form.favorite_list.choices = [(0, "—")] + [(fl.id, fl.name) for fl in favorites.lists_for(current_user)]
     area_labels = [resolve(ref).label for ref in structure.area_refs or []]
+    pending_claim = services.pending_claim(current_user, structure) if current_user.is_authenticated else None
     return render_template("suppliers/profile.html", structure=structure, claim_form=claim_form or ClaimForm(),
-                           claim_open=claim_form is not None, area_labels=area_labels,
+                           claim_open=claim_form is not None or request.args.get("revendiquer") == "1",
+                           pending_claim=pending_claim, area_labels=area_labels,
                            favorite_form=favorite_form, service_labels=dict(ServiceKind.choices()),
                            current_commitments=[c for c in structure.env_commitments if c.is_current(today())])
 
@@ -225,15 +227,24 @@ def claim(ident: str):
     return render_profile(structure, form), 400
 
 
-@bp.get("/structures/revendications")
-@login_required
-def claims():
+def render_claims(failed: tuple[int, ClaimDecisionForm] | None = None, status: int = 200):
+    """The pending claims the user may decide; `failed` is a claim's decision form to show again with its
+    error beside the reason and the text typed kept."""
     if not (access.can(current_user, "admin_platform") or access.can(current_user, "list_claims")):
         abort(404)
     visible = [c for c in services.pending_claims() if access.can(current_user, "decide", c)]
     requesters = services.users_by_id([c.requested_by_id for c in visible if c.requested_by_id])
-    return render_template("suppliers/claims.html", claims=visible, form=EmptyForm(), requesters=requesters,
-                           profile_url=profile_url)
+    forms = {c.id: ClaimDecisionForm(formdata=None) for c in visible}
+    if failed is not None and failed[0] in forms:
+        forms[failed[0]] = failed[1]
+    return render_template("suppliers/claims.html", claims=visible, forms=forms, requesters=requesters,
+                           profile_url=profile_url), status
+
+
+@bp.get("/structures/revendications")
+@login_required
+def claims():
+    return render_claims()
 
 
 @bp.get("/structures/revendications/<int:claim_id>/justificatif")
@@ -253,10 +264,16 @@ def claim_evidence(claim_id: int):
 @login_required
 def decide_claim(claim_id: int):
     claim_ = access.get_or_404(services.get_claim(claim_id), current_user, "decide")
-    if not EmptyForm().validate_on_submit():
+    form = ClaimDecisionForm()
+    if not form.validate_on_submit():
         abort(400)
-    if commit_or_report(lambda: services.decide_claim(current_user, claim_, request.form.get("decision") == "approve")):
-        flash("Décision enregistrée.", "success")
+    approve = request.form.get("decision") == "approve"
+    done = commit_or_report(lambda: services.decide_claim(current_user, claim_, approve, form.reason.data), form)
+    if done:
+        flash("Demande acceptée : l'organisation gère désormais la fiche, elle en est informée par e-mail." if approve
+              else "Demande refusée : le motif est envoyé par e-mail à la personne qui l'a faite.", "success")
+    elif form.reason.errors:
+        return render_claims((claim_.id, form), 400)
     return redirect(url_for("suppliers.claims"))
 
 

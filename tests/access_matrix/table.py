@@ -179,10 +179,13 @@ CASES: list[Case] = [
     child("contacts"),
     # --- claims: inclusive structures ask (not for their own profile), facilitators of the
     # territory and the platform decide; the service turns away what access lets through -------
-    Case("suppliers.claim", row(HIDDEN, anonymous=LOGIN, ok=("structure", "structure_other") + ADMIN),
+    # only where the SIREN of the claimant's organisation is the profile's (structure B has the unclaimed
+    # profile's SIRET; structure A's SIREN is another one, and it already manages its own profile)
+    Case("suppliers.claim", row(HIDDEN, anonymous=LOGIN, ok=("structure_other",) + ADMIN),
          label="unclaimed", params=lambda w: {"ident": UNCLAIMED_SIRET}, missing=unknown_structure),
-    Case("suppliers.claim", row(HIDDEN, anonymous=LOGIN, ok=("structure_other",) + ADMIN), label="own-profile",
-         params=claimed),
+    Case("suppliers.claim", row(HIDDEN, anonymous=LOGIN, ok=ADMIN), label="own-profile", params=claimed),
+    # « Ma fiche »: a structure's own profiles, claims and offers (the admin passes every rule, sees nothing)
+    Case("suppliers.my_profiles", row(HIDDEN, anonymous=LOGIN, ok=("structure", "structure_other") + ADMIN)),
     Case("suppliers.claims", row(HIDDEN, anonymous=LOGIN, ok=("facilitator", "facilitator_other") + ADMIN),
          shows=(UNCLAIMED_NAME, ("facilitator",) + ADMIN)),
     # the claim's document (Kbis, convention): only those who may decide the claim

@@ -99,7 +99,7 @@ def test_claims_are_decided_once_and_redirected_ones_never_here(app_ctx, make_us
     admin = db.session.execute(select(User).where(User.email == "admin@plateforme.fr")).scalar_one()
     pending, redirected = claims
 
-    suppliers.decide_claim(admin, pending, approve=False)
+    suppliers.decide_claim(admin, pending, approve=False, reason="Justificatif illisible.")
     db.session.commit()
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "structure.claim_rejected")).scalar_one()
     assert (entry.object_type, entry.details["claim_id"], entry.details["to"]) == ("structure", pending.id, "rejected")

@@ -176,8 +176,8 @@ def test_a_second_claim_cannot_be_approved_once_the_profile_is_managed(app, make
     login(admin, "admin@plateforme.fr")
 
     def decide(claim_id, decision):
-        return submit(admin, f"/structures/revendications/{claim_id}", {"decision": decision},
-                      form_url="/structures/revendications")
+        return submit(admin, f"/structures/revendications/{claim_id}", {"decision": decision,
+                      "reason": "Une autre organisation gère déjà la fiche."}, form_url="/structures/revendications")
 
     assert decide(first_id, "approve").status_code == 302
     refused = decide(second_id, "approve")
