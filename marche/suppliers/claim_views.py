@@ -36,5 +36,8 @@ def owns_profile() -> bool:
 
 def landing_after_login(user) -> str | None:
     """Where a structure's member goes first after signing in or creating its organisation: « Ma fiche »,
-    when unclaimed profiles match its SIRET or SIREN (None otherwise: the usual page)."""
-    return url_for("suppliers.my_profiles") if services.claim_offers(user) else None
+    while its organisation manages no profile yet and unclaimed ones match its SIRET or SIREN (None
+    otherwise: the usual page; a manager finds other establishments on « Ma fiche » itself)."""
+    if services.owned_structures(user) or not services.claim_offers(user):
+        return None
+    return url_for("suppliers.my_profiles")

@@ -14,8 +14,8 @@ from ..core.urls import safe_next
 from ..geo.services import resolve
 from ..reference.services import sectors_by_group
 from . import favorites, services
-from .forms import (ClaimDecisionForm, ClaimForm, ContactForm, EmptyForm, EnvCommitmentForm, FavoriteForm, InviteForm, LogoForm,
-                    ProfileForm, ReferenceForm)
+from .forms import (ClaimDecisionForm, ClaimForm, ContactForm, EmptyForm, EnvCommitmentForm, FavoriteForm,
+                    InviteForm, LogoForm, ProfileForm, ReferenceForm)
 from .models import ClaimStatus, ClientReference, EnvCommitment, FavoriteList, ServiceKind, Structure, StructureContact
 
 bp = Blueprint("suppliers", __name__)
@@ -265,9 +265,9 @@ def claim_evidence(claim_id: int):
 def decide_claim(claim_id: int):
     claim_ = access.get_or_404(services.get_claim(claim_id), current_user, "decide")
     form = ClaimDecisionForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or request.form.get("decision") not in {"approve", "reject"}:
         abort(400)
-    approve = request.form.get("decision") == "approve"
+    approve = request.form["decision"] == "approve"
     done = commit_or_report(lambda: services.decide_claim(current_user, claim_, approve, form.reason.data), form)
     if done:
         flash("Demande acceptée : l'organisation gère désormais la fiche, elle en est informée par e-mail." if approve

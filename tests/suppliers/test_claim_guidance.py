@@ -228,6 +228,7 @@ def test_a_refusal_needs_a_reason_which_is_stored_audited_and_mailed(app, make_u
         assert refused.status_code == 400
         assert "Indiquez le motif du refus" in page_text(refused)
         assert f'id="reason-{claim.id}-erreurs"' in page_text(refused)
+    assert decide(admin, claim.id, "peut-etre", "Motif.").status_code == 400  # neither button: nothing decided
     too_long = "Justificatif illisible. " * 100  # 2 400 characters
     refused = decide(admin, claim.id, "reject", too_long)
     assert refused.status_code == 400 and "Le motif dépasse 2000 caractères" in page_text(refused)
@@ -312,3 +313,21 @@ def test_a_commitment_obtained_in_the_future_is_refused(app, make_user, make_str
     assert accepted.status_code == 302
     with app.app_context():
         assert [c.obtained_on for c in db.session.get(Structure, structure_id).env_commitments] == [today_]
+
+
+def test_a_manager_is_not_sent_to_the_offers_at_each_login(app, make_user, make_structure):
+    owned = make_structure()
+    make_structure(siret=COLLECTERIE_2, name="Collecterie Atelier Vélo")  # another establishment, unclaimed
+    make_user("nadia@collecterie.fr", kind="inclusive_structure", siret=COLLECTERIE, name="La Collecterie")
+    client = app.test_client()
+    assert login(client, "nadia@collecterie.fr").headers["Location"] == "/ma-fiche"  # nothing managed yet
+    with app.app_context():
+        db.session.get(Structure, owned).owner_organisation_id = db.session.execute(
+            select(Organisation.id).where(Organisation.siret == COLLECTERIE)).scalar_one()
+        db.session.commit()
+    again = app.test_client()
+    assert login(again, "nadia@collecterie.fr").headers["Location"] == "/"
+    page = again.get("/ma-fiche")  # one profile managed, one offered: the list, not the edit page
+    assert page.status_code == 200
+    text = page_text(page)
+    assert "Modifier « La Collecterie »" in text and "Revendiquer cette fiche" in text
