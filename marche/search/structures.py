@@ -232,30 +232,31 @@ def sql_where(query: StructureQuery, resolution: Resolution, today: date) -> Whe
     if query.q:
         _text(where, query.q)
     if query.kinds:
-        where.add(where.any_of("s.kinds", query.kinds))
+        where.add(where.any_of("s.kinds", query.kinds), facet="kinds")
     if query.sectors:
         where.add("EXISTS (SELECT 1 FROM structure_sector ss WHERE ss.structure_id = s.id "
-                  f"AND ss.sector_id = ANY(CAST(:{where.param(list(query.sectors))} AS int[])))")
+                  f"AND ss.sector_id = ANY(CAST(:{where.param(list(query.sectors))} AS int[])))", facet="sectors")
     if query.env:
         where.add("EXISTS (SELECT 1 FROM env_commitment e WHERE e.structure_id = s.id "
                   f"AND e.label = ANY(CAST(:{where.param(list(query.env))} AS varchar[])) "
-                  f"AND (e.expires_on IS NULL OR e.expires_on >= :{where.param(today)}))")
+                  f"AND (e.expires_on IS NULL OR e.expires_on >= :{where.param(today)}))", facet="env")
     if query.services:
-        where.add(where.any_of("s.service_kinds", query.services))
+        where.add(where.any_of("s.service_kinds", query.services), facet="services")
     if query.size_bands:
         where.add(f"{SIZE_BAND_SQL.format(c='s.employees_count')} = ANY(CAST(:{where.param(list(query.size_bands))} "
-                  "AS varchar[]))")
+                  "AS varchar[]))", facet="size_band")
     if resolution.coverage:
         _sql_coverage(where, resolution.coverage)
     if resolution.located:
         _sql_located(where, *resolution.located)
     if resolution.point:
         _near(where, resolution.point, query.radius_km or 0)
-    for sql, value in ((IN_ZRR_SQL, query.zrr), (HAS_REFERENCES_SQL, query.has_references)):
+    for facet, sql, value in (("in_zrr", IN_ZRR_SQL, query.zrr), ("has_references", HAS_REFERENCES_SQL,
+                                                                   query.has_references)):
         if value is not None:
-            where.add(("" if value else "NOT ") + sql.format(t="s"))
+            where.add(("" if value else "NOT ") + sql.format(t="s"), facet=facet)
     if query.claimed is not None:
-        where.add(f"s.owner_organisation_id IS {'NOT ' if query.claimed else ''}NULL")
+        where.add(f"s.owner_organisation_id IS {'NOT ' if query.claimed else ''}NULL", facet="claimed")
     return where
 
 
@@ -301,6 +302,11 @@ SQL_FACETS = (
 )
 
 
+#: facet -> the StructureQuery field that filters on it: every facet is counted disjunctively
+FACET_FILTERS = {"kinds": "kinds", "sectors": "sectors", "env": "env", "services": "services",
+                 "size_band": "size_bands", "in_zrr": "zrr", "has_references": "has_references", "claimed": "claimed"}
+
+
 # --- the adapter --------------------------------------------------------------------------------------
 
 class StructureDocuments(DocumentType):
@@ -316,6 +322,7 @@ class StructureDocuments(DocumentType):
     #: a join rather than a lookup per row: on a large set the planner hashes the ZRR communes once
     facet_joins = f"LEFT JOIN commune zrr ON zrr.code = s.commune_code AND zrr.zrr_status IN {ZRR_STATUSES_SQL}"
     sql_facets = SQL_FACETS
+    facet_filters = FACET_FILTERS
 
     def load(self, session: Session, ids: Iterable[int]) -> list[Structure]:
         return load_structures(session, ids)
