@@ -58,6 +58,9 @@ class GroupedFacet:
 
     name: str
     sql: str
+    #: the same counts over every row of the table, when that needs no pass over the table (a facet
+    #: counted disjunctively with no other filter set); None: `sql` over every row
+    every_row_sql: str | None = None
 
 
 @dataclass(frozen=True)

@@ -80,14 +80,17 @@ def facets_sql(document_type: DocumentType, where: Where, order: str | None, act
     totals = "".join(f", count(*) FILTER (WHERE {facet.condition})" for facet in booleans)
     parts = [f"SELECT {_TOTALS} AS facet, '' AS value, count(*) AS n{totals} FROM f"]
     for position, facet in enumerate(document_type.sql_facets):
-        if facet.name in active:
-            counted = (facet.sql if isinstance(facet, GroupedFacet) else
-                       f"SELECT ({facet.condition})::text, count(*) FROM f GROUP BY 1")
-            counted = f"WITH f AS ({_rows_sql(document_type, where.sql_without(facet.name))}) {counted}"
-        elif isinstance(facet, GroupedFacet):
+        rows = where.sql_without(facet.name) if facet.name in active else where.sql
+        if isinstance(facet, GroupedFacet) and facet.every_row_sql and rows == "true":
+            counted = facet.every_row_sql
+        elif facet.name not in active:
+            if isinstance(facet, BooleanFacet):
+                continue  # counted with the total
             counted = facet.sql
         else:
-            continue  # counted with the total
+            counted = (facet.sql if isinstance(facet, GroupedFacet) else
+                       f"SELECT ({facet.condition})::text, count(*) FROM f GROUP BY 1")
+            counted = f"WITH f AS ({_rows_sql(document_type, rows)}) {counted}"
         parts.append(f"SELECT {position}, g.value::text, g.n{padding} FROM ({counted}) AS g(value, n)")
     # the key's order needs only f; another reads the table's columns, for the filtered rows only.
     # row_number() numbers the ranked page as it comes out of its ORDER BY ... LIMIT
