@@ -353,7 +353,12 @@ class SearchResponse(Schema):
     results = fields.List(fields.Nested(Structure), required=True)
     backend = fields.String(required=True, validate=validate.OneOf(["meilisearch", "sql"]))
     facets = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
-                         metadata={"description": "Avec facets=1 : filtre → valeur → nombre"})
+                         metadata={"description": (
+                             "Avec facets=1 : filtre → valeur → nombre de structures. Comptes disjonctifs : le "
+                             "nombre d'une valeur tient compte de tous les filtres actifs sauf celui de son propre "
+                             "groupe (avec kind=ACI, « EI » donne le nombre d'EI qui répondent aux autres filtres) ; "
+                             "un groupe sans filtre actif est compté sur les résultats. Même réponse si "
+                             "Meilisearch est indisponible (repli SQL).")})
 
 
 class LookupResult(Schema):

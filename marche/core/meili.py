@@ -53,7 +53,12 @@ def _connection(url: str, timeout: float) -> http.client.HTTPConnection:
 
 
 def search(index_uid: str, body: dict, timeout: float) -> dict:
-    """POST /indexes/<uid>/search on a kept-alive connection (one per thread and server).
+    """POST /indexes/<uid>/search on the kept-alive connection (see `post`)."""
+    return post(f"/indexes/{index_uid}/search", body, timeout)
+
+
+def post(route: str, body: dict, timeout: float) -> dict:
+    """POST a search route on a kept-alive connection (one per thread and server).
 
     The official client opens a new connection for every call, and its two-part writes meet the
     delayed-ACK stall on a reused one; the search page and the API are the hot path, so they send
@@ -64,7 +69,7 @@ def search(index_uid: str, body: dict, timeout: float) -> dict:
     if key:
         headers["Authorization"] = f"Bearer {key}"
     payload = json.dumps(body).encode()
-    path = f"{urlsplit(url).path.rstrip('/')}/indexes/{index_uid}/search"
+    path = f"{urlsplit(url).path.rstrip('/')}{route}"
     for attempt in (1, 2):
         connection = _connection(url, timeout)
         try:

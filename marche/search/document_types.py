@@ -7,7 +7,7 @@ an SQL statement. Its domain registers it in `init_app`; a query of a type nobod
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Protocol
 
@@ -58,6 +58,9 @@ class GroupedFacet:
 
     name: str
     sql: str
+    #: the same counts over every row of the table, when that needs no pass over the table (a facet
+    #: counted disjunctively with no other filter set); None: `sql` over every row
+    every_row_sql: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,11 @@ class DocumentType:
     facet_joins: ClassVar[str] = ""
     #: how the SQL fallback counts each facet of `facets`
     sql_facets: ClassVar[tuple[GroupedFacet | BooleanFacet, ...]] = ()
+    #: facet -> the query field that filters on it (a dataclass field whose default means "no filter").
+    #: A facet listed here is counted disjunctively: with every active filter except its own, so that
+    #: ticking one value still shows how many the group's other values would add. The SQL translation
+    #: tags that filter's conditions with the facet's name (`Where.add(..., facet=name)`).
+    facet_filters: ClassVar[dict[str, str]] = {}
 
     # --- rows and documents -------------------------------------------------------------------------
     def load(self, session: Session, ids: Iterable[int]) -> list[Any]:
@@ -116,6 +124,16 @@ class DocumentType:
         """What `prepared` looked up for this query (None for a type that looks nothing up)."""
         return None
 
+    def active_facets(self, query: Any) -> tuple[str, ...]:
+        """The facets (in `facets` order) whose own filter the query sets: each is counted without it."""
+        return tuple(name for name in self.facets if name in self.facet_filters
+                     and getattr(query, self.facet_filters[name]) != _default(query, self.facet_filters[name]))
+
+    def without_facet(self, query: Any, name: str) -> Any:
+        """The query with the facet's own filter removed (what its disjunctive counts are computed on)."""
+        attribute = self.facet_filters[name]
+        return replace(query, **{attribute: _default(query, attribute)})
+
     def finish_hit(self, hit: dict[str, Any], resolution: Any) -> dict[str, Any]:
         """A hit as both backends return it (e.g. a distance from the query's point)."""
         return hit
@@ -137,6 +155,17 @@ class DocumentType:
     def sql_order(self, where: "Where", query: Any, resolution: Any) -> str | None:
         """ORDER BY on `s` (ending with a unique key); None for the key order, which needs no sort."""
         return None
+
+
+def _default(query: Any, attribute: str) -> Any:
+    """The query class's default for a field: its "no filter" value."""
+    for item in fields(query):
+        if item.name == attribute:
+            if item.default is not MISSING:
+                return item.default
+            if item.default_factory is not MISSING:
+                return item.default_factory()
+    raise AttributeError(f"{type(query).__name__} has no field {attribute} with a default")
 
 
 _types: dict[str, DocumentType] = {}

@@ -43,7 +43,8 @@ def _params(document_type: DocumentType, query: Any, resolution: Any, clauses: l
 
 def request_body(query: Any, resolution: Any = _UNSET) -> dict[str, Any] | None:
     """The search request for one page (None when nothing can match); `resolution` is what the type's
-    adapter looked up for the query (looked up now when not given)."""
+    adapter looked up for the query (looked up now when not given). Its facets are counted on the whole
+    filtered set: `facet_requests` adds the disjunctive ones."""
     document_type = document_types.for_query(query)
     if resolution is _UNSET:
         resolution = document_type.resolution(query)
@@ -54,23 +55,61 @@ def request_body(query: Any, resolution: Any = _UNSET) -> dict[str, Any] | None:
     body = {"q": query.q, **_params(document_type, query, resolution, clauses), "page": query.page,
             "hitsPerPage": query.per_page}
     if query.facets:
-        body["facets"] = list(document_type.facets)
+        body["facets"] = [name for name in document_type.facets if name not in document_type.active_facets(query)]
     return body
+
+
+def facet_requests(query: Any, resolution: Any) -> dict[str, dict[str, Any]]:
+    """facet -> the request that counts it, for each facet whose own filter the query sets: the same
+    words and every other filter, no hits (disjunctive counts, `DocumentType.facet_filters`)."""
+    document_type = document_types.for_query(query)
+    if not query.facets:
+        return {}
+    requests = {}
+    for name in document_type.active_facets(query):
+        clauses = document_type.meili_filters(document_type.without_facet(query, name), resolution)
+        if clauses is not None:  # without a facet's filter, what was impossible stays impossible
+            requests[name] = {"q": query.q, "filter": clauses, "matchingStrategy": "all", "page": 1,
+                              "hitsPerPage": 0, "facets": [name]}
+    return requests
+
+
+def http_request(query: Any, resolution: Any = _UNSET) -> tuple[str, dict[str, Any]] | None:
+    """(route, body) of the one HTTP request a search sends: /indexes/<uid>/search, or /multi-search
+    when some facets are counted disjunctively (the page and its facets, then one query per such
+    facet). None when nothing can match."""
+    document_type = document_types.for_query(query)
+    if resolution is _UNSET:
+        resolution = document_type.resolution(query)
+    body = request_body(query, resolution)
+    if body is None:
+        return None
+    uid = index_name(document_type.name)
+    others = facet_requests(query, resolution)
+    if not others:
+        return f"/indexes/{uid}/search", body
+    return "/multi-search", {"queries": [{"indexUid": uid, **body}] + [{"indexUid": uid, **request}
+                                                                       for request in others.values()]}
 
 
 def search(query: Any) -> SearchResult:
     document_type = document_types.for_query(query)
     resolution = document_type.resolution(query)
-    body = request_body(query, resolution)
-    if body is None:
+    request = http_request(query, resolution)
+    if request is None:
         return SearchResult(0, query.page, query.per_page, [], complete_facets(document_type) if query.facets else {})
-    answer = meili.search(index_name(document_type.name), body, SEARCH_TIMEOUT_S)
+    route, body = request
+    answers = meili.post(route, body, SEARCH_TIMEOUT_S)
+    answers = answers["results"] if "queries" in body else [answers]
+    answer, distribution = answers[0], dict(answers[0].get("facetDistribution") or {})
+    for facet_answer in answers[1:]:
+        distribution.update(facet_answer.get("facetDistribution") or {})
     return SearchResult(
         count=answer["totalHits"],
         page=query.page,
         per_page=query.per_page,
         hits=[document_type.finish_hit(hit, resolution) for hit in answer["hits"]],
-        facets=complete_facets(document_type, answer.get("facetDistribution")) if query.facets else {},
+        facets=complete_facets(document_type, distribution) if query.facets else {},
         backend="meilisearch",
     )
 

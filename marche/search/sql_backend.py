@@ -25,6 +25,8 @@ class Where:
 
     clauses: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    #: position in `clauses` -> the facet whose filter that clause is (`DocumentType.facet_filters`)
+    facet_of: dict[int, str] = field(default_factory=dict)
     #: a word of the text was matched by similarity (a typo), so rank by similarity
     fuzzy: bool = False
     _names: Any = field(default_factory=itertools.count)
@@ -34,7 +36,10 @@ class Where:
         self.params[name] = value
         return name
 
-    def add(self, clause: str) -> None:
+    def add(self, clause: str, facet: str | None = None) -> None:
+        """AND a condition; `facet` names the facet whose filter it is, left out of that facet's counts."""
+        if facet is not None:
+            self.facet_of[len(self.clauses)] = facet
         self.clauses.append(clause)
 
     def any_of(self, column: str, values, sql_type: str = "varchar") -> str:
@@ -44,6 +49,10 @@ class Where:
     @property
     def sql(self) -> str:
         return " AND ".join(self.clauses) or "true"
+
+    def sql_without(self, facet: str) -> str:
+        """Every condition but the facet's own filter (the rows its disjunctive counts are taken on)."""
+        return " AND ".join(c for i, c in enumerate(self.clauses) if self.facet_of.get(i) != facet) or "true"
 
 
 #: the totals row and the page's rows, among the facet rows (the others are numbered by facet)
@@ -55,37 +64,54 @@ def _page_sql(order: str | None, source: str) -> str:
     return f"SELECT s.id FROM {source} ORDER BY {order or 's.id'} LIMIT :limit OFFSET :offset"
 
 
-def facets_sql(document_type: DocumentType, where: Where, order: str | None) -> str:
+def _rows_sql(document_type: DocumentType, condition: str) -> str:
+    return (f"SELECT {document_type.facet_columns} FROM {document_type.table} s {document_type.facet_joins} "
+            f"WHERE {condition}")
+
+
+def facets_sql(document_type: DocumentType, where: Where, order: str | None, active: tuple[str, ...] = ()) -> str:
     """One statement for the total, every facet and the page: the filtered rows are computed once (a
     CTE, so a costly condition such as a text pattern or a distance runs once per row), the yes/no
     facets counted in the same pass as the total, each grouped facet in one more pass, and the page
-    ranked among the filtered rows only."""
+    ranked among the filtered rows only. A facet of `active` (its own filter is set) is counted on the
+    rows matching every other condition instead: its pass reads its own `f`, shadowing the outer one."""
     booleans = [f for f in document_type.sql_facets if isinstance(f, BooleanFacet)]
     padding = ", 0" * len(booleans)
     totals = "".join(f", count(*) FILTER (WHERE {facet.condition})" for facet in booleans)
     parts = [f"SELECT {_TOTALS} AS facet, '' AS value, count(*) AS n{totals} FROM f"]
-    parts += [f"SELECT {position}, g.value::text, g.n{padding} FROM ({facet.sql}) AS g(value, n)"
-              for position, facet in enumerate(document_type.sql_facets) if isinstance(facet, GroupedFacet)]
+    for position, facet in enumerate(document_type.sql_facets):
+        rows = where.sql_without(facet.name) if facet.name in active else where.sql
+        if isinstance(facet, GroupedFacet) and facet.every_row_sql and rows == "true":
+            counted = facet.every_row_sql
+        elif facet.name not in active:
+            if isinstance(facet, BooleanFacet):
+                continue  # counted with the total
+            counted = facet.sql
+        else:
+            counted = (facet.sql if isinstance(facet, GroupedFacet) else
+                       f"SELECT ({facet.condition})::text, count(*) FROM f GROUP BY 1")
+            counted = f"WITH f AS ({_rows_sql(document_type, rows)}) {counted}"
+        parts.append(f"SELECT {position}, g.value::text, g.n{padding} FROM ({counted}) AS g(value, n)")
     # the key's order needs only f; another reads the table's columns, for the filtered rows only.
     # row_number() numbers the ranked page as it comes out of its ORDER BY ... LIMIT
     source = "f AS s" if order is None else f"{document_type.table} s WHERE s.id IN (SELECT id FROM f)"
     parts.append(f"SELECT {_PAGE}, p.id::text, p.position{padding} FROM (SELECT id, row_number() OVER () AS position "
                  f"FROM ({_page_sql(order, source)}) AS ranked) AS p")
-    return (f"WITH f AS MATERIALIZED (SELECT {document_type.facet_columns} FROM {document_type.table} s "
-            f"{document_type.facet_joins} WHERE {where.sql})\n" + "\nUNION ALL ".join(parts))
+    return (f"WITH f AS MATERIALIZED ({_rows_sql(document_type, where.sql)})\n" + "\nUNION ALL ".join(parts))
 
 
 def _count_facets_and_page(document_type: DocumentType, where: Where, order: str | None, limit: int, offset: int,
-                           today: date) -> tuple[int, dict[str, dict[str, int]], list[int]]:
+                           today: date, active: tuple[str, ...]) -> tuple[int, dict[str, dict[str, int]], list[int]]:
     booleans = [f for f in document_type.sql_facets if isinstance(f, BooleanFacet)]
     count, facets, page = 0, {}, []
     params = {**where.params, "today": today, "limit": limit, "offset": offset}
     for facet_position, value, n, *yes_counts in db.session.execute(
-            text(facets_sql(document_type, where, order)), params):
+            text(facets_sql(document_type, where, order, active)), params):
         if facet_position == _TOTALS:
             count = n
             for facet, yes in zip(booleans, yes_counts):
-                facets[facet.name] = {key: c for key, c in (("true", yes), ("false", n - yes)) if c}
+                if facet.name not in active:
+                    facets[facet.name] = {key: c for key, c in (("true", yes), ("false", n - yes)) if c}
         elif facet_position == _PAGE:
             page.append((n, int(value)))
         elif n:
@@ -131,7 +157,8 @@ def search(query: Any) -> SearchResult:
                             complete_facets(document_type) if query.facets else {}, "sql")
     order = document_type.sql_order(where, query, resolution)
     if query.facets:
-        count, facets, ids = _count_facets_and_page(document_type, where, order, query.per_page, query.offset, today)
+        count, facets, ids = _count_facets_and_page(document_type, where, order, query.per_page, query.offset, today,
+                                                    document_type.active_facets(query))
     else:
         sql = f"SELECT count(*) FROM {document_type.table} s WHERE {where.sql}"
         count, facets = db.session.execute(text(sql), where.params).scalar(), {}

@@ -34,7 +34,7 @@ from .documents import structure_document, version_of
 from .meili_backend import any_of, is_true, quote
 from .query import FACETS, Resolution, StructureQuery, resolved, with_resolution
 from .sql_backend import Where
-from .typos import word_pattern, word_pattern_sql
+from .typos import vocabulary_pattern_sql, word_pattern, word_pattern_sql
 
 INDEX = "structures"
 ZRR_STATUSES = ("C", "PC")
@@ -66,6 +66,9 @@ SIZE_BAND_SQL = ("CASE WHEN {c} IS NULL THEN NULL WHEN {c} < 10 THEN 'lt10' WHEN
                  "WHEN {c} < 250 THEN '50_249' ELSE 'gte250' END")
 ZRR_STATUSES_SQL = "('" + "', '".join(ZRR_STATUSES) + "')"
 IN_ZRR_SQL = "EXISTS (SELECT 1 FROM commune c WHERE c.code = {t}.commune_code AND c.zrr_status IN " + ZRR_STATUSES_SQL + ")"
+#: the words of structure.search_text as the regular expressions' word boundaries (\m, \M) cut them, read
+#: through the GIN index ix_structure_search_words (the same expression); structure_word is their vocabulary
+WORDS_SQL = r"regexp_split_to_array({t}.search_text, '\W+')"
 HAS_REFERENCES_SQL = "EXISTS (SELECT 1 FROM client_reference r WHERE r.structure_id = {t}.id)"
 
 
@@ -171,22 +174,39 @@ def _has_substring(pattern: str) -> bool:
                                    {"p": pattern}).scalar())
 
 
+def _holds_word(table: str, pattern: str) -> str:
+    """The table's search text holds a word of the vocabulary that the bound regular expression matches."""
+    return f"{WORDS_SQL.format(t=table)} && ARRAY(SELECT word FROM structure_word WHERE word ~ :{pattern})"
+
+
 def _text(where: Where, q: str) -> None:
     """Every word must match, as Meilisearch matches it (search.typos): a word of the name, brand, city,
     SIRET or description, or of a sector's name, within the word's typo budget; the last word may also
     be the start of a word. A sector is pulled in only by a word of its own name, never by a resemblance.
-    Each part is an id set read through its index (GIN trigram on search_text, structure_sector's keys)."""
+    Each part is an id set read through its index (GIN on the words of search_text, structure_sector's keys)."""
     words = normalize_search(q).split()
     for position, word in enumerate(words):
         prefix = position == len(words) - 1
-        parts = [f"SELECT id FROM structure WHERE search_text ~ :{where.param(word_pattern_sql(word, prefix, MAX_SQL_TYPOS))}"]
+        pattern = None
+        if word.isascii() and word.isalnum():
+            # the words of the vocabulary that match, then the structures holding one (both through an
+            # index): a regular expression over ~20 000 short words rather than over thousands of texts
+            pattern = where.param(vocabulary_pattern_sql(word, prefix, MAX_SQL_TYPOS))
+            parts = [f"SELECT id FROM structure WHERE {_holds_word('structure', pattern)}"]
+        else:  # a word with a dot or a comma in it spans words of the text: matched in the text itself
+            parts = [f"SELECT id FROM structure WHERE search_text ~ "
+                     f":{where.param(word_pattern_sql(word, prefix, MAX_SQL_TYPOS))}"]
         sectors = _sectors_matching(word, prefix)
         if sectors:
             parts.append("SELECT structure_id FROM structure_sector "
                          f"WHERE sector_id = ANY(CAST(:{where.param(list(sectors))} AS int[]))")
-        # IN, not = ANY(ARRAY(...)): combined with another indexed filter, the array would be searched
-        # row by row (measured: 2 to 4 times slower on text + type + territory)
-        where.add("s.id IN (" + " UNION ".join(parts) + ")")
+            # IN, not = ANY(ARRAY(...)): combined with another indexed filter, the array would be searched
+            # row by row (measured: 2 to 4 times slower on text + type + territory)
+            where.add("s.id IN (" + " UNION ".join(parts) + ")")
+        elif pattern:  # the words alone: read through the index on `s` itself, no second visit of the rows
+            where.add(_holds_word("s", pattern))
+        else:
+            where.add("s.id IN (" + parts[0] + ")")
         if not where.fuzzy:
             like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             # a word found nowhere as written is a typo: rank by similarity rather than by position
@@ -232,35 +252,39 @@ def sql_where(query: StructureQuery, resolution: Resolution, today: date) -> Whe
     if query.q:
         _text(where, query.q)
     if query.kinds:
-        where.add(where.any_of("s.kinds", query.kinds))
+        where.add(where.any_of("s.kinds", query.kinds), facet="kinds")
     if query.sectors:
         where.add("EXISTS (SELECT 1 FROM structure_sector ss WHERE ss.structure_id = s.id "
-                  f"AND ss.sector_id = ANY(CAST(:{where.param(list(query.sectors))} AS int[])))")
+                  f"AND ss.sector_id = ANY(CAST(:{where.param(list(query.sectors))} AS int[])))", facet="sectors")
     if query.env:
         where.add("EXISTS (SELECT 1 FROM env_commitment e WHERE e.structure_id = s.id "
                   f"AND e.label = ANY(CAST(:{where.param(list(query.env))} AS varchar[])) "
-                  f"AND (e.expires_on IS NULL OR e.expires_on >= :{where.param(today)}))")
+                  f"AND (e.expires_on IS NULL OR e.expires_on >= :{where.param(today)}))", facet="env")
     if query.services:
-        where.add(where.any_of("s.service_kinds", query.services))
+        where.add(where.any_of("s.service_kinds", query.services), facet="services")
     if query.size_bands:
         where.add(f"{SIZE_BAND_SQL.format(c='s.employees_count')} = ANY(CAST(:{where.param(list(query.size_bands))} "
-                  "AS varchar[]))")
+                  "AS varchar[]))", facet="size_band")
     if resolution.coverage:
         _sql_coverage(where, resolution.coverage)
     if resolution.located:
         _sql_located(where, *resolution.located)
     if resolution.point:
         _near(where, resolution.point, query.radius_km or 0)
-    for sql, value in ((IN_ZRR_SQL, query.zrr), (HAS_REFERENCES_SQL, query.has_references)):
+    for facet, sql, value in (("in_zrr", IN_ZRR_SQL, query.zrr), ("has_references", HAS_REFERENCES_SQL,
+                                                                   query.has_references)):
         if value is not None:
-            where.add(("" if value else "NOT ") + sql.format(t="s"))
+            where.add(("" if value else "NOT ") + sql.format(t="s"), facet=facet)
     if query.claimed is not None:
-        where.add(f"s.owner_organisation_id IS {'NOT ' if query.claimed else ''}NULL")
+        where.add(f"s.owner_organisation_id IS {'NOT ' if query.claimed else ''}NULL", facet="claimed")
     return where
 
 
 #: the document's `sector_rank`: has the structure declared its sectors (rather than had them deduced)
-DECLARED_SQL = "EXISTS (SELECT 1 FROM structure_sector d WHERE d.structure_id = s.id AND NOT d.inferred)"
+#: (a scalar subquery, read through the key for each ranked row: as EXISTS the planner may hash all of
+#: structure_sector, ~90 000 rows, to rank a few hundred)
+DECLARED_SQL = ("coalesce((SELECT bool_or(NOT d.inferred) FROM structure_sector d WHERE d.structure_id = s.id), "
+                "false)")
 
 
 def sql_order(where: Where, query: StructureQuery, resolution: Resolution) -> str | None:
@@ -289,7 +313,9 @@ def sql_order(where: Where, query: StructureQuery, resolution: Resolution) -> st
 SQL_FACETS = (
     GroupedFacet("kinds", "SELECT k, count(*) FROM f, unnest(f.kinds) AS k GROUP BY k"),
     GroupedFacet("sectors", "SELECT ss.sector_id, count(*) FROM f JOIN structure_sector ss ON ss.structure_id = f.id "
-                            "GROUP BY ss.sector_id"),
+                            "GROUP BY ss.sector_id",
+                 # every structure_sector row belongs to a structure (foreign key): no pass over structure
+                 every_row_sql="SELECT sector_id, count(*) FROM structure_sector GROUP BY sector_id"),
     GroupedFacet("env", "SELECT e.label, count(DISTINCT f.id) FROM f JOIN env_commitment e ON e.structure_id = f.id "
                         "WHERE e.expires_on IS NULL OR e.expires_on >= :today GROUP BY e.label"),
     GroupedFacet("services", "SELECT v, count(*) FROM f, unnest(f.service_kinds) AS v GROUP BY v"),
@@ -299,6 +325,11 @@ SQL_FACETS = (
     BooleanFacet("has_references", HAS_REFERENCES_SQL.format(t="f")),
     BooleanFacet("claimed", "f.owner_organisation_id IS NOT NULL"),
 )
+
+
+#: facet -> the StructureQuery field that filters on it: every facet is counted disjunctively
+FACET_FILTERS = {"kinds": "kinds", "sectors": "sectors", "env": "env", "services": "services",
+                 "size_band": "size_bands", "in_zrr": "zrr", "has_references": "has_references", "claimed": "claimed"}
 
 
 # --- the adapter --------------------------------------------------------------------------------------
@@ -316,6 +347,7 @@ class StructureDocuments(DocumentType):
     #: a join rather than a lookup per row: on a large set the planner hashes the ZRR communes once
     facet_joins = f"LEFT JOIN commune zrr ON zrr.code = s.commune_code AND zrr.zrr_status IN {ZRR_STATUSES_SQL}"
     sql_facets = SQL_FACETS
+    facet_filters = FACET_FILTERS
 
     def load(self, session: Session, ids: Iterable[int]) -> list[Structure]:
         return load_structures(session, ids)

@@ -58,6 +58,12 @@ def word_pattern_sql(word: str, prefix: bool, max_typos: int = 2) -> str:
     return r"\m(" + _alternation(word, r"\w", max_typos) + ")" + ("" if prefix else r"\M")
 
 
+def vocabulary_pattern_sql(word: str, prefix: bool, max_typos: int = 2) -> str:
+    """The same words as `word_pattern_sql`, as a pattern for one whole word of the text (a word that
+    is one of the variants, or starts with one when `prefix`)."""
+    return "^(" + _alternation(word, r"\w", max_typos) + ")" + ("" if prefix else "$")
+
+
 def word_pattern(word: str, prefix: bool, max_typos: int = 2) -> re.Pattern:
     """The same pattern for Python's `re`."""
     return re.compile(r"\b(?:" + _alternation(word, r"\w", max_typos) + ")" + ("" if prefix else r"\b"))

@@ -190,6 +190,9 @@ class Structure(TimestampMixin, db.Model):
         Index("ix_structure_point_earth", text("ll_to_earth(latitude, longitude)"), postgresql_using="gist"),
         Index("ix_structure_search_trgm", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}),
+        # the words of search_text (search.structures.WORDS_SQL): a typed word is matched against the
+        # vocabulary (structure_word), then the structures holding a matched word found through this index
+        Index("ix_structure_search_words", text(r"regexp_split_to_array(search_text, '\W+')"), postgresql_using="gin"),
     )
 
     @property
@@ -366,3 +369,16 @@ class FavoriteItem(TimestampMixin, db.Model):
     structure: Mapped[Structure] = relationship()
 
     __table_args__ = (UniqueConstraint("favorite_list_id", "structure_id", name="uq_favorite_item_list_structure"),)
+
+
+class StructureWord(db.Model):
+    """A word that a structure's search text held, filled by a trigger on `structure` (migration 0013).
+    The SQL fallback matches typed words against these ~20 000 words, not against every text; a word no
+    structure holds any more stays and matches no structure."""
+
+    __tablename__ = "structure_word"
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
+    __table_args__ = (
+        Index("ix_structure_word_trgm", "word", postgresql_using="gin", postgresql_ops={"word": "gin_trgm_ops"}),
+        Index("ix_structure_word_prefix", "word", postgresql_ops={"word": "text_pattern_ops"}),
+    )

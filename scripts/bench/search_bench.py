@@ -101,10 +101,10 @@ def fallback_by_family_at_load_2(url: str, calls) -> dict[str, dict]:
 
 
 def raw_meili_requests(app, mixes) -> list[tuple[str, dict]]:
-    """The exact request the Meilisearch backend sends for each search (same filters, facets, page)."""
+    """The exact request the Meilisearch backend sends for each search (same filters, facets, page): a
+    multi-search when some facets are counted disjunctively."""
     from werkzeug.datastructures import MultiDict
 
-    from marche.core.meili import index_name
     from marche.search import meili_backend
     from marche.search.query import parse_query, resolved
 
@@ -112,8 +112,7 @@ def raw_meili_requests(app, mixes) -> list[tuple[str, dict]]:
     with app.test_request_context():
         for args in mixes:
             query = replace(parse_query(MultiDict(args)), page=1, per_page=20, facets=True)
-            body = meili_backend.request_body(query, resolved(query))
-            requests.append((f"/indexes/{index_name('structures')}/search", body))
+            requests.append(meili_backend.http_request(query, resolved(query)))
     return requests
 
 

@@ -63,20 +63,66 @@ def in_zrr(snap, row) -> bool:
     return bool(commune and commune["zrr_status"] in ZRR)
 
 
+def facet_values(snap, i: int) -> dict[str, set[str]]:
+    """The values row `i` brings to each facet (what a structure is counted under)."""
+    row = snap.rows[i]
+    band = size_band(row["employees_count"])
+    return {"kinds": set(row["kinds"]), "sectors": {str(s) for s in snap.sectors[i]}, "env": set(snap.env_current[i]),
+            "services": set(row["service_kinds"]), "size_band": {band} if band else set(),
+            "in_zrr": {str(in_zrr(snap, row)).lower()}, "has_references": {str(i in snap.with_references).lower()},
+            "claimed": {str(row["claimed"]).lower()}}
+
+
 def expected_facets(snap, ids: set[int]) -> dict[str, dict[str, int]]:
     counters = {name: Counter() for name in FACETS}
     for i in ids:
-        row = snap.rows[i]
-        counters["kinds"].update(row["kinds"])
-        counters["sectors"].update(str(s) for s in snap.sectors[i])
-        counters["env"].update(snap.env_current[i])
-        counters["services"].update(set(row["service_kinds"]))
-        if size_band(row["employees_count"]):
-            counters["size_band"][size_band(row["employees_count"])] += 1
-        counters["in_zrr"][str(in_zrr(snap, row)).lower()] += 1
-        counters["has_references"][str(i in snap.with_references).lower()] += 1
-        counters["claimed"][str(row["claimed"]).lower()] += 1
+        for name, values in facet_values(snap, i).items():
+            counters[name].update(values)
     return {name: dict(counter) for name, counter in counters.items()}
+
+
+#: facet -> the query field that filters on it, written here again (not read from the adapter)
+FACET_FIELDS = {"kinds": "kinds", "sectors": "sectors", "env": "env", "services": "services",
+                "size_band": "size_bands", "in_zrr": "zrr", "has_references": "has_references", "claimed": "claimed"}
+
+
+def matches(snap, i: int, query: StructureQuery) -> bool:
+    """The independent answer for a query without words: does structure `i` match every filter?"""
+    assert not query.q, "the independent answer has no text search"
+    r, values = snap.rows[i], facet_values(snap, i)
+    for name, attribute in FACET_FIELDS.items():
+        wanted = getattr(query, attribute)
+        if isinstance(wanted, bool):
+            wanted = {str(wanted).lower()}
+        if wanted not in (None, ()) and not {str(v) for v in wanted} & values[name]:
+            return False
+    if query.territory:
+        kind, code = query.territory.split(":")
+        if query.territory_mode == "located":
+            column = {"commune": "commune_code", "dep": "department_code", "reg": "region_code"}[kind]
+            if r[column] != code:
+                return False
+        elif kind == "commune" and not covers(snap, r, code):
+            return False
+        elif kind != "commune" and code not in r["area_departments" if kind == "dep" else "area_regions"]:
+            return False
+    if query.near:
+        center = snap.communes[query.near.split(":")[1]]
+        if center["latitude"] is None or not near(snap, r, center["code"], query.radius_km):
+            return False
+    return True
+
+
+def expected_disjunctive_facets(snap, query: StructureQuery) -> dict[str, dict[str, int]]:
+    """Each facet counted over the structures matching every filter of the query except its own."""
+    from dataclasses import replace
+
+    facets = {}
+    for name, attribute in FACET_FIELDS.items():
+        relaxed = replace(query, **{attribute: None if isinstance(getattr(query, attribute), bool) else ()})
+        ids = snap.ids(lambda r: matches(snap, r["id"], relaxed))
+        facets[name] = expected_facets(snap, ids)[name]
+    return facets
 
 
 def all_ids(backend, query: StructureQuery) -> set[int]:
@@ -132,10 +178,11 @@ CASES = [
 @pytest.mark.parametrize("name,query,predicate", CASES, ids=[c[0] for c in CASES])
 def test_filter_and_facets_match_independent_answer(app_ctx, snap, backend, name, query, predicate):
     expected = snap.ids(lambda r: predicate(snap, r["id"], r))
+    assert expected == snap.ids(lambda r: matches(snap, r["id"], query))  # the two independent answers agree
     result = backend.search(query)
     assert result.count == len(expected)
     assert all_ids(backend, query) == expected
-    assert result.facets == expected_facets(snap, expected)
+    assert result.facets == expected_disjunctive_facets(snap, query)
     if name not in {"env emas (all expired)"}:
         assert expected, f"case « {name} » should not be empty on the real data"
 
@@ -151,6 +198,81 @@ def test_sql_fallback_gives_the_same_sets_as_meilisearch(app_ctx, snap):
         assert (meili.count, meili.facets) == (sql.count, sql.facets), name
         assert all_ids(meili_backend, query) == all_ids(sql_backend, query), name
         assert (meili.backend, sql.backend) == ("meilisearch", "sql")
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=["meilisearch", "sql"])
+def test_ticking_a_kind_still_counts_the_other_kinds(app_ctx, snap, backend):
+    """Disjunctive counts, on both sides: the ticked group is counted without its own filter (ACI ticked,
+    EI still shows how many EI the other filters let through), an unticked group on the filtered set."""
+    in_59 = snap.ids(lambda r: "59" in r["area_departments"])
+    aci = {i for i in in_59 if "ACI" in snap.rows[i]["kinds"]}
+    ei = {i for i in in_59 if "EI" in snap.rows[i]["kinds"]}
+    assert aci and ei - aci  # some EI of the Nord are not ACI: ticking ACI hides them from the results
+    result = backend.search(StructureQuery(kinds=("ACI",), territory="dep:59"))
+    assert result.count == len(aci)
+    assert result.facets["kinds"]["EI"] == len(ei) and result.facets["kinds"]["ACI"] == len(aci)
+    # not ticked: the services group is counted on the ACI of the Nord only
+    prestation = {i for i in aci if "prestation" in snap.rows[i]["service_kinds"]}
+    assert result.facets["services"]["prestation"] == len(prestation) < len(
+        {i for i in in_59 if "prestation" in snap.rows[i]["service_kinds"]})
+    # ticking EI too: the kinds counts do not move, the other groups now count ACI or EI
+    both = backend.search(StructureQuery(kinds=("ACI", "EI"), territory="dep:59"))
+    assert both.count == len(aci | ei) and both.facets["kinds"] == result.facets["kinds"]
+    assert both.facets["services"]["prestation"] == len(
+        {i for i in aci | ei if "prestation" in snap.rows[i]["service_kinds"]})
+    # a yes/no group ticked: its "no" side still counts
+    claimed = backend.search(StructureQuery(claimed=True, territory="dep:59"))
+    assert claimed.count == len({i for i in in_59 if snap.rows[i]["claimed"]})
+    assert claimed.facets["claimed"] == {"true": claimed.count, "false": len(in_59) - claimed.count}
+
+
+def filter_mix(snap, count: int = 40, seed: int = 23) -> list[StructureQuery]:
+    """Seeded combinations of two to four filters among every facet group, a territory and a radius,
+    with words in one query of four (built from the snapshot only)."""
+    import random
+
+    rng = random.Random(seed)
+    communes = sorted({r["commune_code"] for r in snap.rows.values() if r["commune_code"]
+                       and snap.communes[r["commune_code"]]["latitude"] is not None})
+    choices = {
+        "kinds": lambda: tuple(rng.sample(["ACI", "EI", "AI", "ETTI", "GEIQ", "ESAT", "EA"], rng.choice([1, 2]))),
+        "sectors": lambda: tuple(rng.sample(snap.sector_ids[:12], rng.choice([1, 2]))),
+        "env": lambda: (rng.choice(["iso14001", "b_corp"]),),
+        "services": lambda: (rng.choice(["prestation", "fourniture", "sous_traitance"]),),
+        "size_bands": lambda: tuple(rng.sample(["lt10", "10_49", "50_249", "gte250"], rng.choice([1, 2]))),
+        "zrr": lambda: rng.random() < 0.5,
+        "has_references": lambda: rng.random() < 0.5,
+        "claimed": lambda: rng.random() < 0.3,
+        "territory": lambda: rng.choice([f"commune:{rng.choice(communes)}", f"dep:{rng.choice(['59', '13', '75'])}"]),
+        "near": lambda: f"commune:{rng.choice(communes)}",
+    }
+    mix = []
+    for n in range(count):
+        fields = {name: choices[name]() for name in rng.sample(sorted(choices), rng.choice([2, 3, 4]))}
+        if "near" in fields:
+            fields["radius_km"] = rng.choice([20, 50])
+        if "territory" in fields:
+            fields["territory_mode"] = rng.choice(["covers", "located"])
+        if n % 4 == 3:
+            fields["q"] = rng.choice(["insertion", "nettoyage", "services", "recyclerie", "jardin"])
+        mix.append(StructureQuery(per_page=5, **fields))
+    return mix
+
+
+def test_both_backends_count_disjunctive_facets_alike_on_a_mix(app_ctx, snap):
+    """Same total and same facet counts from both backends on generated filter combinations, and the
+    independent answer for those without words."""
+    mix = filter_mix(snap)
+    checked = 0
+    for query in mix:
+        meili, sql = meili_backend.search(query), sql_backend.search(query)
+        assert (meili.count, meili.facets) == (sql.count, sql.facets), query
+        if not query.q:
+            assert sql.facets == expected_disjunctive_facets(snap, query), query
+            checked += 1
+    assert checked >= 25
+    # the mix is not made of empty answers: most queries find something
+    assert sum(1 for q in mix if meili_backend.search(q).count) > len(mix) // 2
 
 
 def test_kinds_facet_counts_match_the_csv_files(app_ctx, snap):
