@@ -10,6 +10,7 @@ from marche.extensions import db, limiter
 from marche.suppliers.models import StructureContact
 from tests.conftest import VALID_SIRETS
 from tests.e2e.test_journey import log_in
+from tests.suppliers.conftest import make_structure  # noqa: F401  (a fixture, used by `directory`)
 
 COLLECTERIE = "75187049400026"
 CONTACT = "nadia@collecterie.example.fr"

@@ -193,9 +193,12 @@ def _check_file_answers(report) -> None:
     assert Decimal(spend["inclusive"]) == inclusive == Decimal("7038.50")
     assert Decimal(spend["total"]) == total == Decimal("14127.00")
     assert spend["share"] == "49.8" and spend["lines"] == len(CASES) + 2 and spend["lines_without"] == 0
-    # distinct suppliers, by SIREN: MULTI_KIND twice, SIBLING shares MULTI_SIREN, OUTSIDE[1] given as its SIREN
+    # distinct suppliers, by SIREN: MULTI_KIND twice, SIBLING shares MULTI_SIREN, OUTSIDE[0] and OUTSIDE[1]
+    # (neighbours) share theirs: 10 valid lines, 7 companies
     sirens = {c[0].replace(" ", "").replace(".", "")[:9] for c in CASES if c[1] != "invalid"}
-    assert report.summary["distinct_suppliers"] == len(sirens) == 8
+    assert report.summary["distinct_suppliers"] == len(sirens) == 7
+    inclusive_sirens = {c[0].replace(" ", "").replace(".", "")[:9] for c in CASES if c[1] == "inclusive"}
+    assert report.summary["distinct_inclusive"] == len(inclusive_sirens) == 6
 
 
 def test_csv_utf8_semicolon_with_bom(directory):
