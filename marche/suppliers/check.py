@@ -265,12 +265,11 @@ def _split(raw: str) -> list[str]:
 
 def _text_entry(number: int, raw: str, amount_index: int | None) -> Entry:
     """One pasted line: its SIRET taken out of whatever cell holds it; its amount from the amount
-    column (named by the header) or, without a header, from the last other cell that is an amount."""
+    column (named by the header) or, without a header, from the last other cell that is an amount.
+    A row without any number keeps its amount: it is money spent, with a supplier we cannot name."""
     cells = _split(raw)
     found = _identifier_in(cells)
-    if found is None:
-        return Entry(number, _clip(raw))
-    index, value = found
+    index, value = found if found is not None else (None, _clip(raw))
     amount = None
     if len(cells) > 1:
         if amount_index is not None:

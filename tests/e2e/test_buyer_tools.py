@@ -111,3 +111,19 @@ def test_contact_message_received_over_smtp(page: Page, directory, check_page, m
     assert received["Reply-To"] == BUYER and received["Subject"] == "Message via Marché inclusif : Demande de devis"
     assert body in mailbox.body(received).replace("\r\n", "\n")
     assert body in mailbox.body(mailbox.last_to(BUYER)).replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_bulk_check_with_spend_share(page: Page, directory, check_page, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    log_in(page, BUYER)
+    page.goto("/verifier-mes-fournisseurs")
+    other = VALID_SIRETS[6]
+    page.get_by_label("Numéros SIRET ou SIREN").fill(
+        f"Fournisseur\tSIRET\tMontant\nLa Collecterie\t751 870 494 00026\t1 200,50\n"
+        f"Imprimerie\t{other}\t2 801,50\nSans numéro\t\t10,00\n")
+    page.get_by_role("button", name="Vérifier").click()
+    # 1 200,50 inclusive out of 4 012,00 read: 29,9 %
+    expect(page.get_by_role("heading", name="Part inclusive de la dépense : 29,9 %")).to_be_visible()
+    expect(page.get_by_text("2 fournisseurs distincts (par SIREN), dont 1 inclusif.")).to_be_visible()
+    check_page(page, "part-inclusive")

@@ -283,12 +283,13 @@ def test_pasted_spreadsheet_rows(directory):
     assert [l.status for l in lines] == ["inclusive", "not_inclusive", "inclusive", "invalid", "inclusive"]
     assert lines[0].input == _spaced(ACI) and lines[0].siret == ACI and lines[0].amount == Decimal("1200.50")
     assert lines[2].amount == Decimal("1000.00") and "doublon de la ligne 2" in lines[2].note
-    assert lines[3].reason == "Aucun SIRET ni SIREN dans la ligne" and lines[3].amount is None
+    # a row without a number is still money spent: its amount counts in the total
+    assert lines[3].reason == "Aucun SIRET ni SIREN dans la ligne" and lines[3].amount == Decimal("50.00")
     assert lines[4].siret == MULTI_KIND and lines[4].amount is None  # a sentence: no amount column
-    # 2 200,50 € inclusive out of 2 000,50 + 1 000 = 3 000,50 € read (the line without SIRET has no SIRET cell)
+    # 1 200,50 + 1 000 = 2 200,50 € inclusive out of 1 200,50 + 800 + 1 000 + 50 = 3 050,50 € read: 72,1 %
     spend = report.summary["spend"]
-    assert (spend["inclusive"], spend["total"], spend["share"]) == ("2200.50", "3000.50", "73.3")
-    assert spend["lines"] == 3 and spend["lines_without"] == 2
+    assert (spend["inclusive"], spend["total"], spend["share"]) == ("2200.50", "3050.50", "72.1")
+    assert spend["lines"] == 4 and spend["lines_without"] == 1
     assert report.summary["distinct_suppliers"] == 3 and report.summary["distinct_inclusive"] == 2
 
 
