@@ -174,6 +174,9 @@ class Config:
             # the largest upload is a 10 MB logo or proof: a bigger request is refused (413) from its
             # Content-Length, or when the stream passes the limit, before anything is read into memory
             "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+            # a text field may be as big as the request (Werkzeug's default is 500 KB, answered 413): a
+            # 3 MB paste reaches its form, which refuses it beside the field and keeps what was typed
+            "MAX_FORM_MEMORY_SIZE": MAX_REQUEST_BYTES,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.env == "production",

@@ -28,19 +28,20 @@ def header_text(value: str) -> str:
     return _HEADER_BREAKS.sub(" ", value or "").strip()
 
 
-def queue_mail(to: str, subject: str, template: str, **context) -> None:
-    """Render `templates/mails/<template>.txt|.html` now and queue the message."""
+def queue_mail(to: str, subject: str, template: str, reply_to: str | None = None, **context) -> None:
+    """Render `templates/mails/<template>.txt|.html` now and queue the message. `reply_to`: where an
+    answer goes (a person's address, for a message a user wrote through the portal)."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     subject = header_text(subject)
-    enqueue(
-        MAIL_SEND,
-        {
-            "to": header_text(to),
-            "subject": subject,
-            "text": render_template(f"mails/{template}.txt", **context),
-            "html": render_template(f"mails/{template}.html", subject=subject, **context),
-        },
-    )
+    payload = {
+        "to": header_text(to),
+        "subject": subject,
+        "text": render_template(f"mails/{template}.txt", **context),
+        "html": render_template(f"mails/{template}.html", subject=subject, **context),
+    }
+    if reply_to:
+        payload["reply_to"] = header_text(reply_to)
+    enqueue(MAIL_SEND, payload)
 
 
 def build_message(payload: dict) -> EmailMessage:
@@ -50,6 +51,8 @@ def build_message(payload: dict) -> EmailMessage:
     message["To"] = header_text(payload["to"])
     message["Subject"] = header_text(payload["subject"])
     message["Message-ID"] = make_msgid(domain="marche.local")
+    if payload.get("reply_to"):
+        message["Reply-To"] = header_text(payload["reply_to"])
     message.set_content(payload["text"])
     message.add_alternative(payload["html"], subtype="html")
     return message

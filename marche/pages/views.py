@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, render_template
 from ..accounts.services import LOGIN_FAILURE_RETENTION
 from ..core import dates
 from ..core.health import SERVICE_LABELS, STATE_LABELS, service_status
+from ..suppliers.contact import RETENTION as CONTACT_RETENTION
 
 bp = Blueprint("pages", __name__)
 
@@ -31,6 +32,7 @@ def personal_data():
         "confirmation_hours": config["TOKEN_MAX_AGE"] // 3600,
         "reset_hours": config["RESET_TOKEN_MAX_AGE"] // 3600,
         "invitation_days": config["INVITATION_MAX_AGE"] // 86400,
+        "contact_messages_days": CONTACT_RETENTION.days,
     }
     return render_template("pages/personal_data.html", operator=_operator(), retention=retention)
 

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from ..core import access
 from ..core.exports import tabular_response
 from ..reference.services import sectors_by_group
+from ..suppliers import favorites
 from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
 from .document_types import SearchResult
 from .query import QueryError, StructureQuery, parse_query
@@ -67,6 +68,8 @@ def structures():
         page_link=lambda n: page_url(query, n),
         kinds=StructureKind, env_labels=EnvLabel, services=ServiceKind, sizes=SizeBand,
         can_export=access.can(current_user, "export_search"), export_limit=EXPORT_LIMIT,
+        favorite_cards=(favorites.card_state(current_user, [h["id"] for h in result.hits])
+                        if view != "carte" and access.can(current_user, "use_favorites") else None),
     ), 400 if error else 200
 
 

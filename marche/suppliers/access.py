@@ -42,6 +42,18 @@ def can_view_contacts(user, structure: Structure) -> bool:
     return user is not None
 
 
+@RULES.rule("contact", Structure)
+def can_contact_structure(user, structure: Structure) -> bool:
+    """Any signed-in user may write to a structure through the portal (limits in suppliers.contact)."""
+    return user is not None
+
+
+@RULES.rule("edit", FavoriteList)
+def can_edit_favorites(user, favorite_list: FavoriteList) -> bool:
+    """A list is shared by its organisation: each member may rename or delete it, as they add and remove lines."""
+    return can_view_favorites(user, favorite_list)
+
+
 def _in_territories(territories: list[str], structure: Structure) -> bool:
     wanted = {f"commune:{structure.commune_code}", f"dep:{structure.department_code}", f"reg:{structure.region_code}",
               "country:FR"}

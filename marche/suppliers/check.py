@@ -2,7 +2,9 @@
 
 Reads a pasted list or a CSV / XLSX file (encoding, separator and SIRET column are sniffed), then
 answers every line: inclusive (kinds, name), not inclusive, or invalid with its French reason.
-Read-only: nothing is written. The API's lookup endpoint uses the same `check_entries`.
+A pasted line may be a spreadsheet row (« Acme SARL<TAB>123 456 789 00012<TAB>1 200,50 »): the SIRET
+(or SIREN) is taken out of it, and an amount column, when there is one, gives the inclusive share of
+spend. Read-only: nothing is written. The API's lookup endpoint uses the same `check_entries`.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any, Iterable
 
 from sqlalchemy import select
@@ -22,6 +25,8 @@ from ..extensions import db
 from .models import Structure, StructureKind
 
 MAX_LINES = 5000
+#: a pasted list: 5 000 spreadsheet rows (name, SIRET, amount) of 100 characters
+MAX_PASTE_CHARS = 500_000
 MAX_FILE_BYTES = 5 * 1024 * 1024
 #: a file may hold blank rows between the lines; past this many rows it is refused
 LIMITS = SpreadsheetLimits(max_rows=2 * MAX_LINES)
@@ -53,10 +58,12 @@ def _as_check_error(error: FileRejected) -> CheckInputError:
 
 @dataclass(frozen=True)
 class Entry:
-    """One line to answer: its number in what the user sent, and the raw value of its SIRET cell."""
+    """One line to answer: its number in what the user sent, the raw value of its SIRET cell, and the
+    amount spent with this supplier when the list has an amount column."""
 
     line: int
     value: str
+    amount: Decimal | None = None
 
 
 @dataclass
@@ -75,6 +82,8 @@ class CheckLine:
     reason: str | None = None
     #: extra remark (French): SIRET flagged in the directory, duplicate line…
     note: str | None = None
+    #: the amount read on this line (amount column), None without one
+    amount: Decimal | None = None
 
     @property
     def status_label(self) -> str:
@@ -109,11 +118,14 @@ class CheckReport:
     source: str = "texte"
     #: the header of the SIRET column, for a file
     column: str | None = None
+    #: the header (or the position) of the amount column, when one was read
+    amount_column: str | None = None
 
     @property
     def summary(self) -> dict[str, Any]:
         statuses = Counter(line.status for line in self.lines)
         kinds = Counter(kind for line in self.lines for kind in line.kinds)
+        valid = [line for line in self.lines if line.status != Status.INVALID]
         return {
             "total": len(self.lines),
             Status.INCLUSIVE: statuses[Status.INCLUSIVE],
@@ -121,12 +133,32 @@ class CheckReport:
             Status.INVALID: statuses[Status.INVALID],
             "by_kind": {kind.value: kinds[kind.value] for kind in StructureKind if kinds[kind.value]},
             "empty_lines": self.empty_lines,
+            # a supplier is a company: establishments of one SIREN (or a SIRET and its SIREN) count once
+            "distinct_suppliers": len({line.siren for line in valid if line.siren}),
+            "distinct_inclusive": len({line.siren for line in valid if line.siren and line.status == Status.INCLUSIVE}),
+            "spend": spend_share(self.lines),
         }
 
     @property
     def entries(self) -> list[Entry]:
         """What was checked, to check it again (the export re-sends it)."""
-        return [Entry(line.line, line.input) for line in self.lines]
+        return [Entry(line.line, line.input, line.amount) for line in self.lines]
+
+
+def spend_share(lines: list[CheckLine]) -> dict[str, Any] | None:
+    """Sum of the amounts of inclusive suppliers over the sum of all amounts read (invalid lines count
+    in the total: it is money spent with a supplier we could not name). None without any amount.
+    Amounts are strings (a PDF's parameters are JSON); the share is a percentage rounded to 0.1."""
+    amounts = [line for line in lines if line.amount is not None]
+    if not amounts:
+        return None
+    with localcontext() as context:
+        context.prec = 60  # exact sums of 5 000 amounts below MAX_AMOUNT, whatever their decimals
+        total = sum((line.amount for line in amounts), Decimal(0))
+        inclusive = sum((line.amount for line in amounts if line.status == Status.INCLUSIVE), Decimal(0))
+        share = ((inclusive / total * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if total > 0 else None)
+    return {"total": str(total), "inclusive": str(inclusive), "share": None if share is None else str(share),
+            "lines": len(amounts), "lines_without": len(lines) - len(amounts)}
 
 
 # --- reading what the user sent ---------------------------------------------------------------
@@ -156,19 +188,115 @@ def _too_many(count: int | str) -> CheckInputError:
                            "Découpez-la en plusieurs envois.")
 
 
+#: a SIRET or SIREN inside a longer text, written with spaces, dots or nothing between its groups
+_EMBEDDED_SIRET = re.compile(r"(?<![\d.,])\d{3}[ .\u00a0]?\d{3}[ .\u00a0]?\d{3}[ .\u00a0]?\d{5}(?![\d,])", re.ASCII)
+#: (a SIREN followed by more digit groups is a mistyped SIRET, not a SIREN)
+_EMBEDDED_SIREN = re.compile(r"(?<![\d.,])\d{3}[ .\u00a0]?\d{3}[ .\u00a0]?\d{3}(?![\d,]|[ .\u00a0]\d)", re.ASCII)
+#: an amount as a spreadsheet or a person writes it: « 1 200,50 », « 1200.5 », « -30 € », « 1.200,00 »
+_AMOUNT = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f.]\d{3})*(?:,\d+)?|-?\d+(?:[.,]\d+)?", re.ASCII)
+#: an amount beyond this (a million billion euros) is not an amount but a misread number
+MAX_AMOUNT = Decimal(10) ** 15
+#: pasted cells: a spreadsheet copies with tabulations; a CSV line uses semicolons
+_SEPARATORS = ("\t", ";")
+
+
+def parse_amount(value: Any) -> Decimal | None:
+    """An amount cell as a Decimal (decimal comma or point, spaces or dots between thousands, a euro
+    sign); None when the cell is not an amount."""
+    amount = _amount_of(value)
+    return amount if amount is not None and abs(amount) < MAX_AMOUNT else None
+
+
+def _amount_of(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            return None
+        return amount if amount.is_finite() else None
+    text = cell_text(value).replace("€", "").replace("EUR", "").strip()
+    if not text or len(text) > 30 or not _AMOUNT.fullmatch(text):
+        return None
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    elif text.count(".") > 1 or re.fullmatch(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+", text):
+        text = text.replace(".", "")
+    text = re.sub(r"[ \u00a0\u202f]", "", text)
+    if not text.replace("-", "").replace(".", "").isascii():
+        return None
+    return Decimal(text)
+
+
+def _identifier_in(cells: list[str]) -> tuple[int, str] | None:
+    """Which cell holds the SIRET (or else the SIREN), and the number as typed: a cell that is one,
+    then a number written inside a longer text, then a cell of digits alone whatever its length (its
+    answer says what is wrong). None if no cell has one."""
+    for index, cell in enumerate(cells):
+        digits = normalize_digits(cell)
+        if is_digits(digits) and len(digits) in (9, 14):
+            return index, cell.strip()
+    for pattern in (_EMBEDDED_SIRET, _EMBEDDED_SIREN):
+        for index, cell in enumerate(cells):
+            if match := pattern.search(cell):
+                return index, match.group(0)
+    for index, cell in enumerate(cells):
+        if is_digits(normalize_digits(cell)):
+            return index, cell.strip()
+    return None
+
+
+def _amount_header_score(header: Any) -> int:
+    name = folded(header)
+    return int(any(word in name for word in ("montant", "depense", "amount", "total", "somme", "chiffre")))
+
+
+#: the optional amount column of a supplier list (its header names an amount)
+AMOUNT_COLUMN = Column("amount", "Montant", score=_amount_header_score, required=False)
+
+
+def _split(raw: str) -> list[str]:
+    for separator in _SEPARATORS:
+        if separator in raw:
+            return raw.split(separator)
+    return [raw]
+
+
+def _text_entry(number: int, raw: str, amount_index: int | None) -> Entry:
+    """One pasted line: its SIRET taken out of whatever cell holds it; its amount from the amount
+    column (named by the header) or, without a header, from the last other cell that is an amount.
+    A row without any number keeps its amount: it is money spent, with a supplier we cannot name."""
+    cells = _split(raw)
+    found = _identifier_in(cells)
+    index, value = found if found is not None else (None, _clip(raw))
+    amount = None
+    if len(cells) > 1:
+        if amount_index is not None:
+            amount = parse_amount(cells[amount_index]) if amount_index < len(cells) else None
+        else:
+            amount = next((a for i, cell in reversed(list(enumerate(cells)))
+                           if i != index and (a := parse_amount(cell)) is not None), None)
+    return Entry(number, _clip(value), amount)
+
+
 def parse_text(text: str) -> tuple[list[Entry], int]:
-    """One SIRET or SIREN per line; a first line that is only a header (« SIRET ») is skipped."""
+    """One supplier per line: a SIRET or SIREN alone, or a row pasted from a spreadsheet (the number is
+    taken out of it). A first line that is only a header (« SIRET », « Nom<TAB>SIRET<TAB>Montant ») is
+    skipped, and its amount column read."""
     entries: list[Entry] = []
     empty = 0
+    amount_index: int | None = None
     for number, raw in enumerate((text or "").splitlines(), start=1):
         if not raw.strip():
             empty += 1
             continue
         if not entries and _header_score(raw) and not any(c.isdigit() for c in raw):
+            amount_index = locate(_split(raw), [AMOUNT_COLUMN]).get(AMOUNT_COLUMN.key)
             continue
-        entries.append(Entry(number, _clip(raw)))
-    if len(entries) > MAX_LINES:
-        raise _too_many(len(entries))
+        entries.append(_text_entry(number, raw, amount_index))
+        if len(entries) > MAX_LINES:
+            raise _too_many(f"plus de {MAX_LINES}")
     return entries, empty
 
 
@@ -184,12 +312,15 @@ def _no_column_error(header: list[Any]) -> CheckInputError:
         field="file")
 
 
-def _rows_to_entries(rows: Iterable[tuple[int, list[Any]]]) -> tuple[list[Entry], int, str | None]:
-    """Find the header (first non-blank row), its SIRET column, then one entry per non-blank row."""
+def _rows_to_entries(rows: Iterable[tuple[int, list[Any]]]) -> tuple[list[Entry], int, str | None, str | None]:
+    """Find the header (first non-blank row), its SIRET column and its amount column if any, then one
+    entry per non-blank row."""
     entries: list[Entry] = []
     empty = 0
     column: int | None = None
+    amount_column: int | None = None
     header_text: str | None = None
+    amount_header: str | None = None
     for number, cells in rows:
         blank = is_blank(cells)
         if column is None:
@@ -205,17 +336,22 @@ def _rows_to_entries(rows: Iterable[tuple[int, list[Any]]]) -> tuple[list[Entry]
                     raise _no_column_error(cells)
             else:
                 header_text = str(cells[column]).strip()
+                amount_column = locate([c if i != column else "" for i, c in enumerate(cells)],
+                                       [AMOUNT_COLUMN]).get(AMOUNT_COLUMN.key)
+                amount_header = str(cells[amount_column]).strip() if amount_column is not None else None
                 continue
         if blank:
             empty += 1
             continue
         value = _cell_text(cells[column]) if column < len(cells) else ""
-        entries.append(Entry(number, _clip(value)))
+        amount = (parse_amount(cells[amount_column])
+                  if amount_column is not None and amount_column < len(cells) else None)
+        entries.append(Entry(number, _clip(value), amount))
         if len(entries) > MAX_LINES:
             raise _too_many(f"plus de {MAX_LINES}")
     if column is None:
         raise CheckInputError("Le fichier est vide.", field="file")
-    return entries, empty, header_text
+    return entries, empty, header_text, amount_header
 
 
 def _cell_text(value: Any) -> str:
@@ -230,18 +366,19 @@ def _has_siret_header(row: list[Any]) -> bool:
     return any(_header_score(c) for c in row if isinstance(c, str))
 
 
-def parse_file(filename: str, data: bytes) -> tuple[list[Entry], int, str, str | None]:
-    """Entries, empty lines, a description of the format read, and the SIRET column's header."""
+def parse_file(filename: str, data: bytes) -> tuple[list[Entry], int, str, str | None, str | None]:
+    """Entries, empty lines, a description of the format read, the SIRET column's header and the
+    amount column's header (None without one)."""
     try:
         return _parse_file(data)
     except FileRejected as error:
         raise _as_check_error(error) from None
 
 
-def _parse_file(data: bytes) -> tuple[list[Entry], int, str, str | None]:
+def _parse_file(data: bytes) -> tuple[list[Entry], int, str, str | None, str | None]:
     table = read_table(data, LIMITS, prefer=_has_siret_header)
-    entries, empty, column = _rows_to_entries(table.rows)
-    return entries, empty, table.format, column
+    entries, empty, column, amount_column = _rows_to_entries(table.rows)
+    return entries, empty, table.format, column, amount_column
 
 
 # --- answering --------------------------------------------------------------------------------
@@ -249,6 +386,8 @@ def _parse_file(data: bytes) -> tuple[list[Entry], int, str, str | None]:
 def _invalid_reason(digits: str, raw: str) -> str | None:
     if not raw.strip():
         return "SIRET manquant"
+    if any(separator in raw for separator in _SEPARATORS):
+        return "Aucun SIRET ni SIREN dans la ligne"
     if re.fullmatch(r"\d[,.]\d+[eE]\+?\d+", raw.strip().replace(" ", "")):
         return "Numéro tronqué par le tableur (notation scientifique) : 14 chiffres attendus"
     if not is_digits(digits):
@@ -291,7 +430,7 @@ def check_entries(entries: list[Entry]) -> list[CheckLine]:
     lines: list[CheckLine] = []
     for entry, digits in zip(entries, digits_of):
         reason = _invalid_reason(digits, entry.value)
-        line = CheckLine(line=entry.line, input=entry.value, status=Status.INVALID)
+        line = CheckLine(line=entry.line, input=entry.value, status=Status.INVALID, amount=entry.amount)
         structure = by_siret.get(digits) if len(digits) == 14 else None
         group = by_siren.get(digits, []) if len(digits) == 9 else []
         if structure is not None:
@@ -343,23 +482,73 @@ def check_text(text: str) -> CheckReport:
 
 
 def check_file(filename: str, data: bytes) -> CheckReport:
-    entries, empty, kind, column = parse_file(filename, data)
+    entries, empty, kind, column, amount_column = parse_file(filename, data)
     if not entries:
         raise CheckInputError("Le fichier ne contient aucun numéro à vérifier.", field="file")
     return CheckReport(lines=check_entries(entries), empty_lines=empty, source=f"{filename} — {kind}",
-                       column=column)
+                       column=column, amount_column=amount_column)
+
+
+# --- one number, for everyone (« Ce fournisseur est-il inclusif ? ») -------------------------------
+
+#: what a person may type in the public one-number check
+MAX_ONE_CHARS = 40
+
+
+def check_one(value: str) -> CheckLine:
+    """The public check of one SIRET or SIREN: spaces, dots and dashes accepted; letters, a wrong
+    length or a wrong check digit (unless the directory holds that very number) refused in French."""
+    value = (value or "").strip()
+    if not value:
+        raise CheckInputError("Saisissez un numéro SIRET (14 chiffres) ou SIREN (9 chiffres).", field="siret")
+    if len(value) > MAX_ONE_CHARS:
+        raise CheckInputError(f"{MAX_ONE_CHARS} caractères au plus : saisissez un seul numéro.", field="siret")
+    if not is_digits(normalize_digits(value)):
+        raise CheckInputError("Le numéro ne doit contenir que des chiffres (espaces et points acceptés) : "
+                              "14 pour un SIRET, 9 pour un SIREN.", field="siret")
+    line = check_entries([Entry(1, value)])[0]
+    if line.status == Status.INVALID:
+        raise CheckInputError(f"{line.reason}.", field="siret")
+    return line
+
+
+def structures_of(line: CheckLine, limit: int = 20) -> list[Structure]:
+    """The directory's establishments that answered this line (the first `limit`, by SIRET)."""
+    if not line.matched_sirets:
+        return []
+    return list(db.session.execute(select(Structure).where(Structure.siret.in_(line.matched_sirets))
+                                   .order_by(Structure.siret).limit(limit)).scalars())
 
 
 # --- export -----------------------------------------------------------------------------------
 
 EXPORT_HEADERS = ["Ligne", "Saisie", "Résultat", "SIRET", "SIREN", "Types de structure", "Nom",
                   "Établissements trouvés", "Motif", "Remarque"]
+AMOUNT_HEADER = "Montant"
 
 
-def export_rows(report: CheckReport) -> list[list[Any]]:
-    return [[line.line, line.input, line.status_label, line.siret or "", line.siren or "",
-             ", ".join(line.kinds), line.name or "", ", ".join(line.matched_sirets), line.reason or "",
-             line.note or ""] for line in report.lines]
+def export_headers(report: CheckReport) -> list[str]:
+    return EXPORT_HEADERS + ([AMOUNT_HEADER] if report.summary["spend"] else [])
+
+
+def export_rows(report: CheckReport, decimal_comma: bool = False) -> list[list[Any]]:
+    """One row per line; with amounts, an amount column, then a closing summary row of the share.
+    `decimal_comma`: amounts as French text (CSV) rather than numbers (XLSX)."""
+    spend = report.summary["spend"]
+
+    def money(value: Decimal | str) -> Any:
+        return str(value).replace(".", ",") if decimal_comma else Decimal(value)
+
+    rows: list[list[Any]] = [
+        [line.line, line.input, line.status_label, line.siret or "", line.siren or "",
+         ", ".join(line.kinds), line.name or "", ", ".join(line.matched_sirets), line.reason or "",
+         line.note or ""] + ([money(line.amount) if line.amount is not None else ""] if spend else [])
+        for line in report.lines]
+    if spend:
+        share = f"{spend['share'].replace('.', ',')} %" if spend["share"] is not None else "non calculable"
+        rows.append(["", "Part inclusive de la dépense", share, "", "", "", "", "", "",
+                     f"{money(spend['inclusive'])} sur {money(spend['total'])}", money(spend["total"])])
+    return rows
 
 
 
@@ -373,6 +562,7 @@ def report_params(report: CheckReport, issued_on: date) -> dict[str, Any]:
     """What the PDF shows, fixed when it is asked: the worker renders the answer the buyer saw,
     without asking the directory again."""
     return {"issued_on": issued_on.isoformat(), "summary": report.summary,
+            "amounts": [None if line.amount is None else str(line.amount) for line in report.lines],
             "by_kind": [[StructureKind(kind).label, count] for kind, count in report.summary["by_kind"].items()],
             "lines": [[line.line, line.input, line.status_label, line.name or "", ", ".join(line.kinds),
                        " — ".join(part for part in (line.reason, line.note) if part)] for line in report.lines]}
@@ -382,4 +572,5 @@ def report_document(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """core.documents' builder for REPORT_DOCUMENT: the template and its context."""
     return "suppliers/check_report_pdf.html", {
         "title": "Vérification de fournisseurs", "issued_on": date.fromisoformat(params["issued_on"]),
-        "summary": params["summary"], "by_kind": params["by_kind"], "lines": params["lines"]}
+        "summary": params["summary"], "by_kind": params["by_kind"], "lines": params["lines"],
+        "amounts": params.get("amounts") or [None] * len(params["lines"])}

@@ -10,6 +10,7 @@ at once; a longer one is queued for the worker and the buyer waits on its « en 
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -24,8 +25,9 @@ from ..core.forms import Form, MaxFileSize, commit_or_report
 from ..core.input import InputError, parse_json
 from ..core.documents import INLINE_MAX_ROWS, document_response, request_document
 from ..core.uploads import UploadTooLarge, read_upload
-from .check import (EXPORT_HEADERS, MAX_FILE_BYTES, MAX_LINES, REPORT_DOCUMENT, STATUS_LABELS, CheckInputError,
-                    CheckReport, Entry, check_entries, check_file, check_text, export_rows, report_params)
+from .check import (MAX_AMOUNT, MAX_FILE_BYTES, MAX_LINES, MAX_PASTE_CHARS, REPORT_DOCUMENT, STATUS_LABELS, CheckInputError,
+                    CheckReport, Entry, check_entries, check_file, check_text, export_headers, export_rows,
+                    report_params)
 from .models import StructureKind
 
 bp = Blueprint("supplier_check", __name__)
@@ -35,9 +37,12 @@ ALLOWED_EXTENSIONS = ["csv", "txt", "xlsx"]
 
 class CheckForm(Form):
     sirets = TextAreaField(
-        "Numéros SIRET ou SIREN", validators=[Optional(), Length(max=MAX_LINES * 40, message=(
-            f"La liste est trop longue : {MAX_LINES} lignes au plus."))],
-        description=f"Un numéro par ligne (espaces et points acceptés), {MAX_LINES} lignes au plus.")
+        "Numéros SIRET ou SIREN", validators=[Optional(), Length(max=MAX_PASTE_CHARS, message=(
+            f"La liste collée est trop longue : {MAX_PASTE_CHARS:,} caractères au plus ({MAX_LINES:,} lignes). "
+            "Découpez-la en plusieurs envois ou envoyez un fichier.".replace(",", "\u202f")))],
+        description=f"Un fournisseur par ligne : le SIRET seul (espaces et points acceptés) ou une ligne copiée "
+                    f"d'un tableur (nom, SIRET, montant). Avec une colonne de montants, la part inclusive de la "
+                    f"dépense est calculée. {MAX_LINES:,} lignes au plus.".replace(",", "\u202f"))
     file = FileField(
         "Ou un fichier CSV ou Excel (.xlsx)",
         validators=[FileAllowed(ALLOWED_EXTENSIONS, "Format non pris en charge : envoyez un fichier .csv ou .xlsx."),
@@ -61,7 +66,7 @@ class CheckForm(Form):
 
 
 class ExportForm(Form):
-    #: JSON list of [line, value]: what was checked
+    #: JSON list of [line, value] or [line, value, amount]: what was checked
     entries = HiddenField(validators=[DataRequired()])
     format = SelectField(choices=[("csv", "CSV"), ("xlsx", "Excel"), ("pdf", "PDF")], validators=[DataRequired()])
 
@@ -89,12 +94,31 @@ def _line_number(value) -> int:
     return value
 
 
+def _amount(value) -> Decimal | None:
+    """An amount sent back as the page wrote it (a decimal string), or null."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 40 or not value.isascii():
+        raise ValueError(value)
+    amount = Decimal(value)
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise ValueError(value)
+    return amount
+
+
+def _entry(item) -> Entry:
+    line, value, *rest = item
+    if len(rest) > 1:
+        raise ValueError(item)
+    return Entry(_line_number(line), str(value), _amount(rest[0]) if rest else None)
+
+
 def _entries(raw: str) -> list[Entry]:
-    """The hidden field read back; anything else than [[line, value], …] is a bad request."""
+    """The hidden field read back; anything else than [[line, value(, amount)], …] is a bad request."""
     try:
         items = parse_json(raw.encode("utf-8"))
-        entries = [Entry(_line_number(line), str(value)) for line, value in items]
-    except (InputError, ValueError, TypeError):
+        entries = [_entry(item) for item in items]
+    except (InputError, ValueError, TypeError, InvalidOperation):
         abort(400)
     if not entries or len(entries) > MAX_LINES:
         abort(400)
@@ -115,8 +139,9 @@ def check():
             target.errors = list(target.errors) + [error.message]
     export_form = None
     if report is not None:
-        export_form = ExportForm(formdata=None, entries=json.dumps([[e.line, e.value] for e in report.entries],
-                                                                   ensure_ascii=False))
+        export_form = ExportForm(formdata=None, entries=json.dumps(
+            [[e.line, e.value] + ([str(e.amount)] if e.amount is not None else []) for e in report.entries],
+            ensure_ascii=False))
     return render_template("suppliers/check.html", form=form, report=report, export_form=export_form,
                            status_labels=STATUS_LABELS, kinds=StructureKind)
 
@@ -132,7 +157,8 @@ def export():
     name = f"verification-fournisseurs-{today().isoformat()}"
     if form.format.data == "pdf":
         return _pdf(report, f"{name}.pdf")
-    return tabular_response(form.format.data, name, EXPORT_HEADERS, export_rows(report))
+    return tabular_response(form.format.data, name, export_headers(report),
+                            export_rows(report, decimal_comma=form.format.data == "csv"))
 
 
 def _pdf(report: CheckReport, filename: str):

@@ -110,6 +110,10 @@ class EmptyForm(Form):
     """A button-only form: just the CSRF token."""
 
 
+class RenameListForm(Form):
+    name = StringField("Nouveau nom de la liste", description="120 caractères au plus.")
+
+
 class FavoriteForm(Form):
     favorite_list = SelectField("Liste", coerce=ascii_int, validators=[Optional()])
     new_list = StringField("Ou nouvelle liste", validators=[Optional(), Length(max=120)])

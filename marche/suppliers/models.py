@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (ARRAY, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
-                        String, Table, Text, UniqueConstraint, text)
+                        String, Table, Text, UniqueConstraint, func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import OrganisationKind
@@ -382,3 +382,20 @@ class StructureWord(db.Model):
         Index("ix_structure_word_trgm", "word", postgresql_using="gin", postgresql_ops={"word": "gin_trgm_ops"}),
         Index("ix_structure_word_prefix", "word", postgresql_ops={"word": "text_pattern_ops"}),
     )
+
+
+class ContactMessage(db.Model):
+    """A message sent to a structure through « Contacter la structure »: who wrote to whom and when, kept
+    for abuse handling and to count the sender's messages against the limits (the text itself is not
+    kept: it went to the structure, and a copy to the sender)."""
+
+    __tablename__ = "contact_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    #: null once the sender's account is deleted; sender_email still says who it was
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    sender_email: Mapped[str] = mapped_column(String(254))
+    structure_id: Mapped[int | None] = mapped_column(ForeignKey("structure.id", ondelete="SET NULL"), index=True)
+    #: the structure's contact address the message went to
+    recipient_email: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(150))

@@ -15,7 +15,7 @@ from ..geo.services import resolve
 from ..reference.services import sectors_by_group
 from . import favorites, services
 from .forms import (ClaimDecisionForm, ClaimForm, ContactForm, EmptyForm, EnvCommitmentForm, FavoriteForm,
-                    InviteForm, LogoForm, ProfileForm, ReferenceForm)
+                    InviteForm, LogoForm, ProfileForm, ReferenceForm, RenameListForm)
 from .models import ClaimStatus, ClientReference, EnvCommitment, FavoriteList, ServiceKind, Structure, StructureContact
 
 bp = Blueprint("suppliers", __name__)
@@ -282,20 +282,31 @@ def decide_claim(claim_id: int):
 @bp.post("/structures/<ident>/favoris")
 @login_required
 def add_favorite(ident: str):
+    """From the profile or a search result card. htmx gets the card's control back (saved, or the error
+    beside it); without JavaScript, a redirect to the page the buyer came from (the same search)."""
     structure = load_structure(ident)
     if not access.can(current_user, "use_favorites"):
         abort(404)
     form = FavoriteForm()
     form.favorite_list.choices = [(0, "—")] + [(fl.id, fl.name) for fl in favorites.lists_for(current_user)]
+    error = None
     if form.validate_on_submit():
         done = commit_or_report(lambda: favorites.add_to_list(current_user, structure, form.favorite_list.data or None,
-                                                              form.new_list.data))
+                                                              form.new_list.data), form)
         if done:
-            flash(f"Ajoutée à la liste « {done.value.name} ».", "success")
+            message = f"Ajoutée à la liste « {done.value.name} »."
+        else:
+            error = done.error.message
     else:
-        for errors in form.errors.values():
-            flash(errors[0], "error")
-    return redirect(safe_next(request.form.get("next"), profile_url(structure)))
+        error = next(iter(form.errors.values()), ["Choisissez une liste."])[0]
+    next_url = safe_next(request.form.get("next"), profile_url(structure))
+    if request.headers.get("HX-Request"):
+        return render_template("suppliers/_favorite_control.html", structure_id=structure.id,
+                               structure_name=structure.display_name,
+                               cards=favorites.card_state(current_user, [structure.id]),
+                               error=error, message=None if error else message), 200
+    flash(error or message, "error" if error else "success")
+    return redirect(next_url)
 
 
 @bp.get("/favoris")
@@ -306,15 +317,42 @@ def favorite_lists():
     return render_template("suppliers/favorites.html", lists=favorites.lists_for(current_user))
 
 
-def load_list(list_id: int) -> FavoriteList:
-    return access.get_or_404(favorites.get_list(list_id), current_user, "view")
+def load_list(list_id: int, action: str = "view") -> FavoriteList:
+    return access.get_or_404(favorites.get_list(list_id), current_user, action)
 
 
 @bp.get("/favoris/<int:list_id>")
 @login_required
 def favorite_list(list_id: int):
-    return render_template("suppliers/favorite_list.html", favorite_list=load_list(list_id), form=EmptyForm(),
-                           profile_url=profile_url)
+    favorite_list_ = load_list(list_id)
+    return render_template("suppliers/favorite_list.html", favorite_list=favorite_list_, form=EmptyForm(),
+                           rename_form=RenameListForm(formdata=None, name=favorite_list_.name), profile_url=profile_url)
+
+
+@bp.post("/favoris/<int:list_id>/renommer")
+@login_required
+def rename_favorite_list(list_id: int):
+    favorite_list_ = load_list(list_id, "edit")
+    form = RenameListForm()
+    if form.validate_on_submit() and commit_or_report(
+            lambda: favorites.rename_list(current_user, favorite_list_, form.name.data), form):
+        flash(f"La liste s'appelle maintenant « {favorite_list_.name} ».", "success")
+        return redirect(url_for("suppliers.favorite_list", list_id=list_id))
+    favorite_list_ = load_list(list_id)  # the failed rename was rolled back
+    return render_template("suppliers/favorite_list.html", favorite_list=favorite_list_, form=EmptyForm(),
+                           rename_form=form, profile_url=profile_url), 400
+
+
+@bp.post("/favoris/<int:list_id>/supprimer")
+@login_required
+def delete_favorite_list(list_id: int):
+    favorite_list_ = load_list(list_id, "edit")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    name = favorite_list_.name
+    if commit_or_report(lambda: favorites.delete_list(current_user, favorite_list_)):
+        flash(f"La liste « {name} » est supprimée.", "success")
+    return redirect(url_for("suppliers.favorite_lists"))
 
 
 def export_rows(structures: list[Structure]) -> list[list]:

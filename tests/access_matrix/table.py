@@ -201,10 +201,18 @@ CASES: list[Case] = [
          missing=lambda w: {"list_id": MISSING_ID}),
     Case("suppliers.export_favorites", BUYER_A_ONLY, params=lambda w: {"list_id": w.favorite_list_id},
          missing=lambda w: {"list_id": MISSING_ID}),
+    # renaming to an empty name is a form error (400) for those who may; deleting consumes a fresh list
+    Case("suppliers.rename_favorite_list", BUYER_A_ONLY, data={"name": ""},
+         params=lambda w: {"list_id": w.favorite_list_id}, missing=lambda w: {"list_id": MISSING_ID}),
+    Case("suppliers.delete_favorite_list", BUYER_A_ONLY, params=lambda w: {"list_id": w.new_favorite_list()},
+         missing=lambda w: {"list_id": MISSING_ID}),
     Case("suppliers.remove_favorite", BUYER_A_ONLY,
          params=lambda w: {"list_id": w.favorite_list_id, "item_id": w.favorite_item()},
          missing=lambda w: {"list_id": w.favorite_list_id, "item_id": MISSING_ID}),
-    # --- « Vérifier mes fournisseurs » ----------------------------------------------------------
+    # --- « Contacter la structure »: any signed-in user (an empty message is a form error, 400) ---
+    Case("contact.contact_structure", LOGGED_IN, params=claimed, missing=unknown_structure),
+    # --- « Ce fournisseur est-il inclusif ? » (one number, public) and « Vérifier mes fournisseurs » --
+    Case("public_check.check", PUBLIC),
     Case("supplier_check.check", BUYERS_AND_FACILITATORS),
     Case("supplier_check.export", BUYERS_AND_FACILITATORS),
     # --- API v1: public and read-only; no token or session gives more ---------------------------
@@ -229,7 +237,8 @@ GUARD_RAILS: dict[str, tuple[str, ...]] = {
         "suppliers.edit", "suppliers.add_commitment", "suppliers.upload_logo", "suppliers.add_reference",
         "suppliers.add_contact", "suppliers.invite", "suppliers.remove_child")},
     **{endpoint: BUYER_A + ADMIN for endpoint in (
-        "suppliers.favorite_list", "suppliers.export_favorites", "suppliers.remove_favorite")},
+        "suppliers.favorite_list", "suppliers.export_favorites", "suppliers.remove_favorite",
+        "suppliers.rename_favorite_list", "suppliers.delete_favorite_list")},
     "suppliers.decide_claim": ("facilitator",) + ADMIN,
     "suppliers.claim_evidence": ("facilitator",) + ADMIN,
     "accounts.verify": ADMIN,

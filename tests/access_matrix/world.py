@@ -94,6 +94,17 @@ class World:
             db.session.remove()
         return item_id
 
+    def new_favorite_list(self) -> int:
+        """A fresh list of buyer A's organisation (deleting a list consumes it)."""
+        with self._context():
+            buyer = db.session.get(User, self.users["public_buyer"])
+            structure = db.session.get(Structure, self.claimed_id)
+            favorite_list = favorites.add_to_list(buyer, structure, None, f"Liste à supprimer {next(_LIST_NUMBERS)}")
+            db.session.commit()
+            list_id = favorite_list.id
+            db.session.remove()
+        return list_id
+
     def new_pending_facilitator(self) -> int:
         """A facilitator organisation awaiting verification (accounts.verify decides it for good)."""
         with self._context():
@@ -122,6 +133,7 @@ class World:
 
 
 _PASSWORD_HASH: list[str] = []
+_LIST_NUMBERS = itertools.count(1)
 #: SIRETs no other test uses, for the organisations made during the walk
 _FRESH_SIRETS = itertools.islice(_luhn_sirets(), 60, None)
 

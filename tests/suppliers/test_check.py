@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,20 @@ def _check_file_answers(report) -> None:
     assert mangled.status == "invalid" and "notation scientifique" in mangled.reason
     assert report.summary["total"] == len(CASES) + 2 and report.summary["empty_lines"] == 1
     assert report.summary["invalid"] == 6
+    # the amount column gives the share of spend: amounts of the inclusive lines over all amounts read
+    amounts = {i: Decimal(1000 + i) + Decimal("0.5") for i in range(1, len(CASES) + 1)}
+    inclusive = sum(amounts[i] for i, (_, status, _) in enumerate(CASES, start=1) if status == "inclusive")
+    total = sum(amounts.values()) + Decimal(12) + Decimal(3)
+    spend = report.summary["spend"]
+    assert Decimal(spend["inclusive"]) == inclusive == Decimal("7038.50")
+    assert Decimal(spend["total"]) == total == Decimal("14127.00")
+    assert spend["share"] == "49.8" and spend["lines"] == len(CASES) + 2 and spend["lines_without"] == 0
+    # distinct suppliers, by SIREN: MULTI_KIND twice, SIBLING shares MULTI_SIREN, OUTSIDE[0] and OUTSIDE[1]
+    # (neighbours) share theirs: 10 valid lines, 7 companies
+    sirens = {c[0].replace(" ", "").replace(".", "")[:9] for c in CASES if c[1] != "invalid"}
+    assert report.summary["distinct_suppliers"] == len(sirens) == 7
+    inclusive_sirens = {c[0].replace(" ", "").replace(".", "")[:9] for c in CASES if c[1] == "inclusive"}
+    assert report.summary["distinct_inclusive"] == len(inclusive_sirens) == 6
 
 
 def test_csv_utf8_semicolon_with_bom(directory):
@@ -251,6 +266,61 @@ def test_single_column_without_header_and_limits(directory):
     with pytest.raises(CheckInputError, match=".xls"):
         check_file("ancien.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 100)
     assert len(check_entries([Entry(i, OUTSIDE[0]) for i in range(MAX_LINES)])) == MAX_LINES
+
+
+# --- a spreadsheet's rows pasted: the SIRET taken out of the line, amounts, share of spend ----------
+
+def test_pasted_spreadsheet_rows(directory):
+    text = ("Fournisseur\tN° SIRET\tMontant HT\n"
+            f"Acme SARL\t{_spaced(ACI)}\t1 200,50\n"
+            f"Bâtir\t{OUTSIDE[0]}\t800\n"
+            f"Atelier\t{ACI[:3]}.{ACI[3:6]}.{ACI[6:9]}.{ACI[9:]}\t1.000,00\n"
+            "Sans numéro\t\t50,00\n"
+            f"Facture 2026 de {_spaced(MULTI_KIND)} réglée\n")
+    report = check_text(text)
+    lines = report.lines
+    assert [l.line for l in lines] == [2, 3, 4, 5, 6]
+    assert [l.status for l in lines] == ["inclusive", "not_inclusive", "inclusive", "invalid", "inclusive"]
+    assert lines[0].input == _spaced(ACI) and lines[0].siret == ACI and lines[0].amount == Decimal("1200.50")
+    assert lines[2].amount == Decimal("1000.00") and "doublon de la ligne 2" in lines[2].note
+    # a row without a number is still money spent: its amount counts in the total
+    assert lines[3].reason == "Aucun SIRET ni SIREN dans la ligne" and lines[3].amount == Decimal("50.00")
+    assert lines[4].siret == MULTI_KIND and lines[4].amount is None  # a sentence: no amount column
+    # 1 200,50 + 1 000 = 2 200,50 € inclusive out of 1 200,50 + 800 + 1 000 + 50 = 3 050,50 € read: 72,1 %
+    spend = report.summary["spend"]
+    assert (spend["inclusive"], spend["total"], spend["share"]) == ("2200.50", "3050.50", "72.1")
+    assert spend["lines"] == 4 and spend["lines_without"] == 1
+    assert report.summary["distinct_suppliers"] == 3 and report.summary["distinct_inclusive"] == 2
+
+
+def test_pasted_rows_without_header_take_the_last_amount(directory):
+    report = check_text(f"Acme\t{ACI}\t12,5\nB\t{OUTSIDE[0]}\t37,5\n{OUTSIDE[1]}\n")
+    spend = report.summary["spend"]
+    assert (spend["inclusive"], spend["total"], spend["share"]) == ("12.5", "50.0", "25.0")
+    # no amount at all: no share, and a share is never divided by a total of zero or less
+    assert check_text(f"{ACI}\n{OUTSIDE[0]}").summary["spend"] is None
+    assert check_text(f"A\t{ACI}\t10\nB\t{OUTSIDE[0]}\t-10").summary["spend"]["share"] is None
+
+
+@pytest.mark.parametrize("cell, amount", [
+    ("1 200,50", "1200.50"), ("1\u00a0200,50 €", "1200.50"), ("1\u202f200", "1200"), ("1.200,00", "1200.00"),
+    ("1200.5", "1200.5"), ("-30 €", "-30"), ("0,01", "0.01"), ("999999999999999", "999999999999999"),
+    ("1000000000000000", None), ("8,07469E+13", None), ("abc", None), ("1,2,3", None), ("٣٣", None), ("", None),
+    (1200.5, "1200.5"), (12, "12"), (True, None),
+])
+def test_amount_cells(cell, amount):
+    from marche.suppliers.check import parse_amount
+
+    assert parse_amount(cell) == (None if amount is None else Decimal(amount))
+
+
+def test_share_is_rounded_half_up_to_a_tenth(directory):
+    # 1 / 8 = 12,5 % exactly; 2 / 3 = 66,666… → 66,7 %; 1 / 16 = 6,25 → 6,3 (half up, not to even)
+    for inclusive, other, share in [("1", "7", "12.5"), ("2", "1", "66.7"), ("1", "15", "6.3")]:
+        report = check_text(f"a\t{ACI}\t{inclusive}\nb\t{OUTSIDE[0]}\t{other}")
+        expected = (Decimal(inclusive) / (Decimal(inclusive) + Decimal(other)) * 100).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP)
+        assert report.summary["spend"]["share"] == share == str(expected)
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -350,6 +420,50 @@ def test_page_pasted_list(buyer, check_app):
     text = page_text(response)
     assert text.count('data-status="inclusive"') == 1 and "4 chiffres reçus" in text
     assert "1 ligne vide ignorée" in text
+
+
+def test_page_paste_too_big_keeps_the_text(buyer):
+    big = "\n".join(f"Fournisseur {i}\t{OUTSIDE[0]}\t1 200,50" for i in range(80_000))  # 3 MB
+    assert len(big.encode()) > 3_000_000
+    response = submit(buyer, URL, {"sirets": big})
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "La liste collée est trop longue : 500\u202f000 caractères au plus (5\u202f000 lignes)." in text
+    assert big in text  # what was pasted is kept in the field
+
+
+def test_page_shows_the_share_and_exports_it(buyer, check_app, tmp_path):
+    with check_app.app_context():
+        import_structures(SIAE)
+        db.session.commit()
+    paste = f"Nom\tSIRET\tMontant\nA\t{ACI}\t1 200,50\nB\t{OUTSIDE[0]}\t800\nC\t{ACI}\t1 000\n"
+    response = submit(buyer, URL, {"sirets": paste})
+    text = page_text(response)
+    assert "Part inclusive de la dépense : 73,3 %" in text
+    assert "2\u202f200,50 € auprès de structures inclusives sur 3\u202f000,50 € au total" in text
+    assert "2 fournisseurs distincts (par SIREN), dont 1 inclusif." in text
+    token = csrf_token(response.get_data(as_text=True))
+    exported = buyer.post(URL + "/export", data={"csrf_token": token, "entries": _hidden_entries(response),
+                                                 "format": "csv"})
+    rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][-1] == "Montant" and [r[-1] for r in rows[1:4]] == ["1200,50", "800", "1000"]
+    assert rows[4][1:3] == ["Part inclusive de la dépense", "73,3 %"] and rows[4][9] == "2200,50 sur 3000,50"
+    exported = buyer.post(URL + "/export", data={"csrf_token": token, "entries": _hidden_entries(response),
+                                                 "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(exported.data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert [v[-1] for v in values[1:4]] == [1200.5, 800, 1000] and values[4][2] == "73,3 %"
+    pdf = buyer.post(URL + "/export", data={"csrf_token": token, "entries": _hidden_entries(response),
+                                            "format": "pdf"})
+    from tests.core.test_pdf import pdf_text
+
+    words = " ".join(pdf_text(pdf.data, tmp_path).split())
+    assert "Part inclusive de la dépense 73,3 %" in words and "3 000,50 €" in words.replace("\u202f", " ")
+    # a tampered amount in the hidden field is a bad request, never a 500
+    for entries in ('[[2, "%s", "1e999999"]]' % ACI, '[[2, "%s", "abc"]]' % ACI, '[[2, "%s", 12]]' % ACI,
+                    '[[2, "%s", "NaN"]]' % ACI, '[[2, "%s", "1", "2"]]' % ACI):
+        assert buyer.post(URL + "/export", data={"csrf_token": token, "entries": entries,
+                                                 "format": "csv"}).status_code == 400, entries
 
 
 def test_page_field_errors(buyer):
