@@ -8,12 +8,13 @@ que l'on tape »):
   folded form (no accents, case, hyphens or apostrophes) is exactly a commune's or a department's name,
   or one word that is a department number (01–95, 2A, 2B, 971–976) or a postcode (an INSEE code when
   no commune has that postcode);
-- the longest run wins (« Villeneuve-d'Ascq » before « Ascq »); a run made only of words that also
+- the longest run wins (« Villeneuve-d'Ascq » before « Ascq »), a name before a number, then the last; a run made only of words that also
   name a sector or are common French words (« bois », « services », « la ») is never a place, nor is
   a name of fewer than 3 letters;
 - a name shared by several places stays in the words and its candidates are offered (at most
   MAX_CANDIDATES), unless a department number or postcode typed beside it picks one (« Saint-Martin
-  67 »); a department and a commune of that department with the same name (Paris) is the commune;
+  67 »; « Lille 59 » reads both as Lille); a department and a commune of that department with the same
+  name (Paris) is the commune;
 - one connecting word typed just before the place (« à », « sur », « dans »…) leaves with it;
 - every typed word that is not the place is kept as typed, in its order.
 """
@@ -164,17 +165,16 @@ def read(typed: str, places: bool = True) -> Reading:
     matched = [(span, key) for span, key in spans.items() if options(key)]
     if not matched:
         return Reading(typed, typed)
-    # the longest run, then the rightmost ("nettoyage Lille")
-    (start, end), key = max(matched, key=lambda item: (item[0][1] - item[0][0], item[0][0]))
+    # the longest run, a name before a number, then the rightmost ("nettoyage Lille")
+    (start, end), key = max(matched, key=lambda item: (item[0][1] - item[0][0], item[1] not in numbers, item[0][0]))
     choices, drop = options(key), set(range(start, end))
     place = _one_place(choices, found)
-    if place is None:
-        for beside in (end, start - 1):  # a department number or postcode typed next to a shared name
-            if 0 <= beside < len(tokens) and folded[beside] in numbers:
-                narrowed = _narrowed(choices, folded[beside], found)
-                if len(narrowed) == 1:
-                    place, drop = narrowed[0], drop | {beside}
-                    break
+    for beside in (end, start - 1):  # a department number or postcode typed next to the name
+        if key not in numbers and 0 <= beside < len(tokens) and folded[beside] in numbers:
+            narrowed = _narrowed(choices if place is None else [place], folded[beside], found)
+            if len(narrowed) == 1:  # it picks one of a shared name's places, or repeats the place's own
+                place, drop = narrowed[0], drop | {beside}
+                break
     if place is None:
         return Reading(typed, typed, candidates=tuple(choices[:MAX_CANDIDATES]),
                        candidate_words=_without(tokens, _with_connector(folded, drop)))
