@@ -293,3 +293,48 @@ def test_a_siret_typed_with_spaces_finds_its_structure(app_ctx, snap, backend):
         result = backend.search(parsed(q=typed))
         assert siret in [h["siret"] for h in result.hits], typed
     assert backend.search(parsed(q=spaced, literal="1")).count == 0
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+def test_the_page_shows_the_read_place_as_a_chip_and_every_filter_as_one(client, snap):
+    lille = client.get("/structures?q=nettoyage+Lille")
+    html = lille.get_data(as_text=True)
+    assert lille.status_code == 200
+    assert 'aria-label="Retirer le filtre Peut intervenir à : Lille (59)"' in html
+    assert "Rechercher « nettoyage Lille » littéralement" in html
+    assert 'href="/structures?q=nettoyage+Lille&amp;literal=1"' in html
+    # removing the place searches the words alone, as typed
+    assert 'href="/structures?q=nettoyage&amp;literal=1" aria-label="Retirer le filtre Peut intervenir à' in html
+    assert 'value="nettoyage Lille"' in html and 'id="territory" name="territory" value=""' in html
+
+    every = client.get("/structures?kind=EI&sector=1&territory=dep:59&territory_mode=located&near=commune:59350"
+                       "&radius_km=10&env=iso14001&service=prestation&size=lt10&zrr=1&has_references=0&claimed=1")
+    html = every.get_data(as_text=True)
+    assert every.status_code == 200
+    chips = html.count('aria-label="Retirer le filtre ')
+    assert chips == 11 and "Filtres (11)" in html
+    assert 'aria-label="Retirer le filtre Implantée sur : Nord (59)"' in html
+    assert 'aria-label="Retirer le filtre À moins de 10 km de Lille (59)"' in html
+    # the territory chip's link drops the territory and its mode, and keeps every other filter
+    start = html.index('aria-label="Retirer le filtre Implantée sur')
+    link = html[html.rindex('href="', 0, start) + 6:start - 2]
+    assert "territory" not in link and "kind=EI" in link and "claimed=1" in link and "near=commune" in link
+
+
+def test_the_page_asks_which_place_a_shared_name_means(app_ctx, client, snap):
+    html = client.get("/structures?q=menuiserie+Saint-Martin").get_data(as_text=True)
+    assert "Vouliez-vous dire :" in html
+    places = db.session.execute(text("SELECT (SELECT count(*) FROM department WHERE search_name = 'saint martin') "
+                                     "+ (SELECT count(*) FROM commune WHERE search_name = 'saint martin' "
+                                     "AND kind = 'commune-actuelle')")).scalar()
+    assert html.count('href="/structures?q=menuiserie&amp;territory=') == min(places, MAX_CANDIDATES) > 1
+    assert "Saint-Martin (67)" in html
+
+
+@pytest.mark.parametrize("q", ["Lille " * 500_000, "   ", "123 456 789 0001A", "Saint-Martin " * 30, "à"])
+def test_bad_text_on_the_page_never_answers_500(client, snap, q):
+    answer = client.get("/structures", query_string={"q": q})
+    assert answer.status_code in (200, 400)
+    if len(q) > 200:
+        assert answer.status_code == 400 and "limitée à 200 caractères" in answer.get_data(as_text=True)
