@@ -41,6 +41,8 @@ COMMON_WORDS = frozenset({
     "le", "la", "les", "l", "de", "des", "du", "d", "et", "ou", "a", "au", "aux", "en", "sur", "dans", "pour",
     "par", "avec", "sans", "un", "une", "service", "services", "entreprise", "insertion", "esat", "siae",
     "atelier", "association", "chantier", "bois", "vert", "verts", "jardin", "jardins", "nettoyage", "ecole",
+    # procurement words that are also a department (Lot, Cher, Manche) or a commune (Mer, Plomb, Bar...)
+    "lot", "lots", "cher", "manche", "mer", "plomb", "bar", "marche", "vente", "port", "sport", "ville",
 })
 _EDGE = re.compile(r"[^0-9a-z ]+")
 _IDENTIFIER = re.compile(r"[0-9][0-9 .\u00a0\u202f-]*[0-9]")

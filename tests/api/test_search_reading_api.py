@@ -58,7 +58,7 @@ def test_a_siret_with_spaces_finds_its_structure(api, api_app):  # noqa: F811
 def test_bad_text_never_answers_500(api):  # noqa: F811
     huge = api.get("/api/v1/structures", query_string={"q": "Lille " * 500_000})
     assert huge.status_code == 400 and huge.json["parameter"] == "q"
-    for q in ("   ", "123 456 789 0001A", "Saint-Martin " * 30, "à à à", "59 59 59 2A 2B 971"):
+    for q in ("   ", "123 456 789 0001A", "Saint-Martin " * 15, "à à à", "59 59 59 2A 2B 971"):
         answer = api.get("/api/v1/structures", query_string={"q": q})
         assert answer.status_code == 200, (q, answer.json)
     assert api.get("/api/v1/structures", query_string={"q": "nettoyage", "sort": "distance"}).status_code == 400

@@ -130,6 +130,10 @@ def test_search_words_are_never_read_as_places(app_ctx):
                                   {"n": fold(word)}).scalar() >= 1
         reading = read(f"menuiserie {word}")
         assert reading.territory is None and not reading.candidates and reading.words == f"menuiserie {word}"
+    # nor a procurement word that is also a department: « lot 2 » is a lot of a tender, not the Lot
+    assert db.session.execute(text("SELECT name FROM department WHERE code = '46'")).scalar() == "Lot"
+    reading = read("nettoyage lot 2")
+    assert reading.territory is None and not reading.candidates and reading.words == "nettoyage lot 2"
     # a name of fewer than 3 letters neither (Y, in the Somme; Eu, in Seine-Maritime)
     assert read("Y").territory is None and read("traiteur Eu").territory is None
 
@@ -165,11 +169,14 @@ def test_not_quite_an_identifier_stays_words(app_ctx, typed):
 
 def test_the_lookup_is_indexed_and_fast(app_ctx):
     read("nettoyage Lille")  # warm: departments and sector words are read once per process
+    texts = ("nettoyage Lille", "espaces verts 59", "traiteur Saint-Martin", "menuiserie bois et métal "
+             "Villeneuve-d'Ascq", "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d")
     started = time.perf_counter()
-    for typed in ("nettoyage Lille", "espaces verts 59", "traiteur Saint-Martin", "menuiserie bois et métal "
-                  "Villeneuve-d'Ascq", "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d"):
+    for typed in texts:
+        begun = time.perf_counter()
         read(typed)
-    per_text_ms = (time.perf_counter() - started) * 1000 / 5
+        print(f"reading « {typed[:30]} »: {(time.perf_counter() - begun) * 1000:.1f} ms")
+    per_text_ms = (time.perf_counter() - started) * 1000 / len(texts)
     assert per_text_ms < 50, per_text_ms  # measured ~1-3 ms on a quiet machine
     plan = "\n".join(db.session.execute(text(
         "EXPLAIN SELECT code FROM commune WHERE search_name IN ('lille', 'nettoyage lille')")).scalars())
@@ -313,7 +320,7 @@ def test_the_page_shows_the_read_place_as_a_chip_and_every_filter_as_one(client,
     html = every.get_data(as_text=True)
     assert every.status_code == 200
     chips = html.count('aria-label="Retirer le filtre ')
-    assert chips == 11 and "Filtres (11)" in html
+    assert chips == 10 and "Filtres (10)" in html  # near and its radius are one
     assert 'aria-label="Retirer le filtre Implantée sur : Nord (59)"' in html
     assert 'aria-label="Retirer le filtre À moins de 10 km de Lille (59)"' in html
     # the territory chip's link drops the territory and its mode, and keeps every other filter
@@ -332,7 +339,7 @@ def test_the_page_asks_which_place_a_shared_name_means(app_ctx, client, snap):
     assert "Saint-Martin (67)" in html
 
 
-@pytest.mark.parametrize("q", ["Lille " * 500_000, "   ", "123 456 789 0001A", "Saint-Martin " * 30, "à"])
+@pytest.mark.parametrize("q", ["Lille " * 500_000, "   ", "123 456 789 0001A", "Saint-Martin " * 15, "à"])
 def test_bad_text_on_the_page_never_answers_500(client, snap, q):
     answer = client.get("/structures", query_string={"q": q})
     assert answer.status_code in (200, 400)
