@@ -33,7 +33,7 @@ from ..geo.services import Territory
 MAX_SPAN = 8
 MAX_CANDIDATES = 8
 #: no place is looked for in a text with more words than this (a pasted paragraph is searched as it is)
-MAX_WORDS = 30
+MAX_WORDS = 12
 MIN_NAME_LETTERS = 3
 CONNECTORS = frozenset({"a", "au", "aux", "en", "sur", "dans", "vers", "pres", "de", "du", "d", "l"})
 #: words searched for what they mean, never read as a place on their own

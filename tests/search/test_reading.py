@@ -170,7 +170,7 @@ def test_not_quite_an_identifier_stays_words(app_ctx, typed):
 def test_the_lookup_is_indexed_and_fast(app_ctx):
     read("nettoyage Lille")  # warm: departments and sector words are read once per process
     texts = ("nettoyage Lille", "espaces verts 59", "traiteur Saint-Martin", "menuiserie bois et métal "
-             "Villeneuve-d'Ascq", "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d")
+             "Villeneuve-d'Ascq", "a b c d e f g h i j k l")
     started = time.perf_counter()
     for typed in texts:
         begun = time.perf_counter()
