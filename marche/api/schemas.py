@@ -197,7 +197,12 @@ class StructureSearchParameters(Parameters):
     may_be_empty = ("q",)
 
     q = Text(max_length=MAX_QUERY_LENGTH, tab=True,
-             **_describe("Texte recherché (nom, enseigne, ville, description…)"))
+             **_describe("Texte recherché (nom, enseigne, ville, description…). Sans « territory » ni « near », "
+                         "une commune, un département ou un code postal écrit dans le texte devient le territoire "
+                         "(« nettoyage Lille »), et un SIRET ou SIREN écrit avec des espaces ou des points est lu "
+                         "comme ses chiffres ; la réponse le dit dans « interpreted »",
+                         examples=["nettoyage Lille", "espaces verts 59", "123 456 789 00012"]))
+    literal = Flag(**_describe("1 : chercher le texte tel quel, sans y lire de lieu ni de SIRET"))
     kind = Repeatable(Choice(_values(StructureKind)),
                       **_describe("Type de structure (répétable, ou liste séparée par des virgules)"))
     sector = Repeatable(Pattern(SECTOR, "Secteur inconnu : {value}"),
@@ -218,7 +223,10 @@ class StructureSearchParameters(Parameters):
     zrr = Flag(**_describe("Implantée en zone de revitalisation rurale (ZRR / FRR) (1 ou 0)"))
     has_references = Flag(**_describe("A des références clients (1 ou 0)"))
     claimed = Flag(**_describe("Fiche revendiquée par la structure (1 ou 0)"))
-    sort = Choice(list(SORTS), **_describe("Tri des résultats (distance demande « near »)"))
+    sort = Choice(list(SORTS), **_describe(
+        "Tri des résultats. Par défaut : distance quand un lieu est donné (« near », « territory » ou lu dans "
+        "le texte ; pour un département ou une région, les structures qui y sont implantées d'abord), sinon "
+        "pertinence. distance demande un lieu"))
     page = Number(1, MAX_PAGE, **_describe("Page (à partir de 1)", default=1))
     per_page = Number(1, MAX_PER_PAGE, **_describe("Résultats par page", default=20))
     facets = Flag(**_describe("Ajouter le nombre de structures par valeur de chaque filtre (1 ou 0)"))
@@ -346,6 +354,24 @@ class Structure(Schema):
 PUBLIC_FIELDS = tuple(name for name in Structure._declared_fields if name not in ("distance_km", "url"))
 
 
+class Candidate(Schema):
+    territory = fields.String(required=True, metadata={"examples": ["commune:67426"]})
+    label = fields.String(required=True, metadata={"examples": ["Saint-Martin (67)"]})
+
+
+class Interpreted(Schema):
+    """What the search read in `q`."""
+
+    words = fields.String(required=True, metadata={"description": "Les mots cherchés, sans le lieu lu",
+                                                   "examples": ["nettoyage"]})
+    territory = fields.String(metadata={"description": "Le territoire lu dans le texte (« peut intervenir à »)",
+                                        "examples": ["commune:59350"]})
+    territory_label = fields.String(metadata={"examples": ["Lille (59)"]})
+    candidates = fields.List(fields.Nested(Candidate), metadata={
+        "description": "Un nom porté par plusieurs lieux : aucun n'est choisi, les mots restent des mots ; "
+                       "relancer avec territory=<l'un d'eux>"})
+
+
 class SearchResponse(Schema):
     count = fields.Integer(required=True)
     page = fields.Integer(required=True)
@@ -359,6 +385,9 @@ class SearchResponse(Schema):
                              "groupe (avec kind=ACI, « EI » donne le nombre d'EI qui répondent aux autres filtres) ; "
                              "un groupe sans filtre actif est compté sur les résultats. Même réponse si "
                              "Meilisearch est indisponible (repli SQL).")})
+    interpreted = fields.Nested(Interpreted, metadata={
+        "description": "Ce que la recherche a lu dans « q » (absent avec literal=1 ou quand le texte est "
+                       "cherché tel quel)"})
 
 
 class LookupResult(Schema):

@@ -23,7 +23,7 @@ from ..suppliers.models import Structure
 from .schemas import PUBLIC_FIELDS
 
 #: parameters handed to the search as they were read (sectors are translated first)
-SEARCH_ARGUMENTS = {"q": "q", "kind": "kind", "territory": "territory", "territory_mode": "territory_mode",
+SEARCH_ARGUMENTS = {"q": "q", "literal": "literal", "kind": "kind", "territory": "territory", "territory_mode": "territory_mode",
                     "near": "near", "radius_km": "radius_km", "env": "env", "service": "service", "size": "size",
                     "zrr": "zrr", "has_references": "has_references", "claimed": "claimed", "sort": "sort",
                     "page": "page", "per_page": "per_page"}
@@ -85,6 +85,8 @@ def search(parameters: dict[str, Any]) -> dict[str, Any]:
             "results": [public_structure(hit) for hit in result.hits], "backend": result.backend}
     if query.facets:
         body["facets"] = result.facets
+    if query.reading and (query.reading.changed or query.reading.candidates):
+        body["interpreted"] = query.reading.as_json()
     return body
 
 

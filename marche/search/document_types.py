@@ -147,6 +147,11 @@ class DocumentType:
         """Sort rules; None for relevance."""
         return None
 
+    def meili_tiers(self, query: Any, resolution: Any) -> list[str] | None:
+        """Filters splitting the matches into parts shown one after the other (the SQL order's first key);
+        None when the sort alone orders them."""
+        return None
+
     # --- SQL translation ------------------------------------------------------------------------------
     def sql_where(self, query: Any, resolution: Any, today: date) -> "Where | None":
         """The conditions on `s`, the same as `meili_filters` clause for clause; None when nothing can match."""

@@ -92,6 +92,30 @@ def http_request(query: Any, resolution: Any = _UNSET) -> tuple[str, dict[str, A
                                                                        for request in others.values()]}
 
 
+def _tiered_hits(document_type: DocumentType, body: dict[str, Any], tiers: list[str], offset: int,
+                 limit: int) -> list[dict[str, Any]]:
+    """`limit` hits from `offset` when the matches are shown part after part (each part a filter, in the
+    query's sort): an exact count of each part the window starts after, then its hits."""
+    index = index_name(document_type.name)
+    base = {key: value for key, value in body.items() if key not in {"page", "hitsPerPage", "facets"}}
+    hits: list[dict[str, Any]] = []
+    for position, tier in enumerate(tiers):
+        clauses = [*body["filter"], tier]
+        if position < len(tiers) - 1:
+            count = meili.search(index, {**base, "filter": clauses, "page": 1, "hitsPerPage": 0},
+                                 SEARCH_TIMEOUT_S)["totalHits"]
+            if offset >= count:  # the window starts after this part
+                offset -= count
+                continue
+        answer = meili.search(index, {**base, "filter": clauses, "offset": offset, "limit": limit - len(hits)},
+                              SEARCH_TIMEOUT_S)
+        hits += answer["hits"]
+        if len(hits) >= limit:
+            break
+        offset = 0
+    return hits
+
+
 def search(query: Any) -> SearchResult:
     document_type = document_types.for_query(query)
     resolution = document_type.resolution(query)
@@ -99,16 +123,23 @@ def search(query: Any) -> SearchResult:
     if request is None:
         return SearchResult(0, query.page, query.per_page, [], complete_facets(document_type) if query.facets else {})
     route, body = request
+    tiers = document_type.meili_tiers(query, resolution)
+    multi = "queries" in body
+    main = {key: value for key, value in (body["queries"][0] if multi else body).items() if key != "indexUid"}
+    if tiers:  # the total and the facets over every match; the page from its parts
+        main["hitsPerPage"] = 0
+        body = {"queries": [{**body["queries"][0], "hitsPerPage": 0}, *body["queries"][1:]]} if multi else main
     answers = meili.post(route, body, SEARCH_TIMEOUT_S)
-    answers = answers["results"] if "queries" in body else [answers]
+    answers = answers["results"] if multi else [answers]
     answer, distribution = answers[0], dict(answers[0].get("facetDistribution") or {})
     for facet_answer in answers[1:]:
         distribution.update(facet_answer.get("facetDistribution") or {})
+    hits = _tiered_hits(document_type, main, tiers, query.offset, query.per_page) if tiers else answer["hits"]
     return SearchResult(
         count=answer["totalHits"],
         page=query.page,
         per_page=query.per_page,
-        hits=[document_type.finish_hit(hit, resolution) for hit in answer["hits"]],
+        hits=[document_type.finish_hit(hit, resolution) for hit in hits],
         facets=complete_facets(document_type, distribution) if query.facets else {},
         backend="meilisearch",
     )
@@ -123,5 +154,8 @@ def search_ids(query: Any, limit: int) -> list[int]:
         return []
     params = {**_params(document_type, query, resolution, clauses), "offset": 0, "limit": limit,
               "attributesToRetrieve": ["id"]}
+    tiers = document_type.meili_tiers(query, resolution)
+    if tiers:
+        return [hit["id"] for hit in _tiered_hits(document_type, {"q": query.q, **params}, tiers, 0, limit)]
     answer = meili.search(index_name(document_type.name), {"q": query.q, **params}, SEARCH_TIMEOUT_S)
     return [hit["id"] for hit in answer["hits"]]

@@ -4,7 +4,9 @@
 raising `QueryError(param, message, allowed)` on a bad value, and keeps what it looked up (the territory's
 coverage rule, the `near` commune) in `query.resolved`; `resolved(query)` gives that `Resolution` (looking
 up only what a query built by hand lacks), and both backends translate it without lookups of their own
-(search.structures).
+(search.structures). Unless `literal=1`, the text is read first (search.reading): a place typed among the
+words becomes the "can work at" territory when none is chosen, and a SIRET typed with spaces its digits;
+the `Reading` stays on the query so the page and the API can say what was understood.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
 
 if TYPE_CHECKING:
     from ..geo.coverage import Coverage, Place
+    from .reading import Reading
 
 MAX_QUERY_LENGTH = 200
 MAX_PER_PAGE = 100
@@ -69,11 +72,22 @@ class StructureQuery:
     has_references: bool | None = None
     claimed: bool | None = None
     sort: str = "relevance"
+    #: the sort was not asked: "distance" because a place is set (not repeated in URLs)
+    default_sort: bool = False
+    #: search the words as typed, with no place or identifier read in them
+    literal: bool = False
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     facets: bool = True
     #: what parse_query looked up (kept through `replace`, checked against the fields by `resolved()`)
     resolved: "Resolution | None" = field(default=None, compare=False, repr=False)
+    #: what was read in the typed text (None for a literal search or a query built by hand)
+    reading: "Reading | None" = field(default=None, compare=False, repr=False)
+
+    @property
+    def read_territory(self) -> bool:
+        """The territory was read in the text rather than chosen."""
+        return bool(self.reading and self.reading.territory and self.reading.territory.ref == self.territory)
 
     @property
     def offset(self) -> int:
@@ -85,10 +99,13 @@ class StructureQuery:
     def to_args(self) -> list[tuple[str, str]]:
         """The query as GET arguments (for shareable URLs and pagination links)."""
         args: list[tuple[str, str]] = []
-        if self.q:
-            args.append(("q", self.q))
+        typed = self.reading.typed if self.reading else self.q
+        if typed:  # the text as typed: read again, it gives the same place
+            args.append(("q", typed))
+        if self.literal:
+            args.append(("literal", "1"))
         args += [("kind", k) for k in self.kinds] + [("sector", str(s)) for s in self.sectors]
-        if self.territory:
+        if self.territory and not self.read_territory:
             args += [("territory", self.territory), ("territory_mode", self.territory_mode)]
         if self.near:
             args.append(("near", self.near))
@@ -100,7 +117,7 @@ class StructureQuery:
             value = getattr(self, name)
             if value is not None:
                 args.append((name, "1" if value else "0"))
-        if self.sort != "relevance":
+        if self.sort != "relevance" and not self.default_sort:
             args.append(("sort", self.sort))
         return args
 
@@ -160,11 +177,13 @@ def _reject_control_characters(args: Mapping) -> None:
 def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page: int = MAX_PER_PAGE) -> StructureQuery:
     """Validate every parameter; territory references are checked against the database."""
     from ..geo.services import TerritoryError, resolve
+    from .reading import read
 
     _reject_control_characters(args)
     q = " ".join(_values(args, "q")) if "q" in args else ""
     if len(q) > MAX_QUERY_LENGTH:
         raise QueryError("q", f"La recherche est limitée à {MAX_QUERY_LENGTH} caractères.")
+    literal = bool(_bool(args, "literal"))
     if sector_ids is None:
         sector_ids = _sector_ids()
     sectors: list[int] = []
@@ -189,11 +208,20 @@ def parse_query(args: Mapping, sector_ids: set[int] | None = None, max_per_page:
     near = territory_ref("near", {"commune"})
     mode = (_choices(args, "territory_mode", list(TERRITORY_MODES)) or ("covers",))[0]
     radius = _int(args, "radius_km", 30 if near else None, 1, MAX_RADIUS_KM)
-    sort = (_choices(args, "sort", list(SORTS)) or ("relevance",))[0]
-    if sort == "distance" and not near:
-        raise QueryError("sort", "Le tri par distance demande une commune de référence (paramètre « near »).")
+    reading = None if literal or not q.strip() else read(q, places=not (territory or near))
+    if reading and reading.territory:
+        territory, mode = reading.territory.ref, "covers"
+    asked = _choices(args, "sort", list(SORTS))
+    # a place set and no sort asked: the nearest first
+    sort = asked[0] if asked else ("distance" if territory or near else "relevance")
+    if sort == "distance" and not (near or territory):
+        raise QueryError("sort", "Le tri par distance demande un lieu : une commune de référence (paramètre "
+                                 "« near ») ou un territoire (paramètre « territory »).")
     query = StructureQuery(
-        q=q.strip(),
+        q=reading.words.strip() if reading else q.strip(),
+        literal=literal,
+        reading=reading,
+        default_sort=not asked,
         kinds=_choices(args, "kind", [k.value for k in StructureKind]),
         sectors=tuple(dict.fromkeys(sectors)),
         territory=territory,
@@ -227,6 +255,10 @@ class Resolution:
     located: tuple[str, str] | None = None
     #: the `near` commune
     near_place: "Place | None" = None
+    #: the territory's centre, the distance order's origin without `near` (geo.places.centre)
+    territory_centre: tuple[float, float] | None = None
+    #: "covers" a department or region: (kind, code) of it, the structures based there are ranked first
+    based_first: tuple[str, str] | None = None
 
     def fits(self, query: StructureQuery) -> bool:
         return (self.territory, self.territory_mode, self.near) == (query.territory, query.territory_mode, query.near)
@@ -237,6 +269,18 @@ class Resolution:
         return self.near_place.point if self.near_place else None
 
     @property
+    def sort_point(self) -> tuple[float, float] | None:
+        """Where "distance" counts from: the `near` commune, else the territory's centre."""
+        return self.point if self.near_place else self.territory_centre
+
+    @property
+    def distance_point(self) -> tuple[float, float] | None:
+        """Where the distance shown on a hit counts from: the `near` commune, else a commune territory."""
+        if self.near_place:
+            return self.point
+        return self.territory_centre if self.territory and self.territory.startswith("commune:") else None
+
+    @property
     def impossible(self) -> bool:
         """Near a commune without a known centre: nothing can match."""
         return self.near_place is not None and self.near_place.point is None
@@ -245,7 +289,7 @@ class Resolution:
         """Add "distance_km" from the query's point: the same haversine for both backends, rounded to 0.1 km."""
         from ..geo.services import haversine_km
 
-        point = self.point
+        point = self.distance_point
         hit.pop("_geoDistance", None)
         if point and hit.get("latitude") is not None and hit.get("longitude") is not None:
             hit["distance_km"] = round(haversine_km(point[0], point[1], hit["latitude"], hit["longitude"]), 1)
@@ -255,17 +299,22 @@ class Resolution:
 def resolve_query(query: StructureQuery) -> Resolution:
     """Look up the territory's coverage rule (or where "located" points) and the `near` commune."""
     from ..geo.coverage import coverage_of, place
+    from ..geo.places import centre
     from ..geo.services import parse_ref
 
-    coverage = located = near_place = None
+    coverage = located = near_place = centre_point = based_first = None
     if query.territory:
+        centre_point = centre(query.territory)
         if query.territory_mode == "located":
             located = parse_ref(query.territory)
         else:
             coverage = coverage_of(query.territory)
+            if parse_ref(query.territory)[0] in {"dep", "reg"}:
+                based_first = parse_ref(query.territory)
     if query.near:
         near_place = place(parse_ref(query.near)[1])
-    return Resolution(query.territory, query.territory_mode, query.near, coverage, located, near_place)
+    return Resolution(query.territory, query.territory_mode, query.near, coverage, located, near_place,
+                      centre_point, based_first)
 
 
 def resolved(query: StructureQuery) -> Resolution:

@@ -47,6 +47,9 @@ SETTINGS = {
                              "area_refs", "area_departments", "area_regions", "_geo"],
     "sortableAttributes": ["display_name", "_geo", "sector_rank"],
     "typoTolerance": {"enabled": True},
+    # an asked sort comes first, relevance orders what it leaves tied (as the SQL fallback's ORDER BY):
+    # "by distance" means nearest first, not nearest among the best-matching words
+    "rankingRules": ["sort", "words", "typo", "proximity", "attribute", "exactness"],
     # exact counts for every filtered search (the default stops counting at 1 000)
     "pagination": {"maxTotalHits": 200_000},
     # the 154 sectors must all come back as facet values
@@ -136,15 +139,29 @@ def meili_filters(query: StructureQuery, resolution: Resolution) -> list[str] | 
     return clauses
 
 
+def tiered(query: StructureQuery, resolution: Resolution) -> bool:
+    """Ordered by distance to a department or region it "can work at": those based there come first."""
+    return query.sort == "distance" and not resolution.near_place and resolution.based_first is not None
+
+
+def meili_tiers(query: StructureQuery, resolution: Resolution) -> list[str] | None:
+    """Filters splitting the matches into parts shown one after the other (each in the query's sort)."""
+    if not tiered(query, resolution):
+        return None
+    kind, code = resolution.based_first
+    attribute = "department" if kind == "dep" else "region"
+    return [f"{attribute} = {quote(code)}", f"NOT {attribute} = {quote(code)}"]
+
+
 def meili_sort(query: StructureQuery, resolution: Resolution) -> list[str] | None:
-    point = resolution.point
+    """The sort comes before the words' relevance (SETTINGS' rankingRules), as in SQL."""
     if query.sort == "name":
         return ["display_name:asc"]
+    declared = ["sector_rank:desc"] if query.sectors else []  # declared sectors before deduced ones
+    point = resolution.sort_point
     if query.sort == "distance" and point:
-        return [f"_geoPoint({point[0]}, {point[1]}):asc"]
-    if query.sectors:  # declared sectors before deduced ones, after the words' relevance
-        return ["sector_rank:desc"]
-    return None
+        return [f"_geoPoint({point[0]}, {point[1]}):asc"] + declared
+    return declared or None
 
 
 # --- SQL translation --------------------------------------------------------------------------------
@@ -287,25 +304,39 @@ DECLARED_SQL = ("coalesce((SELECT bool_or(NOT d.inferred) FROM structure_sector 
                 "false)")
 
 
-def sql_order(where: Where, query: StructureQuery, resolution: Resolution) -> str | None:
-    point = resolution.point
-    if query.sort == "name":
-        return "lower(unaccent(coalesce(nullif(s.brand, ''), s.name))), s.id"
-    if query.sort == "distance" and point:
-        return f"{haversine_sql(where.param(point[0]), where.param(point[1]))}, s.id"
-    # a search by sector shows the structures that declared their sectors before those deduced (as Meilisearch)
-    declared = f"{DECLARED_SQL} DESC, " if query.sectors else ""
+def _relevance(where: Where, query: StructureQuery) -> list[str]:
+    # a search by sector shows the structures that declared their sectors before those deduced (as
+    # Meilisearch, where the sort comes first: SETTINGS' rankingRules)
+    order = [f"{DECLARED_SQL} DESC"] if query.sectors else []
     if query.q:
         folded = normalize_search(query.q)
         # the structure whose name starts with the query comes first, then the earliest matches
         # (the name comes first in search_text); similarity is computed only for typo searches
-        first = f"(s.search_text LIKE :{where.param(folded + '%')}) DESC"
+        order.append(f"(s.search_text LIKE :{where.param(folded + '%')}) DESC")
         if where.fuzzy:
-            return f"{first}, word_similarity(:{where.param(folded)}, s.search_text) DESC, {declared}s.id"
-        # a structure matched through a sector name has no position (0): after the ones named so
-        return (f"{first}, nullif(position(:{where.param(folded.split()[0])} in s.search_text), 0) NULLS LAST, "
-                f"{declared}s.id")
-    return f"{declared}s.id" if declared else None
+            order.append(f"word_similarity(:{where.param(folded)}, s.search_text) DESC")
+        else:
+            # a structure matched through a sector name has no position (0): after the ones named so
+            order.append(f"nullif(position(:{where.param(folded.split()[0])} in s.search_text), 0) NULLS LAST")
+    return order
+
+
+def _based_first_sql(where: Where, kind: str, code: str) -> str:
+    column = "department_code" if kind == "dep" else "region_code"
+    return f"(s.{column} = :{where.param(code)}) IS TRUE DESC"
+
+
+def sql_order(where: Where, query: StructureQuery, resolution: Resolution) -> str | None:
+    if query.sort == "name":
+        return "lower(unaccent(coalesce(nullif(s.brand, ''), s.name))), s.id"
+    point = resolution.sort_point
+    if query.sort == "distance" and point:
+        # "can work in the Nord": those based in the Nord first, each part nearest first, then by relevance
+        tiers = [_based_first_sql(where, *resolution.based_first)] if tiered(query, resolution) else []
+        distance = f"{haversine_sql(where.param(point[0]), where.param(point[1]))} NULLS LAST"
+        return ", ".join(tiers + [distance] + _relevance(where, query) + ["s.id"])
+    relevance = _relevance(where, query)
+    return ", ".join(relevance + ["s.id"]) if relevance else None
 
 
 #: how the SQL fallback counts each facet of FACETS over `f`, the filtered structures (arrays hold each
@@ -372,6 +403,7 @@ class StructureDocuments(DocumentType):
 
     meili_filters = staticmethod(meili_filters)
     meili_sort = staticmethod(meili_sort)
+    meili_tiers = staticmethod(meili_tiers)
     sql_where = staticmethod(sql_where)
     sql_order = staticmethod(sql_order)
 

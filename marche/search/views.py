@@ -1,7 +1,7 @@
 """The public directory search page (list and map), and its CSV/XLSX export for logged-in users."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from ..core import access
 from ..core.exports import tabular_response
+from ..geo.services import territory_label
 from ..reference.services import sectors_by_group
 from ..suppliers import favorites
 from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
@@ -46,6 +47,71 @@ def page_url(query: StructureQuery, page: int = 1, **extra: str) -> str:
     return url_for("search.structures") + ("?" + urlencode(args) if args else "")
 
 
+@dataclass(frozen=True)
+class Chip:
+    """An active filter above the results: what it says, and the same search without it."""
+
+    label: str
+    url: str
+
+
+def _search_url(args: list[tuple[str, str]]) -> str:
+    return url_for("search.structures") + ("?" + urlencode(args) if args else "")
+
+
+#: a parameter that means nothing without another: removed with it
+_GOES_WITH = {"territory": "territory_mode", "near": "radius_km"}
+_YES_NO = {"zrr": "Implantée en ZRR / FRR", "has_references": "Références clients", "claimed": "Fiche gérée"}
+
+
+def active_filters(query: StructureQuery, labels: dict[str, dict[str, str]]) -> list[Chip]:
+    """Every active filter, the place read in the text first, each with the link that removes it."""
+    args = query.to_args()
+    chips: list[Chip] = []
+    if query.read_territory:  # the place leaves the text: the words are searched as they are
+        without = [("q", query.q)] * bool(query.q) + [("literal", "1")] + [a for a in args if a[0] != "q"]
+        chips.append(Chip(f"Peut intervenir à : {query.reading.territory.label}", _search_url(without)))
+    names = {"kind": ("Type", labels["kinds"]), "sector": ("Secteur", labels["sectors"]),
+             "env": ("Engagement", labels["env"]), "service": ("Prestation", labels["services"]),
+             "size": ("Taille", labels["size_band"])}
+    for position, (name, value) in enumerate(args):
+        if name in names:
+            title, values = names[name]
+            label = f"{title} : {values.get(value, value)}"
+        elif name == "territory":
+            mode = "Peut intervenir sur" if query.territory_mode == "covers" else "Implantée sur"
+            label = f"{mode} : {territory_label(value)}"
+        elif name == "near":
+            label = f"À moins de {query.radius_km} km de {territory_label(value)}"
+        elif name in _YES_NO:
+            label = f"{_YES_NO[name]} : {'oui' if value == '1' else 'non'}"
+        elif name == "literal":
+            label = "Recherche littérale"
+        else:
+            continue
+        chips.append(Chip(label, _search_url([a for i, a in enumerate(args)
+                                              if i != position and a[0] != _GOES_WITH.get(name)])))
+    return chips
+
+
+def literal_url(query: StructureQuery) -> str | None:
+    """The same search with the text searched as typed (when something was read in it)."""
+    if not (query.reading and query.reading.changed):
+        return None
+    args = [a for a in query.to_args() if a[0] != "q"]
+    return _search_url([("q", query.reading.typed), ("literal", "1")] + args)
+
+
+def candidate_urls(query: StructureQuery) -> list[Chip]:
+    """« Vouliez-vous dire » links: the shared name's places, each set as the territory."""
+    if not (query.reading and query.reading.candidates):
+        return []
+    args = [a for a in query.to_args() if a[0] not in {"q", "sort"}]
+    words = [("q", query.reading.candidate_words)] if query.reading.candidate_words else []
+    return [Chip(candidate.label, _search_url(words + [("territory", candidate.ref)] + args))
+            for candidate in query.reading.candidates]
+
+
 @bp.get("/structures")
 def structures():
     view = request.args.get("vue", "liste")
@@ -62,9 +128,11 @@ def structures():
         points = [{"lat": h["latitude"], "lng": h["longitude"], "name": h["display_name"], "url": profile_path(h)}
                   for h in everything.hits if h.get("latitude") is not None]
     groups = sectors_by_group()  # read once: the filter list and the facet labels both need it
+    labels = facet_labels(groups)
     return render_template(
         "search/structures.html", query=query, result=result, error=error, view=view, points=points,
-        labels=facet_labels(groups), groups=groups, page_url=page_url, profile_path=profile_path,
+        labels=labels, groups=groups, page_url=page_url, profile_path=profile_path,
+        chips=active_filters(query, labels), literal_url=literal_url(query), candidates=candidate_urls(query),
         page_link=lambda n: page_url(query, n),
         kinds=StructureKind, env_labels=EnvLabel, services=ServiceKind, sizes=SizeBand,
         can_export=access.can(current_user, "export_search"), export_limit=EXPORT_LIMIT,
