@@ -66,6 +66,13 @@ TARGETS = (
     Target("accounts.login_limits", "marche/accounts/services.py", ("tests/accounts/test_login_limits.py",),
            scope=("LOGIN_LIMITS", "LOGIN_FAILURE_RETENTION", "login_account_key", "login_blocked",
                   "record_login_failure")),
+    # the filter translation of structure search, both backends (facets, sorts and text ranking are not rules)
+    Target("search.filters", "marche/search/structures.py", ("tests/search/test_filter_translation.py",),
+           scope=("_geo_radius", "_meili_coverage", "_meili_located", "meili_filters", "_sql_coverage",
+                  "_sql_located", "_near", "sql_where")),
+    Target("core.imports", "marche/core/imports.py", ("tests/core/test_imports.py", "tests/core/test_imports_rules.py")),
+    Target("core.tables", "marche/core/tables.py",
+           ("tests/core/test_tables_rules.py", "tests/core/test_upload_limits.py", "tests/core/test_imports.py")),
     Target("suppliers.validity", "marche/suppliers/models.py", ("tests/suppliers/test_validity.py",),
            scope=("SizeBand.of", "Structure.display_name", "Structure.claimed", "EnvCommitment.is_current")),
 )
@@ -339,10 +346,12 @@ def run_pending(session: Path, target: Target, copies: list[Path], env: dict[str
     for copy in copies:
         free.put(copy)
     command = " ".join(pytest_command(target))
+    finished = []
 
     def one(item) -> tuple[str, WorkResult]:
         mutation = item.mutations[0]
         copy = free.get()
+        started = time.monotonic()
         try:
             done = subprocess.run([sys.executable, "-c", MUTATE_AND_TEST, str(mutation.module_path),
                                    mutation.operator_name, str(mutation.occurrence), f"{timeout:.0f}", command],
@@ -350,14 +359,23 @@ def run_pending(session: Path, target: Target, copies: list[Path], env: dict[str
         finally:
             free.put(copy)
         try:
-            data = json.loads(done.stdout.rsplit("\n", 1)[-1])
+            result = WorkResult(**json.loads(done.stdout.rsplit("\n", 1)[-1]))
         except ValueError:
-            return item.job_id, WorkResult(worker_outcome=WorkerOutcome.ABNORMAL,
-                                           output=(done.stdout + done.stderr)[-3000:])
-        return item.job_id, WorkResult(**data)
+            result = WorkResult(worker_outcome=WorkerOutcome.ABNORMAL, output=(done.stdout + done.stderr)[-3000:])
+        finished.append(item.job_id)
+        # progress on stderr: a target takes minutes
+        print(f"  {target.name} {len(finished)}/{len(pending)} "
+              f"{result.test_outcome.value if result.test_outcome else result.worker_outcome.value} "
+              f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+        return item.job_id, result
 
-    with ThreadPoolExecutor(max_workers=len(copies)) as pool:
+    pool = ThreadPoolExecutor(max_workers=len(copies))
+    try:
         results = list(pool.map(one, pending))
+    finally:
+        # stopped (SIGTERM, Ctrl-C): the mutants not started are dropped, the running ones end with
+        # their copy (stop_leftovers)
+        pool.shutdown(wait=False, cancel_futures=True)
     with use_db(str(session), WorkDB.Mode.open) as work_db:
         for job_id, result in results:
             work_db.set_result(job_id, result)
