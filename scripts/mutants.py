@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -347,8 +348,9 @@ def run_pending(session: Path, target: Target, copies: list[Path], env: dict[str
         free.put(copy)
     command = " ".join(pytest_command(target))
     finished = []
+    writing = threading.Lock()
 
-    def one(item) -> tuple[str, WorkResult]:
+    def one(item) -> None:
         mutation = item.mutations[0]
         copy = free.get()
         started = time.monotonic()
@@ -362,23 +364,23 @@ def run_pending(session: Path, target: Target, copies: list[Path], env: dict[str
             result = WorkResult(**json.loads(done.stdout.rsplit("\n", 1)[-1]))
         except ValueError:
             result = WorkResult(worker_outcome=WorkerOutcome.ABNORMAL, output=(done.stdout + done.stderr)[-3000:])
-        finished.append(item.job_id)
-        # progress on stderr: a target takes minutes
-        print(f"  {target.name} {len(finished)}/{len(pending)} "
-              f"{result.test_outcome.value if result.test_outcome else result.worker_outcome.value} "
-              f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
-        return item.job_id, result
+        with writing:  # each result is kept as it comes: a stopped run still tells what it found
+            with use_db(str(session), WorkDB.Mode.open) as work_db:
+                work_db.set_result(item.job_id, result)
+            finished.append(item.job_id)
+            # progress on stderr (a target takes minutes), with the change when it survived
+            state = result.test_outcome.value if result.test_outcome else result.worker_outcome.value
+            change = " | ".join(changed_lines(result.diff or "")) if state != "killed" else ""
+            print(f"  {target.name} {len(finished)}/{len(pending)} {state} ({time.monotonic() - started:.0f} s)"
+                  f" {change}", file=sys.stderr, flush=True)
 
     pool = ThreadPoolExecutor(max_workers=len(copies))
     try:
-        results = list(pool.map(one, pending))
+        list(pool.map(one, pending))
     finally:
         # stopped (SIGTERM, Ctrl-C): the mutants not started are dropped, the running ones end with
         # their copy (stop_leftovers)
         pool.shutdown(wait=False, cancel_futures=True)
-    with use_db(str(session), WorkDB.Mode.open) as work_db:
-        for job_id, result in results:
-            work_db.set_result(job_id, result)
 
 
 def skip_out_of_scope(session: Path, target: Target, source: str) -> None:
