@@ -163,3 +163,12 @@ def test_reference_csv_values_are_stripped_and_a_bad_line_is_named(tmp_path):
     with pytest.raises(ImportRejected) as refused:
         list(imports.read_csv(path))
     assert [(e.line, e.column) for e in refused.value.errors] == [(3, "fichier")]
+
+
+def test_a_reference_csv_refused_without_a_line_is_reported_on_its_first(tmp_path):
+    path = tmp_path / "large.csv"
+    path.write_text(",".join(f"c{n}" for n in range(1001)) + "\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as refused:
+        list(imports.read_csv(path))
+    assert [(e.line, e.column, e.message) for e in refused.value.errors] == [
+        (1, "fichier", "Ligne 1 : plus de 1000 colonnes. Gardez seulement les colonnes utiles.")]

@@ -5,8 +5,11 @@ exactly, without timing anything on a loaded machine. The outage is real: a TCP 
 cut and restored (tests/netfaults.py)."""
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -18,7 +21,7 @@ from marche import create_app
 from marche.core import outbox
 from marche.core.models import OutboxMessage, utcnow
 from marche.extensions import db
-from tests.netfaults import TcpProxy
+from tests.netfaults import TcpProxy, silent_server
 
 #: run_worker's defaults as the README states them: a pass per second, waits never over 30 s
 DEFAULT_INTERVAL, DEFAULT_CEILING = 1.0, 30
@@ -146,3 +149,41 @@ def test_a_session_that_cannot_be_dropped_is_logged_with_its_traceback(app_ctx, 
     dropped = [r for r in caplog.records if r.getMessage() == "session removal failed"]
     assert len(dropped) == 1 and dropped[0].exc_info is not None
     assert dropped[0].exc_info[0] is ConnectionResetError
+
+
+@contextlib.contextmanager
+def unreachable_server():
+    """A port whose listen queue is full: the kernel drops new connection attempts, a client's
+    connect() waits for its own timeout (a Redis host gone from the network)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    waiting = []
+    for _ in range(4):
+        client = socket.socket()
+        client.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            client.connect(("127.0.0.1", port))
+        waiting.append(client)
+    try:
+        yield port
+    finally:
+        for client in waiting + [server]:
+            client.close()
+
+
+@pytest.mark.parametrize("frozen", [silent_server, unreachable_server], ids=["never-answers", "never-connects"])
+def test_a_dead_redis_costs_a_write_one_second(app, app_config, frozen):
+    """One second to connect, one second to answer (README: « a dead or frozen Redis costs a write
+    about a second »): the row stays pending for the worker's sweep."""
+    with frozen() as port:
+        writer = create_app({**app_config, "REDIS_URL": f"redis://127.0.0.1:{port}/0"})
+        with writer.app_context():
+            outbox.enqueue("test.worker.record", {"n": "frozen"})
+            started = time.monotonic()
+            db.session.commit()
+            elapsed = time.monotonic() - started
+            assert db.session.scalar(select(OutboxMessage.status)) == "pending"
+            db.session.remove()
+    assert 1.0 <= elapsed < 2.0
