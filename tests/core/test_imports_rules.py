@@ -132,6 +132,10 @@ def test_integers_and_sirets_on_both_sides():
                                    VALID_SIRETS[0][9:]])) == VALID_SIRETS[0]
 
 
+def test_an_empty_report_counts_nothing():
+    assert imports.ImportReport().lines() == ["créées : 0", "mises à jour : 0", "inchangées : 0", "signalées : 0"]
+
+
 def test_the_report_lists_50_flagged_lines():
     report = imports.ImportReport(created=2, updated=1, unchanged=4, flagged=[f"ligne {n}" for n in range(51)])
     assert report.lines() == ["créées : 2", "mises à jour : 1", "inchangées : 4", "signalées : 51"] + [

@@ -89,6 +89,7 @@ def specs(sectors: tuple[int, int], zrr_commune: str) -> list[Spec]:
         Spec("Jardins du Coteau", kinds=("ETTI",), employees=50, env={"emas": -1}),
         Spec("Recyclerie de l'Est", kinds=("EA",), employees=249, references=True),
         Spec("Blanchisserie Nord", commune=LILLE, kinds=("ESAT",), employees=250, claimed=True),
+        Spec("Voisin du centre", north_km=0.5, kinds=("EI",)),
         Spec("Rayon dedans", north_km=RADIUS - 0.005, area_radius_km=RADIUS),
         Spec("Rayon dehors", north_km=RADIUS + 0.005, area_radius_km=RADIUS),
         Spec("Pays entier", commune=LILLE, area_kind="country", area_radius_km=None),
@@ -209,6 +210,9 @@ def cases(d: Directory) -> list[tuple[str, StructureQuery, set[int]]]:
          d.ids(lambda r: r["region_code"] == "32")),
         ("near Montreuil 10 km", StructureQuery(near=f"commune:{MONTREUIL}", radius_km=RADIUS),
          d.ids(lambda r: distance(d, r, MONTREUIL) <= RADIUS)),
+        # a query built without a radius (the form always sends one): the centre itself only
+        ("near Montreuil, no radius", StructureQuery(near=f"commune:{MONTREUIL}"),
+         d.ids(lambda r: distance(d, r, MONTREUIL) == 0)),
         ("near a commune without centre", StructureQuery(near=f"commune:{NO_CENTRE}", radius_km=RADIUS), set()),
         ("zrr", StructureQuery(zrr=True), d.ids(lambda r: in_zrr(d, r))),
         ("not zrr", StructureQuery(zrr=False), d.ids(lambda r: not in_zrr(d, r))),
