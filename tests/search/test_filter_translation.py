@@ -54,6 +54,8 @@ class Spec:
     kinds: tuple[str, ...] = ("ACI",)
     #: km due north of the commune's centre
     north_km: float = 0.0
+    #: km due east of it (along the parallel, measured with the haversine)
+    east_km: float = 0.0
     area_kind: str = "radius"
     area_radius_km: int | None = 30
     area_refs: tuple[str, ...] = ()
@@ -64,6 +66,15 @@ class Spec:
     env: dict[str, int | None] = field(default_factory=dict)
     references: bool = False
     claimed: bool = False
+
+
+def east_of(latitude: float, longitude: float, km: float) -> float:
+    """The longitude `km` east along the parallel, by bisection on the haversine written in the tests."""
+    low, high = longitude, longitude + 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if haversine(latitude, longitude, latitude, middle) < km else (low, middle)
+    return low
 
 
 @dataclass
@@ -92,6 +103,8 @@ def specs(sectors: tuple[int, int], zrr_commune: str) -> list[Spec]:
         Spec("Voisin du centre", north_km=0.5, kinds=("EI",)),
         Spec("Rayon dedans", north_km=RADIUS - 0.005, area_radius_km=RADIUS),
         Spec("Rayon dehors", north_km=RADIUS + 0.005, area_radius_km=RADIUS),
+        # due east, the offset lies along one axis of the earth's cube: the SQL prefilter's box is tight there
+        Spec("Est dedans", east_km=RADIUS - 0.005, area_radius_km=RADIUS),
         Spec("Pays entier", commune=LILLE, area_kind="country", area_radius_km=None),
         Spec("Liste commune", commune=LILLE, area_kind="territories", area_radius_km=None,
              area_refs=(f"commune:{MONTREUIL}",)),
@@ -117,10 +130,11 @@ def directory(app) -> Directory:
         for number, spec in enumerate(specs(sectors, zrr_commune), start=1):
             commune = communes[spec.commune]
             latitude = commune["latitude"] + spec.north_km / KM_PER_DEGREE
+            longitude = east_of(latitude, commune["longitude"], spec.east_km)
             structure = Structure(
                 siret=siret(number), siren=siret(number)[:9], name=spec.name, kinds=list(spec.kinds), city="Ville", commune_code=spec.commune,
                 department_code=commune["department_code"], region_code=commune["region_code"],
-                latitude=latitude, longitude=commune["longitude"], source="test", area_kind=spec.area_kind,
+                latitude=latitude, longitude=longitude, source="test", area_kind=spec.area_kind,
                 area_radius_km=spec.area_radius_km, area_refs=list(spec.area_refs), employees_count=spec.employees,
                 service_kinds=list(spec.services), owner_organisation_id=organisation_id if spec.claimed else None)
             db.session.add(structure)
@@ -135,7 +149,7 @@ def directory(app) -> Directory:
                 structure.references.append(ClientReference(client_name="Ville de Test", year=2024))
             refresh_derived(structure)
             row = {"id": structure.id, "spec": spec, "commune_code": spec.commune, "latitude": latitude,
-                   "longitude": commune["longitude"], "department_code": commune["department_code"],
+                   "longitude": longitude, "department_code": commune["department_code"],
                    "region_code": commune["region_code"], "area_kind": spec.area_kind,
                    "area_radius_km": spec.area_radius_km, "area_refs": list(spec.area_refs)}
             row["departments"], row["regions"] = touched_by(row, communes)
