@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 import zipfile
 from datetime import date, datetime
 
@@ -216,3 +217,12 @@ def test_our_own_csv_files_are_read_whole(tmp_path):
 
 def test_sizes_are_named_in_megabytes_or_kilobytes():
     assert [tables._size(n) for n in (MB, MB - 1, 64 * 1024, 20 * MB)] == ["1 Mo", "1023 Ko", "64 Ko", "20 Mo"]
+
+
+def test_an_upload_is_read_within_five_seconds_by_default():
+    """The deadline starts when the file is handed over: rows read 5.5 s later are refused, and the
+    message names the 5 s limit (last in this file: it sleeps)."""
+    rows = read_table(b"a;b\n1;2\n3;4\n").rows
+    time.sleep(5.5)
+    with pytest.raises(FileRejected, match="^La lecture du fichier a pris plus de 5 s et a été arrêtée"):
+        list(rows)
