@@ -176,3 +176,14 @@ def test_a_reference_csv_refused_without_a_line_is_reported_on_its_first(tmp_pat
         list(imports.read_csv(path))
     assert [(e.line, e.column, e.message) for e in refused.value.errors] == [
         (1, "fichier", "Ligne 1 : plus de 1000 colonnes. Gardez seulement les colonnes utiles.")]
+
+
+def test_a_declared_column_cannot_be_changed_by_one_import_for_the_others():
+    """Columns are declared once per module and shared by every import of that kind."""
+    import dataclasses
+
+    column = COLUMNS[2]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        column.required = True
+    assert column.required is False and len({column, Column("people", "Personnes", imports.integer,
+                                                             required=False)}) == 1
