@@ -187,3 +187,14 @@ def test_a_dead_redis_costs_a_write_one_second(app, app_config, frozen):
             assert db.session.scalar(select(OutboxMessage.status)) == "pending"
             db.session.remove()
     assert 1.0 <= elapsed < 2.0
+
+
+def test_pending_count_counts_pending_rows_only(app_ctx):
+    assert outbox.pending_count() == 0
+    db.session.add_all([OutboxMessage(kind="test.worker.record", payload={"n": n}, status=status,
+                                      next_attempt_at=utcnow() + timedelta(hours=1))
+                        for n, status in enumerate(("pending", "pending", "dead", "done"))])
+    db.session.flush()
+    db.session.info.pop("outbox_ids", None)
+    db.session.commit()
+    assert outbox.pending_count() == 2

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook
 
 from marche.core import tables
-from marche.core.tables import FileRejected, SpreadsheetLimits, cell_text, check_zip, read_table
+from marche.core.tables import FileRejected, SpreadsheetLimits, cell_text, check_zip, read_table, xlsx_rows
 from tests.core.malicious_files import xlsx
 
 MB = 1024 * 1024
@@ -226,3 +226,16 @@ def test_an_upload_is_read_within_five_seconds_by_default():
     time.sleep(5.5)
     with pytest.raises(FileRejected, match="^La lecture du fichier a pris plus de 5 s et a été arrêtée"):
         list(rows)
+
+
+def test_a_spreadsheet_checks_its_deadline_every_64_rows():
+    """A parse that runs out of time between two checks is stopped at the next one: with the
+    deadline passed while row 70 is read, rows up to 128 come, then the refusal."""
+    rows = xlsx_rows(xlsx([[f"ligne {n}"] for n in range(1, 201)]), deadline=tables.Deadline(3.0))
+    received = []
+    with pytest.raises(FileRejected, match="a pris plus de 3 s"):
+        for number, cells in rows:
+            received.append(number)
+            if number == 70:
+                time.sleep(3.2)
+    assert received == list(range(1, 129))
