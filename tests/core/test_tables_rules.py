@@ -239,3 +239,13 @@ def test_a_spreadsheet_checks_its_deadline_every_64_rows():
             if number == 70:
                 time.sleep(3.2)
     assert received == list(range(1, 129))
+
+
+def test_a_field_too_long_past_the_sniffed_lines_names_its_line():
+    """The separator is sniffed from the first 20 lines: a broken line after them is found by the
+    reader itself, with the same French message."""
+    text = "a;b\n" + "".join(f"{n};x\n" for n in range(2, 26)) + "26;" + "x" * (CELL + 1) + "\n"
+    rows = read_table(text.encode()).rows
+    with pytest.raises(FileRejected, match="^Ligne 26 illisible : un champ dépasse 32767 caractères") as refused:
+        list(rows)
+    assert refused.value.line == 26
