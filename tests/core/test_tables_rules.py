@@ -249,3 +249,17 @@ def test_a_field_too_long_past_the_sniffed_lines_names_its_line():
     with pytest.raises(FileRejected, match="^Ligne 26 illisible : un champ dépasse 32767 caractères") as refused:
         list(rows)
     assert refused.value.line == 26
+
+
+def test_the_first_preferred_sheet_wins():
+    book = workbook([[["autre"]], [["SIRET"], ["premier"]], [["SIRET"], ["second"]]])
+    assert [cells for _, cells in read_table(book, prefer=lambda cells: cells[:1] == ["SIRET"]).rows] == [
+        ["SIRET"], ["premier"]]
+
+
+def test_a_zip_that_is_not_a_workbook_is_unreadable():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("note.txt", "pas un classeur")
+    with pytest.raises(FileRejected, match="^Le fichier Excel est illisible. Enregistrez-le de nouveau"):
+        read_table(out.getvalue())
