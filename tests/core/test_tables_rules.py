@@ -262,4 +262,4 @@ def test_a_zip_that_is_not_a_workbook_is_unreadable():
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("note.txt", "pas un classeur")
     with pytest.raises(FileRejected, match="^Le fichier Excel est illisible. Enregistrez-le de nouveau"):
-        read_table(out.getvalue())
+        list(read_table(out.getvalue()).rows)
