@@ -263,3 +263,17 @@ def test_a_zip_that_is_not_a_workbook_is_unreadable():
         archive.writestr("note.txt", "pas un classeur")
     with pytest.raises(FileRejected, match="^Le fichier Excel est illisible. Enregistrez-le de nouveau"):
         list(read_table(out.getvalue()).rows)
+
+
+def test_a_refusal_while_sniffing_or_choosing_a_sheet_names_the_right_line():
+    from tests.core.malicious_files import extra_rows_xml, inline_cell
+
+    with pytest.raises(FileRejected, match="^Ligne 1 illisible : un champ dépasse 32767 caractères"):
+        read_table(b"x" * (CELL + 1) + b";a\n1;2\n")
+    too_long = extra_rows_xml(xlsx([["SIRET"], ["1"]]), inline_cell(3, "A", "7" * (CELL + 1)))
+    with pytest.raises(FileRejected, match="^Ligne 3, colonne 1 : la cellule dépasse 32767 caractères"):
+        list(read_table(too_long, prefer=lambda cells: False).rows)
+
+
+def test_large_sizes_are_named_in_whole_megabytes():
+    assert tables._size(1023 * MB) == "1023 Mo"
