@@ -277,3 +277,25 @@ def test_a_refusal_while_sniffing_or_choosing_a_sheet_names_the_right_line():
 
 def test_large_sizes_are_named_in_whole_megabytes():
     assert tables._size(1023 * MB) == "1023 Mo"
+
+
+def test_limits_are_fixed_once_declared():
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tables.DEFAULT_LIMITS.max_rows = 1
+
+
+def test_without_a_preference_the_first_sheet_is_read_and_formulas_are_not():
+    book = workbook([[["premier", "=1+1"]], [["second"]]])
+    assert [cells for _, cells in read_table(book).rows] == [["premier"]]  # no cached value: empty, not "=1+1"
+
+
+def test_a_suspect_member_is_named_on_80_characters():
+    name = "x" * 79 + "yz"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, b"\0" * (2 * MB))
+    with pytest.raises(FileRejected) as refused:
+        check_zip(out.getvalue())
+    assert f"« {name[:80]} »" in refused.value.message and "yz" not in refused.value.message
