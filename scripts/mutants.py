@@ -6,26 +6,33 @@ exercise that module, and only those, run against it. A mutant the tests do not 
 either a test is missing, or the mutant is equivalent (same behaviour), in which case it is listed
 with its reason in `scripts/mutants_equivalent.txt` and not counted.
 
-The tool mutates files on disk, so it works in a throwaway copy of the project: tests can keep
-running in the working tree meanwhile. The database schema and reference data are loaded once into
-a template database (`TEST_DATABASE_TEMPLATE`, read by tests/conftest.py), so a mutant's run costs
-seconds, not the migrations.
+The tool mutates files on disk, so it works in throwaway copies of the project, one per parallel
+worker (`--jobs`, the number of cores by default): tests can keep running in the working tree
+meanwhile. cosmic-ray lists the mutants (`init`); each is then planted and tested in a free copy by
+cosmic-ray's own `mutate_and_test`, the results written back to its session. The database schema and
+reference data are loaded once into a template database (`TEST_DATABASE_TEMPLATE`, read by
+tests/conftest.py), so a mutant's run costs seconds, not the migrations.
 
     .venv/bin/python scripts/mutants.py              # every module
     .venv/bin/python scripts/mutants.py outbox       # the targets whose name contains "outbox"
+    .venv/bin/python scripts/mutants.py -j 1 outbox  # one mutant at a time
 """
 from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
+import queue
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,12 +61,19 @@ TARGETS = (
            ("tests/accounts/test_access_rules.py", "tests/core/test_access.py")),
     Target("suppliers.access", "marche/suppliers/access.py", ("tests/suppliers/test_access_rules.py",)),
     Target("core.identifiers", "marche/core/identifiers.py", ("tests/core/test_identifiers.py",)),
-    Target("core.outbox", "marche/core/outbox.py", ("tests/core/test_outbox.py",)),
+    Target("core.outbox", "marche/core/outbox.py", ("tests/core/test_outbox.py", "tests/core/test_outbox_worker.py")),
     Target("core.states", "marche/core/states.py", ("tests/core/test_states.py",)),
     Target("accounts.tokens", "marche/accounts/tokens.py", ("tests/accounts/test_tokens.py",)),
     Target("accounts.login_limits", "marche/accounts/services.py", ("tests/accounts/test_login_limits.py",),
            scope=("LOGIN_LIMITS", "LOGIN_FAILURE_RETENTION", "login_account_key", "login_blocked",
                   "record_login_failure")),
+    # the filter translation of structure search, both backends (facets, sorts and text ranking are not rules)
+    Target("search.filters", "marche/search/structures.py", ("tests/search/test_filter_translation.py",),
+           scope=("_geo_radius", "_meili_coverage", "_meili_located", "meili_filters", "_sql_coverage",
+                  "_sql_located", "_near", "sql_where")),
+    Target("core.imports", "marche/core/imports.py", ("tests/core/test_imports.py", "tests/core/test_imports_rules.py")),
+    Target("core.tables", "marche/core/tables.py",
+           ("tests/core/test_tables_rules.py", "tests/core/test_upload_limits.py", "tests/core/test_imports.py")),
     Target("suppliers.validity", "marche/suppliers/models.py", ("tests/suppliers/test_validity.py",),
            scope=("SizeBand.of", "Structure.display_name", "Structure.claimed", "EnvCommitment.is_current")),
 )
@@ -179,6 +193,13 @@ def make_copy() -> Path:
     return workdir
 
 
+def clone_copy(workdir: Path) -> Path:
+    """One more throwaway copy for a parallel worker (symlinks kept as links, caches copied)."""
+    clone = Path(tempfile.mkdtemp(prefix="marche-mutants-"))
+    shutil.copytree(workdir, clone, symlinks=True, dirs_exist_ok=True)
+    return clone
+
+
 def database_server() -> tuple[str, object | None]:
     """TEST_DATABASE_URL's server, or an embedded PostgreSQL in a throwaway folder."""
     url = os.environ.get("TEST_DATABASE_URL")
@@ -272,8 +293,10 @@ def quiet(done: subprocess.CompletedProcess) -> None:
         raise SystemExit(f"mutants: {' '.join(done.args[:2])} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
 
 
-def run_target(target: Target, workdir: Path, env: dict[str, str], equivalents) -> Outcome:
-    """Check the tests pass as they are, plant every kept mutant in turn, and sort the results."""
+def run_target(target: Target, copies: list[Path], env: dict[str, str], equivalents) -> Outcome:
+    """Check the tests pass as they are, plant every kept mutant (one per free copy at a time), and
+    sort the results."""
+    workdir = copies[0]
     started = time.monotonic()
     baseline = subprocess.run(pytest_command(target), cwd=workdir, env=env, capture_output=True, text=True)
     if baseline.returncode != 0:
@@ -289,11 +312,75 @@ def run_target(target: Target, workdir: Path, env: dict[str, str], equivalents) 
     quiet(subprocess.run([cosmic, "init", str(config), str(session)], cwd=workdir, env=env, capture_output=True,
                          text=True))
     skip_out_of_scope(session, target, (workdir / target.path).read_text(encoding="utf-8"))
-    quiet(subprocess.run([cosmic, "exec", str(config), str(session)], cwd=workdir, env=env, capture_output=True,
-                         text=True))
+    run_pending(session, target, copies, env, timeout)
     outcome = collect(session, target, equivalents)
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+#: one mutant in one copy: cosmic-ray plants it, runs the tests (their process group killed past the
+#: timeout, which counts as killed), restores the file and prints the result as JSON
+MUTATE_AND_TEST = """
+import json, sys
+from attrs import asdict
+from pathlib import Path
+from cosmic_ray.mutating import mutate_and_test
+from cosmic_ray.work_item import MutationSpec
+module, operator, occurrence, timeout, command = sys.argv[1:]
+result = mutate_and_test([MutationSpec(Path(module), operator, int(occurrence), (0, 0), (0, 1))], command,
+                         float(timeout))
+data = asdict(result)
+data["worker_outcome"] = data["worker_outcome"].value
+data["test_outcome"] = data["test_outcome"].value if data["test_outcome"] is not None else None
+sys.stdout.write("\\n" + json.dumps(data))
+"""
+
+
+def run_pending(session: Path, target: Target, copies: list[Path], env: dict[str, str], timeout: float) -> None:
+    """Every pending mutant of the session, as many at once as there are copies."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    with use_db(str(session), WorkDB.Mode.open) as work_db:
+        pending = list(work_db.pending_work_items)
+    free: queue.Queue[Path] = queue.Queue()
+    for copy in copies:
+        free.put(copy)
+    command = " ".join(pytest_command(target))
+    finished = []
+    writing = threading.Lock()
+
+    def one(item) -> None:
+        mutation = item.mutations[0]
+        copy = free.get()
+        started = time.monotonic()
+        try:
+            done = subprocess.run([sys.executable, "-c", MUTATE_AND_TEST, str(mutation.module_path),
+                                   mutation.operator_name, str(mutation.occurrence), f"{timeout:.0f}", command],
+                                  cwd=copy, env=env, capture_output=True, text=True)
+        finally:
+            free.put(copy)
+        try:
+            result = WorkResult(**json.loads(done.stdout.rsplit("\n", 1)[-1]))
+        except ValueError:
+            result = WorkResult(worker_outcome=WorkerOutcome.ABNORMAL, output=(done.stdout + done.stderr)[-3000:])
+        with writing:  # each result is kept as it comes: a stopped run still tells what it found
+            with use_db(str(session), WorkDB.Mode.open) as work_db:
+                work_db.set_result(item.job_id, result)
+            finished.append(item.job_id)
+            # progress on stderr (a target takes minutes), with the change when it survived
+            state = result.test_outcome.value if result.test_outcome else result.worker_outcome.value
+            change = " | ".join(changed_lines(result.diff or "")) if state != "killed" else ""
+            print(f"  {target.name} {len(finished)}/{len(pending)} {state} ({time.monotonic() - started:.0f} s)"
+                  f" {change}", file=sys.stderr, flush=True)
+
+    pool = ThreadPoolExecutor(max_workers=len(copies))
+    try:
+        list(pool.map(one, pending))
+    finally:
+        # stopped (SIGTERM, Ctrl-C): the mutants not started are dropped, the running ones end with
+        # their copy (stop_leftovers)
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def skip_out_of_scope(session: Path, target: Target, source: str) -> None:
@@ -348,10 +435,14 @@ def report(outcome: Outcome) -> None:
 
 def stop_leftovers(workdir: Path) -> None:
     """cosmic-ray runs each test in a session of its own: when this script is stopped, a test still
-    running would outlive it. End the processes working in our copy (by id, nothing else)."""
+    running would outlive it, and so would the Meilisearch it started (its binary lives in our copy).
+    End the processes working in our copy or running a program from it (by id, nothing else)."""
     for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if Path(os.readlink(proc / "cwd")).is_relative_to(workdir) and int(proc.name) != os.getpid():
+            command = (proc / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+            inside = (Path(os.readlink(proc / "cwd")).is_relative_to(workdir)
+                      or Path(command).is_relative_to(workdir))
+            if inside and int(proc.name) != os.getpid():
                 os.kill(int(proc.name), signal.SIGKILL)
         except (OSError, ValueError):
             continue
@@ -360,6 +451,8 @@ def stop_leftovers(workdir: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("only", nargs="*", help="ne lancer que les cibles dont le nom contient ce texte")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                        help="mutants testés en même temps, chacun dans sa copie (par défaut : le nombre de cœurs)")
     args = parser.parse_args()
     targets = [t for t in TARGETS if not args.only or any(word in t.name for word in args.only)]
     if not targets:
@@ -370,6 +463,7 @@ def main() -> int:
 
     started = time.monotonic()
     workdir = make_copy()
+    copies = [workdir] + [clone_copy(workdir) for _ in range(max(args.jobs, 1) - 1)]
     server_url, server = database_server()
     template = None
     outcomes = []
@@ -377,16 +471,18 @@ def main() -> int:
         template = create_template(server_url, workdir)
         env = run_environment(server_url, template)
         for target in targets:
-            outcome = run_target(target, workdir, env, equivalents)
+            outcome = run_target(target, copies, env, equivalents)
             report(outcome)
             outcomes.append(outcome)
     finally:
-        stop_leftovers(workdir)
+        for copy in copies:
+            stop_leftovers(copy)
         if template:
             drop_template(server_url, template)
         if server is not None:
             server.cleanup()
-        shutil.rmtree(workdir, ignore_errors=True)
+        for copy in copies:
+            shutil.rmtree(copy, ignore_errors=True)
 
     print(f"\nRésumé ({time.monotonic() - started:.0f} s) :")
     for outcome in outcomes:

@@ -70,3 +70,26 @@ def test_every_listed_equivalent_still_describes_the_code():
 def test_changed_lines_leave_out_headers_and_blank_lines():
     diff = "--- a/m.py\n+++ b/m.py\n@@ -1,3 +1,3 @@\n-\n-    x = a < b\n+    x = a <= b\n"
     assert mutants.changed_lines(diff) == ("- x = a < b", "+ x = a <= b")
+
+
+def test_mutants_run_in_parallel_copies_and_are_sorted(tmp_path):
+    """End to end on a two-function project: two copies, each mutant planted in one of them, the
+    boundary ones killed by the test, the untested function's survive; each copy is restored."""
+    module = "def below(a):\n    return a < 3\n\n\ndef untested():\n    return 5\n"
+    copies = []
+    for name in ("one", "two"):
+        copy = tmp_path / name
+        copy.mkdir()
+        (copy / "m.py").write_text(module, encoding="utf-8")
+        (copy / "test_m.py").write_text("from m import below\n\n\ndef test_below():\n"
+                                        "    assert below(2) and not below(3)\n", encoding="utf-8")
+        copies.append(copy)
+    target = mutants.Target("m", "m.py", ("test_m.py",))
+    env = {**mutants.os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": ""}
+    outcome = mutants.run_target(target, copies, env, {})
+    # a < 3: <= and >= are caught, 3 -> 4 and 3 -> 2 too; 5 -> 6 and 5 -> 4 in untested() are not
+    assert (outcome.killed, outcome.counted) == (4, 6)
+    assert sorted(s.split("\n", 1)[1] for s in outcome.survivors) == [
+        "    - return 5\n    + return 4", "    - return 5\n    + return 6"]
+    for copy in copies:
+        assert (copy / "m.py").read_text(encoding="utf-8") == module
