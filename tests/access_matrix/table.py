@@ -154,6 +154,7 @@ CASES: list[Case] = [
     Case("api_v1.cpv", PUBLIC),
     Case("api_v1.sectors", PUBLIC),
     Case("search.structures", PUBLIC),
+    Case("search_map.points", PUBLIC),
     Case("search.export", LOGGED_IN),
     # --- structure profiles -------------------------------------------------------------------
     Case("suppliers.profile", PUBLIC, params=claimed, missing=unknown_structure, shows=(CONTACT_EMAIL, SIGNED_IN)),
