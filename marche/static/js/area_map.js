@@ -119,8 +119,11 @@
       group.addLayers ? group.addLayers(markers) : markers.forEach(function (m) { group.addLayer(m); });
       map.addLayer(group);
       // zoom to the results (a single point: not closer than a town); none: the whole of France
-      if (markers.length) map.fitBounds(group.getBounds().pad(0.2), { maxZoom: 11 });
-      else map.fitBounds(layer.getBounds());
+      // (from the points themselves: clusters are filled in chunks, after this line)
+      if (markers.length) map.fitBounds(L.latLngBounds(answer.points.map(function (p) { return [p[1], p[2]]; })).pad(0.2),
+                                        { maxZoom: 11, animate: false });
+      else map.fitBounds(layer.getBounds(), { animate: false });
+      element.dataset.zoom = String(map.getZoom());
       element.dataset.pointsLoaded = String(markers.length);
       showStatus(element, markers.length ? (markers.length.toLocaleString("fr-FR") + (markers.length > 1 ? " structures placées" : " structure placée") + " sur la carte.")
                                         : "Aucune structure à placer sur la carte.");
