@@ -5,11 +5,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Access rules, profile and « Vérifier mes fournisseurs » pages (and its PDF report), and the
+    """Access rules, profile, self-created profile and « Vérifier mes fournisseurs » pages (and its PDF report), and the
     worker's hourly pass over expired commitments."""
     from ..core import access as core_access, documents, outbox
     from . import access, check, check_access, models, tasks
     from .check_views import bp as check_bp
+    from .creation_views import bp as creation_bp
     from .views import bp
 
     core_access.register(access.RULES)
@@ -19,3 +20,4 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("marche_models", set()).add(models.__name__)  # tables known to Alembic
     app.register_blueprint(bp)
     app.register_blueprint(check_bp)
+    app.register_blueprint(creation_bp)
