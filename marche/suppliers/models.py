@@ -216,7 +216,8 @@ class Structure(TimestampMixin, db.Model):
 
     @property
     def is_published(self) -> bool:
-        return self.publication == Publication.PUBLISHED
+        # None: not flushed yet, the column's default (published) applies
+        return self.publication in (None, Publication.PUBLISHED)
 
     @property
     def claimed(self) -> bool:
