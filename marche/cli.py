@@ -62,8 +62,10 @@ def _run_import(func, path: Path, force: bool) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Réimporter même si le fichier n'a pas changé.")
 def import_structures(path: Path, force: bool) -> None:
-    """Import SIAE / GEIQ / EA structures from a CSV (idempotent upsert by SIRET)."""
-    from .suppliers.importer import import_structures as run
+    """Import SIAE / GEIQ / EA structures (data/structures_siae_geiq_ea.csv), or an EA / EATT / EITI list
+    in the ministry's columns — SIRET, raison sociale, adresse, code postal, commune, type — as CSV or
+    XLSX (idempotent upsert by SIRET, all or nothing, claimed profiles left untouched)."""
+    from .suppliers.importer import import_structure_file as run
 
     _run_import(run, path, force)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,18 @@ DEFAULT_MEILI_URL = "http://127.0.0.1:7700"
 OPERATOR_FIELDS = ("name", "address", "email", "director", "host", "dpo")
 #: a whole request: a 10 MB file plus the form around it
 MAX_REQUEST_BYTES = 11 * 1024 * 1024
+
+
+_TILES_URL = re.compile(r"(https?)://((?:\{s\}\.)?[A-Za-z0-9.-]+(?::[0-9]{1,5})?)/[^\s'\"<>]*")
+
+
+def tiles_origin(url: str) -> str | None:
+    """The origin a tile template loads from, as a CSP source (`https://*.tile.example.org` for Leaflet's
+    `{s}` subdomains); None when the template is not an http(s) URL with {z}, {x} and {y}."""
+    match = _TILES_URL.fullmatch(url)
+    if match is None or not all(part in url for part in ("{z}", "{x}", "{y}")):
+        return None
+    return f"{match.group(1)}://{match.group(2).replace('{s}', '*')}"
 
 
 class ConfigError(RuntimeError):
@@ -55,6 +68,9 @@ class Config:
     proxy_fix_x_for: int = 0
     port: int = 5000
     base_url: str = "http://127.0.0.1:5000"
+    #: an optional tile layer under the maps (`MAP_TILES_URL`, Leaflet's {z}/{x}/{y} template); "" = none
+    map_tiles_url: str = ""
+    map_tiles_attribution: str = ""
     #: a dead or frozen database must answer « indisponible » within 5 s, never hang a request
     db_connect_timeout: int = 3
     db_statement_timeout_ms: int = 4000
@@ -119,6 +135,8 @@ class Config:
             db_connect_timeout=_int_setting(env_vars, "DATABASE_CONNECT_TIMEOUT", 3),
             db_statement_timeout_ms=_int_setting(env_vars, "DATABASE_STATEMENT_TIMEOUT", 4000),
             db_pool_timeout=_int_setting(env_vars, "DATABASE_POOL_TIMEOUT", 3),
+            map_tiles_url=env_vars.get("MAP_TILES_URL", "").strip(),
+            map_tiles_attribution=env_vars.get("MAP_TILES_ATTRIBUTION", "").strip(),
             embedded_markers={"meili": env == "production" and _is_bundled_meili(meili_url, meili_key, instance)},
             extra={k: v for k, v in overrides.items() if not (isinstance(v, str) and k.isupper())},
         )
@@ -126,7 +144,11 @@ class Config:
         return config
 
     def check(self) -> None:
-        """Production refuses every embedded or generated default."""
+        """A tile URL the maps can use, in every environment; production refuses every embedded or
+        generated default."""
+        if self.map_tiles_url and tiles_origin(self.map_tiles_url) is None:
+            raise ConfigError("MAP_TILES_URL doit être une adresse https://… (ou http://…) contenant {z}, {x} et {y}, "
+                              f"par exemple https://{{s}}.tile.example.org/{{z}}/{{x}}/{{y}}.png (reçu : {self.map_tiles_url!r}).")
         if self.env != "production":
             return
         problems = []
@@ -198,6 +220,8 @@ class Config:
             "OUTBOX_MAX_ATTEMPTS": 5,
             "RQ_QUEUE": f"{self.meili_prefix}-outbox",
             "GC_FREEZE": self.gc_freeze,
+            "MAP_TILES_URL": self.map_tiles_url,
+            "MAP_TILES_ATTRIBUTION": self.map_tiles_attribution,
         }
         values.update(self.extra)
         return values

@@ -95,7 +95,8 @@ def public_structure_by_siret(siret: str) -> dict[str, Any] | None:
     digits = normalize_digits(siret)
     if len(digits) != 14 or not is_digits(digits):
         return None
-    found = db.session.execute(select(Structure).where(Structure.siret == digits)).scalar_one_or_none()
+    found = db.session.execute(select(Structure).where(Structure.siret == digits,
+                                                       Structure.publication == "published")).scalar_one_or_none()
     if found is None:
         return None
     commune = db.session.get(Commune, found.commune_code) if found.commune_code else None

@@ -35,11 +35,12 @@ RETRY_AFTER = 30
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    """The API, the health check and data endpoints named `….json` (the map's points) answer errors in JSON."""
+    return request.path.startswith("/api/") or request.path == "/healthz" or request.path.endswith(".json")
 
 
 def render_error(code: int, detail: str | None = None, **extra):
-    """The French error page, or under /api/ a JSON body {"error", "message"} plus `extra` fields."""
+    """The French error page, or under /api/ (and for `….json`) a JSON body {"error", "message"} plus `extra` fields."""
     title, message = MESSAGES.get(code, MESSAGES[500])
     if wants_json():
         return jsonify({"error": title, "message": detail or message, **extra}), code

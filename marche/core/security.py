@@ -12,6 +12,8 @@ import secrets
 
 from flask import Flask, Response, current_app, g
 
+from ..config import tiles_origin
+
 #: one year, the value HSTS preload lists ask for
 HSTS_MAX_AGE = 365 * 24 * 3600
 
@@ -28,7 +30,7 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def content_security_policy(nonce: str | None = None) -> str:
+def content_security_policy(nonce: str | None = None, tiles_origin: str | None = None) -> str:
     # 'report-sample': a violation report carries the first characters of what was blocked
     script_src = "'self' 'report-sample'" + (f" 'nonce-{nonce}'" if nonce else "")
     directives = {
@@ -38,8 +40,9 @@ def content_security_policy(nonce: str | None = None) -> str:
         # Leaflet, tom-select and the DSFR set styles through the CSSOM, which CSP allows
         "style-src": "'self' 'report-sample'",
         # data: for the DSFR's and Leaflet's small inline SVG images (select arrows, icons); blob: for
-        # images a script builds; no tile server (the maps draw our own department outlines)
-        "img-src": "'self' data: blob:",
+        # images a script builds; a tile server only when MAP_TILES_URL names one (the maps draw our own
+        # department outlines, and by default load nothing from another host)
+        "img-src": "'self' data: blob:" + (f" {tiles_origin}" if tiles_origin else ""),
         "font-src": "'self'",
         "connect-src": "'self'",
         "object-src": "'none'",
@@ -50,10 +53,10 @@ def content_security_policy(nonce: str | None = None) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
-def security_headers(nonce: str | None, production: bool) -> dict[str, str]:
+def security_headers(nonce: str | None, production: bool, tiles_origin: str | None = None) -> dict[str, str]:
     """The headers every answer carries, pages and static files alike (core/assets.py serves the latter)."""
     headers = {
-        "Content-Security-Policy": content_security_policy(nonce),
+        "Content-Security-Policy": content_security_policy(nonce, tiles_origin),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "X-Frame-Options": "DENY",
@@ -68,7 +71,8 @@ def security_headers(nonce: str | None, production: bool) -> dict[str, str]:
 
 def set_security_headers(response: Response) -> Response:
     production = current_app.config.get("MARCHE_ENV") == "production"
-    response.headers.update(security_headers(g.get("csp_nonce"), production))
+    tiles = current_app.config.get("MAP_TILES_URL")
+    response.headers.update(security_headers(g.get("csp_nonce"), production, tiles_origin(tiles) if tiles else None))
     return response
 
 

@@ -25,9 +25,11 @@ def init_app(app: Flask) -> None:
     outage."""
     from ..core import outbox
     from . import tasks
+    from .map_views import bp as map_bp
     from .structures import STRUCTURES
     from .views import bp
 
     register_document_type(STRUCTURES)
     outbox.register_periodic("search.redrive_after_outage", 30, tasks.redrive_after_outage)
     app.register_blueprint(bp)
+    app.register_blueprint(map_bp)

@@ -26,7 +26,7 @@ from ..geo.coverage import Coverage, CoversCommune
 from ..geo.models import Commune
 from ..geo.services import EARTH_RADIUS_KM
 from ..reference.models import Sector
-from ..suppliers.models import AreaKind, Structure
+from ..suppliers.models import AreaKind, Publication, Structure
 from ..suppliers.services import STRUCTURES_CHANGED
 from . import indexer, service
 from .document_types import BooleanFacet, DocumentType, GroupedFacet, SearchResult
@@ -79,7 +79,9 @@ HAS_REFERENCES_SQL = "EXISTS (SELECT 1 FROM client_reference r WHERE r.structure
 
 def load_structures(session: Session, ids: Iterable[int]) -> list[Structure]:
     return list(session.execute(
-        select(Structure).where(Structure.id.in_(list(ids))).order_by(Structure.id)
+        # a profile waiting for verification (or refused) is not in the directory: never indexed
+        select(Structure).where(Structure.id.in_(list(ids)), Structure.publication == Publication.PUBLISHED)
+        .order_by(Structure.id)
         .options(selectinload(Structure.sectors), selectinload(Structure.inferred_sectors),
                  selectinload(Structure.env_commitments),
                  selectinload(Structure.references))).scalars())
@@ -266,6 +268,7 @@ def sql_where(query: StructureQuery, resolution: Resolution, today: date) -> Whe
     if resolution.impossible:
         return None
     where = Where()
+    where.add(f"s.publication = '{Publication.PUBLISHED}'")  # as the index, which holds published profiles only
     if query.q:
         _text(where, query.q)
     if query.kinds:
@@ -389,8 +392,8 @@ class StructureDocuments(DocumentType):
         return [structure_document(s, today, s.commune_code in in_zrr) for s in rows]
 
     def versions(self, session: Session) -> dict[int, str | None]:
-        return {id_: version_of(updated_at)
-                for id_, updated_at in session.execute(select(Structure.id, Structure.updated_at))}
+        return {id_: version_of(updated_at) for id_, updated_at in session.execute(
+            select(Structure.id, Structure.updated_at).where(Structure.publication == Publication.PUBLISHED))}
 
     def prepared(self, query: StructureQuery) -> StructureQuery:
         return with_resolution(query)

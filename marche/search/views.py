@@ -20,7 +20,6 @@ from .structures import search_structures
 bp = Blueprint("search", __name__)
 
 PAGE_SIZE = 20
-MAP_LIMIT = 2000
 EXPORT_LIMIT = 5000
 EXPORT_HEADERS = ["SIRET", "FINESS", "Raison sociale", "Enseigne", "Types", "Secteurs", "Adresse", "Code postal",
                   "Ville", "Département", "Site internet", "Engagements environnementaux", "Fiche gérée", "Fiche"]
@@ -122,15 +121,11 @@ def structures():
         error, query = exc, StructureQuery()
     query = replace(query, per_page=PAGE_SIZE)
     result = search_structures(query)
-    points: list[dict] = []
-    if view == "carte" and error is None:
-        everything = search_structures(replace(query, page=1, per_page=MAP_LIMIT, facets=False))
-        points = [{"lat": h["latitude"], "lng": h["longitude"], "name": h["display_name"], "url": profile_path(h)}
-                  for h in everything.hits if h.get("latitude") is not None]
     groups = sectors_by_group()  # read once: the filter list and the facet labels both need it
     labels = facet_labels(groups)
     return render_template(
-        "search/structures.html", query=query, result=result, error=error, view=view, points=points,
+        "search/structures.html", query=query, result=result, error=error, view=view,
+        map_kind_labels={k.value: k.label for k in StructureKind},
         labels=labels, groups=groups, page_url=page_url, profile_path=profile_path,
         chips=active_filters(query, labels), literal_url=literal_url(query), candidates=candidate_urls(query),
         page_link=lambda n: page_url(query, n),

@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Access rules, profile and « Vérifier mes fournisseurs » pages (and its PDF report), and the
+    """Access rules, profile, self-created profile and « Vérifier mes fournisseurs » pages (and its PDF report), and the
     worker's hourly pass over expired commitments."""
     from ..core import access as core_access, documents, outbox
     from ..accounts import views as accounts_views
@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from .check_views import bp as check_bp
     from .contact_views import bp as contact_bp
     from .public_check import bp as public_check_bp
+    from .creation_views import bp as creation_bp
     from .views import bp
 
     core_access.register(access.RULES)
@@ -27,3 +28,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(check_bp)
     app.register_blueprint(public_check_bp)
     app.register_blueprint(contact_bp)
+    app.register_blueprint(creation_bp)

@@ -13,7 +13,29 @@ RULES = RuleSet()
 
 @RULES.rule("view", Structure)
 def can_view_structure(user, structure: Structure) -> bool:
-    return True  # every structure of the directory is public
+    """Every published profile is public; one waiting for verification (or refused) is seen by its own
+    organisation, the platform admins and the facilitators competent for its territory (404 for others)."""
+    return structure.is_published or can_verify_structure(user, structure) or can_edit_structure(user, structure)
+
+
+@RULES.rule("verify", Structure)
+def can_verify_structure(user, structure: Structure) -> bool:
+    """Publish or refuse a self-created profile: platform admins (who pass every rule), or a facilitator
+    verified by the platform and competent for the structure's territory, never for its own organisation."""
+    return (user is not None and not structure.is_published
+            and not any(m.organisation_id == structure.owner_organisation_id for m in user.memberships)
+            and any(_in_territories(org.territories, structure)
+                    for org in user.trusted_organisations(OrganisationKind.FACILITATOR)))
+
+
+@RULES.rule("create_structure")
+def can_create_structure(user, _obj) -> bool:
+    return user is not None and user.has_kind(OrganisationKind.INCLUSIVE_STRUCTURE)
+
+
+@RULES.rule("list_unpublished")
+def can_list_unpublished(user, _obj) -> bool:
+    return user is not None and user.has_trusted_kind(OrganisationKind.FACILITATOR)
 
 
 @RULES.rule("edit", Structure)

@@ -404,10 +404,13 @@ def _directory(sirets: set[str], sirens: set[str]) -> tuple[dict[str, Structure]
     by_siret: dict[str, Structure] = {}
     by_siren: dict[str, list[Structure]] = {}
     for chunk in _chunks(sorted(sirets), 1000):
-        for structure in db.session.execute(select(Structure).where(Structure.siret.in_(chunk))).scalars():
+        # a profile waiting for verification is not (yet) part of the directory
+        for structure in db.session.execute(select(Structure).where(Structure.siret.in_(chunk),
+                                                                    Structure.publication == "published")).scalars():
             by_siret[structure.siret] = structure
     for chunk in _chunks(sorted(sirens), 1000):
-        for structure in db.session.execute(select(Structure).where(Structure.siren.in_(chunk))
+        for structure in db.session.execute(select(Structure).where(Structure.siren.in_(chunk),
+                                                                    Structure.publication == "published")
                                             .order_by(Structure.siret)).scalars():
             by_siren.setdefault(structure.siren, []).append(structure)
     return by_siret, by_siren

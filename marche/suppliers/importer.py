@@ -1,10 +1,13 @@
-"""Import of the real structure lists (SIAE/GEIQ/EA and ESAT): idempotent upserts with a report.
+"""Import of the real structure lists (SIAE/GEIQ/EA, ESAT, and EA/EATT/EITI lists in the ministry's
+columns): idempotent upserts with a report.
 
-A SIRET failing the Luhn check is kept and flagged « SIRET à vérifier »; a row without a point
-gets its commune's centre. Several rows with one SIRET merge into one structure with several kinds.
+A SIRET failing the Luhn check is kept and flagged « SIRET à vérifier »; a row without a point, or
+whose point the source flags as outside its department (`coord_dans_departement = 0`), gets its
+commune's centre. Several rows with one SIRET merge into one structure with several kinds.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from ..core import audit
 from ..core.identifiers import is_digits, is_valid_finess, is_valid_siret
-from ..core.imports import ImportReport, Progress, RowError, count_lines, parse_all, read_csv
+from ..core.imports import (Column, ImportRejected, ImportReport, LineError, Progress, RowError, count_lines, folded,
+                            import_rows, parse_all, read_csv)
+from ..core.tables import FileRejected, SpreadsheetLimits, read_table
 from ..core.text import normalize_search
 from ..extensions import db
 from ..geo.models import Commune
@@ -45,6 +50,8 @@ class Row:
     description: str | None = None
     capacity: int | None = None
     source: str = "ASP"
+    #: False when the source says its point lies outside the declared department (`coord_dans_departement = 0`)
+    point_trusted: bool = True
     flags: list[str] = field(default_factory=list)
 
 
@@ -99,6 +106,8 @@ def _siret(line: int, value: str, flags: list[str], required: bool = True) -> st
 def parse_siae_row(line: int, row: dict[str, str]) -> Row:
     flags: list[str] = []
     siret = _siret(line, row.get("siret", ""), flags)
+    if row.get("coord_dans_departement", "").strip() == "0":
+        flags.append(f"ligne {line} : point hors de son département dans la source, centre de la commune retenu")
     kind = row.get("type", "").upper()
     if kind not in KINDS:
         raise RowError("type", f"type « {row.get('type')} » inconnu (attendus : {', '.join(sorted(KINDS))})")
@@ -109,7 +118,8 @@ def parse_siae_row(line: int, row: dict[str, str]) -> Row:
                city=row.get("ville") or None, commune_code=None, department_code=row.get("code_departement") or None,
                latitude=_float(row.get("latitude", "")), longitude=_float(row.get("longitude", "")),
                naf_code=(row.get("naf") or None), website=row.get("site_web") or None,
-               description=row.get("description") or None, source=row.get("source") or "ASP", flags=flags)
+               description=row.get("description") or None, source=row.get("source") or "ASP",
+               point_trusted=row.get("coord_dans_departement", "").strip() != "0", flags=flags)
 
 
 def parse_esat_row(line: int, row: dict[str, str]) -> Row:
@@ -150,10 +160,12 @@ def _apply(structure: Structure, row: Row, communes: CommuneIndex, sectors: dict
     structure.commune_code = commune[0] if commune else None
     structure.department_code = (commune[2] if commune else None) or row.department_code
     structure.region_code = commune[3] if commune else None
-    if row.latitude is not None and row.longitude is not None:
+    if row.latitude is not None and row.longitude is not None and row.point_trusted:
         structure.latitude, structure.longitude, structure.point_source = row.latitude, row.longitude, "source"
-    elif commune and commune[4] is not None:
+    elif commune and commune[4] is not None:  # no point, or one the source itself doubts: the commune's centre
         structure.latitude, structure.longitude, structure.point_source = commune[4], commune[5], "commune"
+    elif not row.point_trusted:  # better no point than one in another department
+        structure.latitude = structure.longitude = structure.point_source = None
     structure.naf_code = row.naf_code or structure.naf_code
     structure.website = row.website or structure.website
     structure.description = row.description or structure.description
@@ -191,8 +203,11 @@ def merge_rows(rows: list[Row]) -> list[Row]:
     return list(merged.values())
 
 
-def upsert(rows: list[Row], source_label: str) -> ImportReport:
-    """Create or update one structure per SIRET (or per FINESS when there is no SIRET)."""
+def upsert(rows: list[Row], source_label: str, keep_claimed: bool = False) -> ImportReport:
+    """Create or update one structure per SIRET (or per FINESS when there is no SIRET).
+
+    `keep_claimed`: a claimed profile is left exactly as its owners keep it (not even a kind added),
+    and the report says so."""
     report = ImportReport()
     communes = CommuneIndex()
     sectors = {sector.id: sector for sector in db.session.execute(select(Sector)).scalars()}
@@ -216,6 +231,10 @@ def upsert(rows: list[Row], source_label: str) -> ImportReport:
                 db.session.add(structure)
                 report.created += 1
                 changed.append(structure)
+            elif keep_claimed and structure.claimed:
+                report.unchanged += 1
+                report.flagged.append(f"ligne {row.line} : fiche revendiquée ({structure.siret}), laissée telle que "
+                                      "ses gestionnaires la tiennent")
             else:
                 before = _snapshot(structure)
                 if _apply(structure, row, communes, sectors):
@@ -246,8 +265,113 @@ def import_esat(path: Path, progress: Progress | None = None) -> ImportReport:
     return upsert(parse_all(read_csv(path), parse_esat_row, progress, count_lines(path)), f"import:{path.name}")
 
 
+# --- EA / EATT / EITI lists, in the columns the ministry of labour and the DREETS publish them -------------
+
+#: the kinds this list brings (the SIAE and ESAT have their own lists and imports above)
+LIST_KINDS = (StructureKind.EA, StructureKind.EATT, StructureKind.EITI)
+#: how the lists write a kind: the code, or its name in full
+KIND_NAMES = {folded(name): kind.value for kind in LIST_KINDS for name in (kind.value, kind.label)} | {
+    folded("Entreprise adaptée de travail temporaire (EATT)"): "EATT",
+    folded("EA de travail temporaire"): "EATT",
+    folded("Entreprise adaptée (EA)"): "EA",
+    folded("Entreprise d'insertion par le travail indépendant (EITI)"): "EITI",
+}
+#: what reading one list may cost (a national list has a few thousand lines)
+LIST_LIMITS = SpreadsheetLimits(max_rows=100_000, max_columns=200, max_member_bytes=200 * 1024 * 1024,
+                                max_total_bytes=400 * 1024 * 1024, seconds=120.0)
+LIST_SOURCE = "LISTE_EA"
+
+
+def _list_siret(value: str) -> str:
+    """14 digits, spaces and dots allowed between them; a wrong check digit is kept and flagged (as the
+    other lists), not refused."""
+    digits = re.sub(r"[\s.\u00a0\u202f]", "", value)
+    if len(digits) != 14 or not is_digits(digits):
+        raise ValueError(f"« {value} » n'est pas un SIRET de 14 chiffres")
+    return digits
+
+
+def _list_kind(value: str) -> str:
+    kind = KIND_NAMES.get(folded(value))
+    if kind is None:
+        raise ValueError(f"type « {value} » inconnu : cette liste n'accepte que "
+                         + ", ".join(f"{k.value} ({k.label})" for k in LIST_KINDS)
+                         + " ; les SIAE et les ESAT ont leur propre import")
+    return kind
+
+
+def _postcode(value: str) -> str:
+    digits = re.sub(r"\s", "", value)
+    if len(digits) == 4 and is_digits(digits):  # a spreadsheet lost the leading zero (01000 → 1000)
+        digits = "0" + digits
+    if len(digits) != 5 or not (is_digits(digits) or re.fullmatch(r"2[AB][0-9]{3}", digits.upper())):
+        raise ValueError(f"« {value} » n'est pas un code postal de 5 chiffres")
+    return digits
+
+
+LIST_COLUMNS = [
+    Column("siret", "SIRET", _list_siret, aliases=("N° SIRET", "Numéro SIRET", "SIRET de l'établissement",
+                                                   "Siret établissement")),
+    Column("name", "Raison sociale", aliases=("Dénomination", "Nom", "Nom de la structure", "Nom de l'entreprise",
+                                              "Raison sociale de l'établissement")),
+    Column("address", "Adresse", aliases=("Adresse postale", "Adresse de l'établissement", "Adresse 1"),
+           required=False),
+    Column("postcode", "Code postal", _postcode, aliases=("CP",)),
+    Column("city", "Commune", aliases=("Ville", "Localité", "Libellé commune")),
+    Column("kind", "Type", _list_kind, aliases=("Type de structure", "Catégorie", "Type d'entreprise",
+                                                "Type de l'entreprise")),
+    Column("brand", "Enseigne", required=False),
+    Column("naf", "Code NAF", aliases=("NAF", "Code APE", "APE", "Activité principale"), required=False),
+    Column("website", "Site internet", aliases=("Site web", "Site"), required=False),
+]
+
+
+def parse_list(data: bytes, progress: Progress | None = None) -> list[Row]:
+    """The rows of an EA/EATT/EITI list (CSV or XLSX). All or nothing: every bad line and column is
+    listed in one ImportRejected; an unreadable file is one too (line 1, « fichier »)."""
+    try:
+        table = read_table(data, LIST_LIMITS)
+        lines = import_rows(table.rows, LIST_COLUMNS, progress)
+    except FileRejected as error:
+        raise ImportRejected([LineError(error.line or 1, "fichier", error.message)]) from None
+    rows = []
+    for line in lines:
+        values = line.values
+        flags = [] if is_valid_siret(values["siret"]) else [f"ligne {line.line} : SIRET à vérifier ({values['siret']})"]
+        naf = re.sub(r"[\s.]", "", values["naf"] or "").upper() or None
+        rows.append(Row(line=line.line, siret=values["siret"], finess=[], name=values["name"], brand=values["brand"],
+                        kinds={values["kind"]}, address=values["address"], postcode=values["postcode"],
+                        city=values["city"], commune_code=None, department_code=None, latitude=None,
+                        longitude=None, naf_code=naf, website=values["website"], source=LIST_SOURCE, flags=flags))
+    return rows
+
+
+def import_list(path: Path, progress: Progress | None = None) -> ImportReport:
+    """Import an EA/EATT/EITI list: one structure per SIRET, its point the commune's centre, sectors
+    deduced as for the other lists; a claimed profile is never touched."""
+    return upsert(parse_list(path.read_bytes(), progress), f"import:{path.name}", keep_claimed=True)
+
+
+#: columns only our own copy of the SIAE/GEIQ/EA open data has (data/structures_siae_geiq_ea.csv)
+REFERENCE_COLUMNS = {"id_fixture", "coord_dans_departement"}
+
+
+def is_reference_file(path: Path) -> bool:
+    """Our own CSV of the SIAE/GEIQ/EA open data, rather than a list in the ministry's columns."""
+    with path.open("rb") as handle:
+        first = handle.readline(65_536).decode("utf-8-sig", errors="replace")
+    return REFERENCE_COLUMNS <= {cell.strip() for cell in first.split(",")}
+
+
+def import_structure_file(path: Path, progress: Progress | None = None) -> ImportReport:
+    """`flask marche import-structures`: our SIAE/GEIQ/EA CSV, or an EA/EATT/EITI list (CSV or XLSX)."""
+    if is_reference_file(path):
+        return import_structures(path, progress)
+    return import_list(path, progress)
+
+
 #: the sources of the public lists (structures created by users or generated for tests are not "imported")
-IMPORTED_SOURCES = ("ASP", "GEIQ", "EA_EATT", "FINESS")
+IMPORTED_SOURCES = ("ASP", "GEIQ", "EA_EATT", "FINESS", LIST_SOURCE)
 
 
 @dataclass(frozen=True)

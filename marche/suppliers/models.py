@@ -111,6 +111,14 @@ structure_sector = Table(
 )
 
 
+class Publication(LabelledEnum):
+    """Whether a profile is in the public directory: every profile of a public list is; one a structure
+    created itself waits for a platform admin or the territory's facilitator (suppliers.creation)."""
+    PUBLISHED = "published", "Publiée"
+    PENDING = "pending", "En attente de vérification"
+    REFUSED = "refused", "Refusée"
+
+
 class Structure(TimestampMixin, db.Model):
     __tablename__ = "structure"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,6 +169,11 @@ class Structure(TimestampMixin, db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: where the record came from: "ASP", "GEIQ", "EA_EATT", "FINESS", "user"; "synthetic" in the bench database only
     source: Mapped[str] = mapped_column(String(16))
+    #: "published" (in the directory), "pending" or "refused" (a self-created profile: its organisation,
+    #: admins and the territory's facilitators only; 404 for everyone else, never in search or map)
+    publication: Mapped[str] = mapped_column(String(16), default=Publication.PUBLISHED, server_default="published")
+    #: why a self-created profile was refused (mailed to its organisation)
+    publication_reason: Mapped[str | None] = mapped_column(Text)
     #: lower-case accent-free name, brand, city and description, for the SQL search backend (pg_trgm)
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
@@ -182,6 +195,8 @@ class Structure(TimestampMixin, db.Model):
         CheckConstraint("siret is not null or cardinality(finess_numbers) > 0", name="identified"),
         CheckConstraint("cardinality(kinds) > 0", name="has_kind"),
         CheckConstraint("area_kind in ('country', 'radius', 'territories')", name="area_kind"),
+        CheckConstraint("publication IN ('published', 'pending', 'refused')", name="publication"),
+        Index("ix_structure_unpublished", "publication", postgresql_where=text("publication <> 'published'")),
         Index("ix_structure_kinds", "kinds", postgresql_using="gin"),
         Index("ix_structure_finess", "finess_numbers", postgresql_using="gin"),
         Index("ix_structure_area_refs", "area_refs", postgresql_using="gin"),
@@ -202,6 +217,11 @@ class Structure(TimestampMixin, db.Model):
     @property
     def kind_labels(self) -> list[str]:
         return [StructureKind(k).label for k in self.kinds]
+
+    @property
+    def is_published(self) -> bool:
+        # None: not flushed yet, the column's default (published) applies
+        return self.publication in (None, Publication.PUBLISHED)
 
     @property
     def claimed(self) -> bool:

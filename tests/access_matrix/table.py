@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from .actors import LOGGED_OUT, NAMES
 from .world import (CLAIMED_SIRET, CONTACT_EMAIL, FAVORITE_LIST_NAME, JOINER_EMAIL, MISSING_ID, MISSING_SIRET,
-                    UNCLAIMED_NAME, UNCLAIMED_SIRET, World)
+                    PENDING_SIRET, UNCLAIMED_NAME, UNCLAIMED_SIRET, World)
 
 OK, LOGIN, FORBIDDEN, HIDDEN = "OK", "LOGIN", "FORBIDDEN", "HIDDEN"
 
@@ -154,9 +154,20 @@ CASES: list[Case] = [
     Case("api_v1.cpv", PUBLIC),
     Case("api_v1.sectors", PUBLIC),
     Case("search.structures", PUBLIC),
+    Case("search_map.points", PUBLIC),
     Case("search.export", LOGGED_IN),
+    # --- self-created profiles: a structure's member creates; admins and the territory's facilitator verify
+    Case("structure_creation.create", row(HIDDEN, anonymous=LOGIN, ok=("structure", "structure_other") + ADMIN)),
+    Case("structure_creation.pending", row(HIDDEN, anonymous=LOGIN, ok=FACILITATORS + ADMIN)),
+    # a refusal without a reason is a form error (400, nothing decided): the profile stays for the next actor
+    Case("structure_creation.decide", row(HIDDEN, anonymous=LOGIN, ok=("facilitator",) + ADMIN),
+         data={"decision": "refuse"}, params=lambda w: {"ident": PENDING_SIRET}, missing=unknown_structure),
     # --- structure profiles -------------------------------------------------------------------
     Case("suppliers.profile", PUBLIC, params=claimed, missing=unknown_structure, shows=(CONTACT_EMAIL, SIGNED_IN)),
+    # a self-created profile waiting for verification: its organisation, the admins and the facilitator
+    # of its territory (93) only; 404 for everyone else, anonymous included, exactly as an absent one
+    Case("suppliers.profile", row(HIDDEN, ok=OWNER + ("facilitator",) + ADMIN), label="pending",
+         params=lambda w: {"ident": PENDING_SIRET}, missing=unknown_structure),
     Case("suppliers.logo", PUBLIC, params=claimed, missing=unknown_structure),
     # a reference's photo or document is part of the public profile (a showcase of past work); a
     # commitment's proof (certificate) is for signed-in users, who check it before buying

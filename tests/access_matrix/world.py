@@ -30,6 +30,8 @@ from .actors import ACTORS, PASSWORD, Actor, verify_facilitator
 CLAIMED_SIRET = "75187049400026"
 #: an unclaimed profile in the same department; the `structure_other` actor's organisation has its SIRET
 UNCLAIMED_SIRET = VALID_SIRETS[40]
+#: a profile the `structure` actor's organisation created itself (Montreuil, 93), waiting for verification
+PENDING_SIRET = VALID_SIRETS[41]
 #: valid-looking identifiers of nothing: what a hidden object must be indistinguishable from
 MISSING_SIRET = VALID_SIRETS[45]
 MISSING_ID = 987654321
@@ -194,11 +196,15 @@ def build_world(app, make_structure) -> World:
 
     world.claimed_id = make_structure(siret=CLAIMED_SIRET, name="La Collecterie")
     unclaimed_id = make_structure(siret=UNCLAIMED_SIRET, name=UNCLAIMED_NAME)
+    pending_id = make_structure(siret=PENDING_SIRET, name="Fiche en attente", kinds=("EA",),
+                                publication="pending")
 
     with world._context():
         owner = world._owner()
         claimed = db.session.get(Structure, world.claimed_id)
         claimed.owner_organisation_id, claimed.claimed_at = world.organisations["structure_a"], utcnow()
+        pending = db.session.get(Structure, pending_id)
+        pending.owner_organisation_id, pending.claimed_at = world.organisations["structure_a"], utcnow()
         world.commitment_id = suppliers.add_env_commitment(owner, claimed, "iso14001", None, None, PDF).id
         world.reference_id = suppliers.add_reference(owner, claimed, "Ville de Montreuil", "Collecte", 2025, PNG).id
         suppliers.add_contact(owner, claimed, "Nadia Haddad", "Directrice", CONTACT_EMAIL, None)

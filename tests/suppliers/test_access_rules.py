@@ -64,6 +64,28 @@ def test_profiles_are_public():
     assert access.can(None, "view", profile(owner_id=None)) is True
 
 
+@pytest.mark.parametrize("state", ["pending", "refused"])
+def test_an_unpublished_profile_is_seen_by_its_organisation_and_its_territorys_facilitator_only(state):
+    """Both sides: the owner, a verified facilitator of 93 and a platform admin see it and (but the
+    owner) verify it; anonymous, a buyer, another structure, a facilitator of 59 or an unverified one do not."""
+    structure = profile()
+    structure.publication = state
+    near = person(organisation(FACILITATOR_ID, K.FACILITATOR, VerificationStatus.VERIFIED, ["dep:93"]))
+    far = person(organisation(FACILITATOR_ID + 1, K.FACILITATOR, VerificationStatus.VERIFIED, ["dep:59"]))
+    unverified = person(organisation(FACILITATOR_ID + 2, K.FACILITATOR, VerificationStatus.PENDING, ["dep:93"]))
+    admin = User(email="admin@example.fr", active=True, is_platform_admin=True)
+    owner = person(OWNER_ORG)
+    seen = {name: access.can(user, "view", structure) for name, user in (
+        ("owner", owner), ("near", near), ("admin", admin), ("far", far), ("unverified", unverified),
+        ("buyer", person(BUYER_ORG)), ("other", person(OTHER_STRUCTURE_ORG)), ("anonymous", None))}
+    assert seen == {"owner": True, "near": True, "admin": True, "far": False, "unverified": False,
+                    "buyer": False, "other": False, "anonymous": False}
+    assert [access.can(u, "verify", structure) for u in (near, admin, owner, far, unverified)] == [
+        True, True, False, False, False]
+    structure.publication = "published"
+    assert access.can(None, "view", structure) is True and access.can(near, "verify", structure) is False
+
+
 def test_contacts_are_for_signed_in_users():
     assert access.can(person(BUYER_ORG), "view_contacts", profile()) is True
     assert access.can(None, "view_contacts", profile()) is False

@@ -34,7 +34,8 @@ def test_import_real_structures_is_idempotent(app_ctx):
     bad = {r["siret"] for r in rows if not is_valid_siret(r["siret"])}
     assert len(bad) > 0
     assert count(Structure, Structure.siret_status == "to_check") == len(bad)
-    assert len(report.flagged) == sum(1 for r in rows if r["siret"] in bad)
+    outside = [r for r in rows if r["coord_dans_departement"] == "0"]
+    assert len(report.flagged) == sum(1 for r in rows if r["siret"] in bad) + len(outside)
 
     # One SIRET with two kinds in the file becomes one structure with both kinds.
     kinds_by_siret: dict[str, set] = {}
@@ -55,6 +56,34 @@ def test_import_real_structures_is_idempotent(app_ctx):
     assert again.created == 0 and again.updated == 0
     assert again.unchanged == len(distinct_sirets)
     assert count() == len(distinct_sirets)
+
+
+def test_points_the_source_places_outside_their_department_fall_back_to_the_commune_centre(app_ctx):
+    """`coord_dans_departement = 0` (23 rows, « GEIQ BTP 13 » placed at Nantes…): the point is not used,
+    the commune's centre (communes.csv) is; a row whose point is trusted keeps it."""
+    rows = source_rows(SIAE)
+    centres = {r["code_insee"]: (float(r["latitude"]), float(r["longitude"]))
+               for r in source_rows(DATA_DIR / "communes.csv") if r["latitude"]}
+    import_structures(SIAE)
+    db.session.commit()
+    outside = [r for r in rows if r["coord_dans_departement"] == "0" and r["latitude"]]
+    assert len(outside) >= 20
+    checked = 0
+    for r in outside:
+        structure = db.session.execute(select(Structure).where(Structure.siret == r["siret"])).scalar_one()
+        if structure.commune_code in centres:
+            assert structure.point_source == "commune", r["raison_sociale"]
+            assert (structure.latitude, structure.longitude) == centres[structure.commune_code]
+            assert (structure.latitude, structure.longitude) != (float(r["latitude"]), float(r["longitude"]))
+            checked += 1
+        else:  # no commune with a centre: no point rather than one in another department
+            assert structure.latitude is None and structure.point_source is None
+    assert checked >= 15
+    # the other side of the boundary: a trusted point from the source is kept as it is
+    inside = next(r for r in rows if r["coord_dans_departement"] == "1" and r["latitude"]
+                  and sum(1 for o in rows if o["siret"] == r["siret"]) == 1)
+    structure = db.session.execute(select(Structure).where(Structure.siret == inside["siret"])).scalar_one()
+    assert structure.point_source == "source" and structure.latitude == float(inside["latitude"])
 
 
 def test_known_structure_fields(app_ctx):

@@ -1,5 +1,5 @@
-/* Maps drawn over our own department outlines (no tile server): a structure's point and area,
-   or search results as clustered markers. Reads data attributes only.
+/* Maps drawn over our own department outlines (a tile layer only when MAP_TILES_URL is configured): a
+   structure's point and area, or search results as clustered markers. Reads data attributes only.
    Leaflet renders a string given to bindTooltip/bindPopup as HTML: every text reaches it as a DOM
    element whose textContent is set, so a structure named "<img onerror=...>" stays a name. */
 (function () {
@@ -15,10 +15,20 @@
     return outlines;
   }
 
+  // MAP_TILES_URL, when the operator configured one (read from this script's tag): otherwise no tile
+  // layer and no request to another host, only our own outlines
+  var script = document.currentScript;
+  var tiles = script ? { url: script.dataset.tilesUrl || "", attribution: script.dataset.tilesAttribution || "" } : { url: "" };
+
   function baseMap(element) {
     // A view and a max zoom from the start: circles and clusters need them before fitBounds.
-    var map = L.map(element, { zoomSnap: 0.25, attributionControl: true, minZoom: 4, maxZoom: 14 });
+    var map = L.map(element, { zoomSnap: 0.25, attributionControl: true, minZoom: 4, maxZoom: 16 });
     map.setView([46.6, 2.4], 5);
+    if (tiles.url) {
+      // the attribution is operator configuration, still given to Leaflet as text
+      L.tileLayer(tiles.url, { maxZoom: 16, attribution: "" }).addTo(map);
+      if (tiles.attribution) map.attributionControl.addAttribution(textElement(tiles.attribution).innerHTML);
+    }
     map.attributionControl.addAttribution("Contours : IGN Admin Express (Licence Ouverte)");
     return map;
   }
@@ -28,7 +38,7 @@
       var layer = L.geoJSON(geojson, {
         style: function (feature) {
           var on = highlighted && highlighted.indexOf(feature.properties.code) >= 0;
-          return { color: "#3a3a68", weight: 0.6, fillColor: on ? "#6a6af4" : "#f6f6f6", fillOpacity: on ? 0.35 : 0.6 };
+          return { color: "#3a3a68", weight: 0.6, fillColor: on ? "#6a6af4" : "#f6f6f6", fillOpacity: tiles.url ? (on ? 0.25 : 0.05) : (on ? 0.35 : 0.6) };
         },
         onEachFeature: function (feature, l) { l.bindTooltip(textElement(feature.properties.nom + " (" + feature.properties.code + ")")); }
       }).addTo(map);
@@ -63,21 +73,62 @@
     });
   }
 
+  /* The results map: points from the compact JSON endpoint (/structures/carte.json, the search's own
+     arguments), each [id, lat, lng, "ACI|EI", name, city, ident]; popups and tooltips are built on
+     first opening, from DOM elements whose textContent is set. */
+  function popupContent(point, element, kindLabels) {
+    var box = document.createElement("div");
+    box.className = "marche-map-popup";
+    var title = document.createElement("p");
+    title.className = "marche-map-popup__title";
+    var link = document.createElement("a");
+    link.href = element.dataset.profileUrl.replace("__IDENT__", encodeURIComponent(point[6]));
+    link.textContent = point[4];
+    title.appendChild(link);
+    box.appendChild(title);
+    var kinds = document.createElement("p");
+    kinds.textContent = point[3].split("|").map(function (k) { return kindLabels[k] ? k + " — " + kindLabels[k] : k; }).join(", ");
+    box.appendChild(kinds);
+    if (point[5]) {
+      var city = document.createElement("p");
+      city.textContent = point[5];
+      box.appendChild(city);
+    }
+    return box;
+  }
+
+  function showStatus(element, text) {
+    var status = document.getElementById(element.dataset.statusId || "");
+    if (status) status.textContent = text;
+  }
+
   function resultsMap(element) {
-    var points = JSON.parse(element.dataset.points || "[]");
+    var kindLabels = JSON.parse(element.dataset.kindLabels || "{}");
     var map = baseMap(element);
-    drawOutlines(map, []).then(function (layer) {
-      var group = typeof L.markerClusterGroup === "function" ? L.markerClusterGroup() : L.featureGroup();
-      points.forEach(function (p) {
-        var marker = L.marker([p.lat, p.lng], { title: p.name, alt: p.name });
-        var link = document.createElement("a");
-        link.href = p.url; link.textContent = p.name;
-        marker.bindPopup(link);
-        marker.bindTooltip(textElement(p.name));
-        group.addLayer(marker);
+    var points = fetch(element.dataset.pointsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); });
+    Promise.all([drawOutlines(map, []), points]).then(function (done) {
+      var layer = done[0], answer = done[1];
+      var group = typeof L.markerClusterGroup === "function" ? L.markerClusterGroup({ chunkedLoading: true }) : L.featureGroup();
+      var markers = answer.points.map(function (p) {
+        var marker = L.marker([p[1], p[2]], { title: p[4], alt: p[4] });
+        marker.bindPopup(function () { return popupContent(p, element, kindLabels); });
+        marker.bindTooltip(function () { return textElement(p[4]); });
+        return marker;
       });
+      group.addLayers ? group.addLayers(markers) : markers.forEach(function (m) { group.addLayer(m); });
       map.addLayer(group);
-      map.fitBounds(points.length ? group.getBounds().pad(0.2) : layer.getBounds());
+      // zoom to the results (a single point: not closer than a town); none: the whole of France
+      // (from the points themselves: clusters are filled in chunks, after this line)
+      if (markers.length) map.fitBounds(L.latLngBounds(answer.points.map(function (p) { return [p[1], p[2]]; })).pad(0.2),
+                                        { maxZoom: 11, animate: false });
+      else map.fitBounds(layer.getBounds(), { animate: false });
+      element.dataset.zoom = String(map.getZoom());
+      element.dataset.pointsLoaded = String(markers.length);
+      showStatus(element, markers.length ? (markers.length.toLocaleString("fr-FR") + (markers.length > 1 ? " structures placées" : " structure placée") + " sur la carte.")
+                                        : "Aucune structure à placer sur la carte.");
+    }).catch(function () {
+      showStatus(element, "Les points de la carte n'ont pas pu être chargés : utilisez la liste.");
     });
   }
 
