@@ -101,6 +101,8 @@ class DocumentType:
     #: ticking one value still shows how many the group's other values would add. The SQL translation
     #: tags that filter's conditions with the facet's name (`Where.add(..., facet=name)`).
     facet_filters: ClassVar[dict[str, str]] = {}
+    #: the SQL condition every search of this type carries (rows the public may find); "true": none
+    visible_sql: ClassVar[str] = "true"
 
     # --- rows and documents -------------------------------------------------------------------------
     def load(self, session: Session, ids: Iterable[int]) -> list[Any]:

@@ -81,7 +81,7 @@ def facets_sql(document_type: DocumentType, where: Where, order: str | None, act
     parts = [f"SELECT {_TOTALS} AS facet, '' AS value, count(*) AS n{totals} FROM f"]
     for position, facet in enumerate(document_type.sql_facets):
         rows = where.sql_without(facet.name) if facet.name in active else where.sql
-        if isinstance(facet, GroupedFacet) and facet.every_row_sql and rows == "true":
+        if isinstance(facet, GroupedFacet) and facet.every_row_sql and rows in ("true", document_type.visible_sql):
             counted = facet.every_row_sql
         elif facet.name not in active:
             if isinstance(facet, BooleanFacet):

@@ -263,12 +263,16 @@ def _near(where: Where, point: tuple[float, float], radius_km: int) -> None:
     where.add(f"{haversine_sql(lat, lng)} <= :{where.param(radius_km)}")
 
 
+#: the condition every search carries: only published profiles are found (as only they are indexed)
+VISIBLE_SQL = f"s.publication = '{Publication.PUBLISHED}'"
+
+
 def sql_where(query: StructureQuery, resolution: Resolution, today: date) -> Where | None:
     """The conditions on `structure s`; None when nothing can match (a `near` commune without a centre)."""
     if resolution.impossible:
         return None
     where = Where()
-    where.add(f"s.publication = '{Publication.PUBLISHED}'")  # as the index, which holds published profiles only
+    where.add(VISIBLE_SQL)  # as the index, which holds published profiles only
     if query.q:
         _text(where, query.q)
     if query.kinds:
@@ -348,8 +352,11 @@ SQL_FACETS = (
     GroupedFacet("kinds", "SELECT k, count(*) FROM f, unnest(f.kinds) AS k GROUP BY k"),
     GroupedFacet("sectors", "SELECT ss.sector_id, count(*) FROM f JOIN structure_sector ss ON ss.structure_id = f.id "
                             "GROUP BY ss.sector_id",
-                 # every structure_sector row belongs to a structure (foreign key): no pass over structure
-                 every_row_sql="SELECT sector_id, count(*) FROM structure_sector GROUP BY sector_id"),
+                 # every structure_sector row belongs to a structure (foreign key): no pass over structure,
+                 # only the few unpublished ones left out (partial index ix_structure_unpublished)
+                 every_row_sql="SELECT sector_id, count(*) FROM structure_sector WHERE structure_id NOT IN "
+                               f"(SELECT id FROM structure WHERE publication <> '{Publication.PUBLISHED}') "
+                               "GROUP BY sector_id"),
     GroupedFacet("env", "SELECT e.label, count(DISTINCT f.id) FROM f JOIN env_commitment e ON e.structure_id = f.id "
                         "WHERE e.expires_on IS NULL OR e.expires_on >= :today GROUP BY e.label"),
     GroupedFacet("services", "SELECT v, count(*) FROM f, unnest(f.service_kinds) AS v GROUP BY v"),
@@ -382,6 +389,7 @@ class StructureDocuments(DocumentType):
     facet_joins = f"LEFT JOIN commune zrr ON zrr.code = s.commune_code AND zrr.zrr_status IN {ZRR_STATUSES_SQL}"
     sql_facets = SQL_FACETS
     facet_filters = FACET_FILTERS
+    visible_sql = VISIBLE_SQL
 
     def load(self, session: Session, ids: Iterable[int]) -> list[Structure]:
         return load_structures(session, ids)

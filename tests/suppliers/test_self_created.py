@@ -136,3 +136,26 @@ def test_bad_input_is_answered_beside_the_field_and_kept(app, make_user, make_st
         assert db.session.execute(select(db.func.count()).select_from(Structure)).scalar_one() == 1
     # only a structure's member may create a profile
     assert c["buyer"].get("/structures/creer").status_code == 404
+
+
+def test_an_unpublished_profile_counts_in_no_facet_of_either_backend(app, make_structure):
+    """The sector facet of a search with no filter reads structure_sector directly (search.sql_backend):
+    it must still leave out a profile waiting for verification, as the index does."""
+    from marche.reference.models import Sector
+    from marche.search import meili_backend, sql_backend
+    from marche.search.query import StructureQuery
+    from marche.suppliers.models import structure_sector
+
+    published = make_structure(siret="75187049400026", name="Publiée")
+    pending = make_structure(siret="73282932000074", name="En attente", publication="pending")
+    with app.app_context():
+        sector_id = db.session.execute(select(Sector.id).order_by(Sector.id)).scalars().first()
+        db.session.execute(structure_sector.insert(), [{"structure_id": structure_id, "sector_id": sector_id,
+                                                        "inferred": False} for structure_id in (published, pending)])
+        db.session.commit()
+        from marche.search.structures import index_structures
+        index_structures(db.session, [published, pending], wait=True)
+        query = StructureQuery(facets=True)
+        sql, meili = sql_backend.search(query), meili_backend.search(query)
+        assert sql.count == meili.count == 1
+        assert sql.facets["sectors"].get(str(sector_id)) == meili.facets["sectors"].get(str(sector_id)) == 1
