@@ -44,8 +44,8 @@ def test_lying_dimension_is_never_used():
     data = lying_dimension(HEADER)
     assert len(data) < 6000
     with Measured() as cost:
-        entries, empty, kind, column = parse_file("dimension.xlsx", data)
-    assert [e.value for e in entries] == [SIRET] and column == "SIRET"
+        entries, empty, kind, column, amount_column = parse_file("dimension.xlsx", data)
+    assert [e.value for e in entries] == [SIRET] and column == "SIRET" and amount_column is None
     assert cost.seconds < 2 and cost.peak_mb < 20
 
 

@@ -177,7 +177,7 @@ def test_html_payloads_stay_text_on_every_page(page: Page, hostile_texts, check_
 
     log_in(page, ADMIN)
     page.goto("/structures/revendications")
-    row = page.get_by_role("row").filter(has_text=TEXT["claim_message"])
+    row = page.get_by_role("listitem").filter(has_text=TEXT["claim_message"])
     expect(row).to_contain_text(TEXT["structure_organisation"])
     expect(row.get_by_role("link", name=TEXT["brand"], exact=True)).to_be_visible()
     assert_shown_as_text(page, "claim_message", "structure_organisation", "brand")

@@ -9,6 +9,15 @@
     return span;
   }
 
+  // Leaflet calls a content function when the popup or tooltip opens; it must answer a DOM element
+  function domLater(build) {
+    return function () {
+      var node = build();
+      if (!(node instanceof Node)) throw new TypeError("popup content must be a DOM node");
+      return node;
+    };
+  }
+
   var outlines = null;
   function loadOutlines() {
     if (!outlines) outlines = fetch("/geo/departements.geojson").then(function (r) { return r.json(); });
@@ -112,8 +121,9 @@
       var group = typeof L.markerClusterGroup === "function" ? L.markerClusterGroup({ chunkedLoading: true }) : L.featureGroup();
       var markers = answer.points.map(function (p) {
         var marker = L.marker([p[1], p[2]], { title: p[4], alt: p[4] });
-        marker.bindPopup(function () { return popupContent(p, element, kindLabels); });
-        marker.bindTooltip(function () { return textElement(p[4]); });
+        // built when first opened (5 000 points): functions that return DOM elements, never HTML strings
+        marker.bindPopup(domLater(function () { return popupContent(p, element, kindLabels); }));
+        marker.bindTooltip(domLater(function () { return textElement(p[4]); }));
         return marker;
       });
       group.addLayers ? group.addLayers(markers) : markers.forEach(function (m) { group.addLayer(m); });
