@@ -6,4 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to wire: no table, no blueprint (the API exposes the check, the tenders pages call it)."""
+    """No table, no blueprint: the clause annex is a document type (tenders ask for it, inline or by the outbox)."""
+    from ..core import documents
+    from .annex import ANNEX_DOCUMENT, annex_document
+
+    documents.register_document(ANNEX_DOCUMENT, annex_document)
