@@ -224,9 +224,11 @@ def _requirement(obligation: Obligation, facts: TenderFacts, amount: Decimal) ->
                                   f"({obligation.article}) vise les consultations lancées à partir du "
                                   f"{fr_date(obligation.applies_from)}.")
     if not social:
+        what = ("un critère d'attribution environnemental" if obligation is rules.ENVIRONMENTAL_AWARD_CRITERION
+                else "une condition d'exécution environnementale")
         return True, None, (f"Obligatoire à tout montant pour les consultations lancées à partir du "
                             f"{fr_date(obligation.applies_from)} ({obligation.article}) : chaque lot doit "
-                            f"comporter {'un critère environnemental' if obligation.code == rules.ENVIRONMENTAL_AWARD_CRITERION.code else 'une condition d’exécution environnementale'}.")
+                            f"comporter {what}.")
     assert threshold is not None
     nature = rules.NATURE_LABELS[Nature(facts.nature)]
     late = "" if facts.launch_date <= rules.EU_UNTIL else " (seuil 2026-2027, le plus récent connu)"

@@ -90,6 +90,8 @@ def test_environmental_lines_apply_at_any_amount():
     assert required(result) == {"social_consideration": False, "environmental_award_criterion": True,
                                 "environmental_execution_condition": True}
     assert result.obligations[1].threshold is None and "tout montant" in result.obligations[1].reason
+    assert "un critère d'attribution environnemental" in result.obligations[1].reason
+    assert "une condition d'exécution environnementale" in result.obligations[2].reason
 
 
 def test_before_the_date_the_reason_names_it():
