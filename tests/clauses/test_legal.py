@@ -224,3 +224,11 @@ def test_insertion_object_and_specific_services_allow_the_adapted_procedure_at_a
 def test_private_buyers_choose_their_procedure():
     advice = procedure("private", "works", 10**8, name=legal.ADAPTED)
     assert advice.applies is False and advice.fits is None
+
+
+@pytest.mark.parametrize("category", [c for c in SUPPLIES_SERVICES if c != "contracting_entity"])
+@pytest.mark.parametrize("nature", ["supplies", "services"])
+def test_defence_supplies_and_services_use_the_432000_threshold_for_the_procedure(category, nature):
+    below = procedure(category, nature, Decimal(432_000) - CENT, name=legal.ADAPTED, defence=True)
+    at = procedure(category, nature, 432_000, name=legal.ADAPTED, defence=True)
+    assert below.fits is True and at.fits is False

@@ -50,3 +50,28 @@ def test_defaults_are_marked_as_not_law():
     for defaults in (*rules.DEFAULTS_BY_NATURE.values(), *rules.DEFAULTS_BY_SECTOR_GROUP.values()):
         for default in (defaults.labour_share, defaults.insertion_rate, defaults.hourly_cost):
             assert isinstance(default, rules.Default) and default.source
+
+
+def test_figures_and_defaults_cannot_be_changed_at_run_time():
+    import dataclasses
+
+    import pytest
+
+    for record, name in ((rules.EU_WORKS, "value"), (rules.SOCIAL_CONSIDERATION, "applies_from"),
+                         (rules.DEFAULTS_BY_NATURE["works"].labour_share, "value"),
+                         (rules.DEFAULTS_BY_NATURE["works"], "hourly_cost")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, name, None)
+
+
+def test_the_1607_hours_apply_from_the_solidarity_day_law():
+    # loi n° 2004-626 du 30 juin 2004: 1 600 h + the 7 h of the journée de solidarité, from 1 July 2004
+    assert rules.ETP_HOURS.applies_from == date(2004, 7, 1)
+    assert rules.ETP_HOURS.in_force(date(2004, 7, 1)) and not rules.ETP_HOURS.in_force(date(2004, 6, 30))
+
+
+def test_eu_threshold_without_flags_is_the_ordinary_one():
+    day = date(2026, 9, 1)
+    assert rules.eu_threshold("state", "services", day).value == 140_000
+    assert rules.eu_threshold("local_authority", "services", day).value == 216_000
+    assert rules.eu_threshold("local_authority", "supplies", day, defence=True).value == 432_000
