@@ -75,3 +75,11 @@ def test_eu_threshold_without_flags_is_the_ordinary_one():
     assert rules.eu_threshold("state", "services", day).value == 140_000
     assert rules.eu_threshold("local_authority", "services", day).value == 216_000
     assert rules.eu_threshold("local_authority", "supplies", day, defence=True).value == 432_000
+
+
+def test_eu_threshold_flags_are_keyword_only():
+    """defence and specific_services cannot be swapped silently by position."""
+    import pytest
+
+    with pytest.raises(TypeError):
+        rules.eu_threshold("state", "supplies", date(2026, 9, 1), True)
