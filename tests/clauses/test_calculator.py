@@ -95,6 +95,7 @@ def test_decreasing_in_the_hourly_cost(amount, labour, rate, a, b):
     ((1000, "0.5", "0.05", 0), "hourly_cost", "supérieur à 0"),
     ((1000, "0.5", "0.05", "-3"), "hourly_cost", "supérieur à 0"),
     ((1000, "0.5", "0.05", "0.009"), "hourly_cost", "0,01"),
+    ((1000, "0.5", "0.05", "10000.01"), "hourly_cost", "10\u202f000"),
     ((1000, "abc", "0.05", 30), "labour_share", "nombre attendu"),
     ((1000, "NaN", "0.05", 30), "labour_share", "nombre attendu"),
     ((1000, "0.5", "Infinity", 30), "insertion_rate", "nombre attendu"),
@@ -123,3 +124,11 @@ def test_defaults_come_with_their_source():
     cleaning = rules.calculator_defaults("services", "hygiene-et-proprete-64")
     assert cleaning.insertion_rate.value == Decimal("0.10")
     assert rules.calculator_defaults("supplies", "unknown-group") == rules.DEFAULTS_BY_NATURE["supplies"]
+
+
+def test_a_result_cannot_be_changed_after_the_fact():
+    import dataclasses
+
+    result = insertion_hours(1000, 1, 1, 10)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.hours = Decimal(1)
