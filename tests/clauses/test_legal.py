@@ -232,3 +232,20 @@ def test_defence_supplies_and_services_use_the_432000_threshold_for_the_procedur
     below = procedure(category, nature, Decimal(432_000) - CENT, name=legal.ADAPTED, defence=True)
     at = procedure(category, nature, 432_000, name=legal.ADAPTED, defence=True)
     assert below.fits is True and at.fits is False
+
+
+def test_each_environmental_line_is_satisfied_by_its_own_clause_only():
+    criterion_only = legal.check(FACTS, [LotClauses(insertion_clause=True,
+                                                    environmental_criterion_weight=Decimal(10))])
+    assert [o.status for o in criterion_only.obligations] == ["satisfied", "satisfied", "missing"]
+    condition_only = legal.check(FACTS, [LotClauses(insertion_clause=True, environmental_condition=True)])
+    assert [o.status for o in condition_only.obligations] == ["satisfied", "missing", "satisfied"]
+
+
+def test_errors_name_the_lot_by_its_title_or_its_number():
+    with pytest.raises(LegalCheckError) as titled:
+        legal.check(FACTS, [LotClauses("Propreté", social_criterion_weight=Decimal(101))])
+    assert titled.value.message.startswith("Propreté : ")
+    with pytest.raises(LegalCheckError) as numbered:
+        legal.check(FACTS, [LotClauses("A"), LotClauses(social_criterion_weight=Decimal(101))])
+    assert numbered.value.message.startswith("Lot 2 : ")
