@@ -132,3 +132,17 @@ def test_a_result_cannot_be_changed_after_the_fact():
     result = insertion_hours(1000, 1, 1, 10)
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.hours = Decimal(1)
+
+
+def test_a_bad_value_is_echoed_on_30_characters_at_most():
+    with pytest.raises(CalculatorError) as text:
+        insertion_hours(1000, "x" * 40, "0.05", 30)
+    assert f"« {'x' * 30} »" in text.value.message
+    with pytest.raises(CalculatorError) as nan:
+        insertion_hours(1000, "0.5", "NaN" + "1" * 40, 30)  # a NaN with a payload: not a number either
+    assert f"« NaN{'1' * 27} »" in nan.value.message
+
+
+def test_amounts_and_costs_with_cents_show_two_decimals():
+    formula = insertion_hours("1000.5", "0.5", "0.125", "30.5").formula.replace(NNBSP, " ")
+    assert formula == "1 000,50 € × 50 % × 12,5 % ÷ 30,50 €/h = 2 h"  # 62.53 / 30.5 = 2.05
