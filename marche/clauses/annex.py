@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core.filters import fr_number
 from . import rules
-from .calculator import etp
+from .calculator import etp, fr_decimal
 from .catalogue import ENVIRONMENTAL_WORDING, EligiblePublic, EnvironmentalCondition, FulfilmentMode
 from .legal import RESERVATIONS, LotClauses
 
@@ -59,8 +59,7 @@ class Section:
 
 
 def _weight(value: Decimal) -> str:
-    value = Decimal(value).normalize()
-    return f"{fr_number(value, max(0, -value.as_tuple().exponent))} %"
+    return f"{fr_decimal(value)} %"
 
 
 def _insertion(terms: InsertionTerms) -> list[Section]:

@@ -43,14 +43,19 @@ def to_decimal(value, field: str, label: str) -> Decimal:
     return number
 
 
+def fr_decimal(value: Decimal) -> str:
+    """A number in French with the decimals it has, no more: 15.50 → « 15,5 », 100 → « 100 »."""
+    value = Decimal(value).normalize()
+    return fr_number(value, max(0, -value.as_tuple().exponent))
+
+
 def percent(share: Decimal) -> str:
     """0.05 → « 5 % », 0.125 → « 12,5 % »."""
-    value = (share * 100).normalize()
-    decimals = max(0, -value.as_tuple().exponent)
-    return f"{fr_number(value, decimals)} %"
+    return f"{fr_decimal(share * 100)} %"
 
 
-def _euros(value: Decimal) -> str:
+def euros(value: Decimal) -> str:
+    """Whole euros without decimals, else with cents: « 1 000 000 € », « 30,50 € »."""
     decimals = 0 if value == value.to_integral_value() else 2
     return f"{fr_number(value, decimals)} €"
 
@@ -90,6 +95,6 @@ def insertion_hours(amount, labour_share, insertion_rate, hourly_cost) -> Hours:
     amount, labour_share, insertion_rate, hourly_cost = check_inputs(amount, labour_share, insertion_rate,
                                                                      hourly_cost)
     hours = round_hours(amount * labour_share * insertion_rate / hourly_cost)
-    formula = (f"{_euros(amount)} × {percent(labour_share)} × {percent(insertion_rate)} ÷ "
-               f"{_euros(hourly_cost)}/h = {fr_number(hours)} h")
+    formula = (f"{euros(amount)} × {percent(labour_share)} × {percent(insertion_rate)} ÷ "
+               f"{euros(hourly_cost)}/h = {fr_number(hours)} h")
     return Hours(hours, etp(hours), formula)

@@ -12,9 +12,8 @@ from datetime import date
 from decimal import Decimal
 
 from ..core.errors import DomainError
-from ..core.filters import fr_number
 from . import rules
-from .calculator import to_decimal
+from .calculator import euros, fr_decimal, to_decimal
 from .rules import Nature, Obligation
 
 SATISFIED, WAIVED, MISSING, NOT_REQUIRED = "satisfied", "waived", "missing", "not_required"
@@ -116,11 +115,6 @@ def fr_date(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def _euros(value: Decimal) -> str:
-    decimals = 0 if value == value.to_integral_value() else 2
-    return f"{fr_number(value, decimals)} €"
-
-
 # --- reading and checking the inputs -------------------------------------------------------------
 
 def check_facts(facts: TenderFacts) -> TenderFacts:
@@ -145,7 +139,7 @@ def check_lot(lot: LotClauses, position: int) -> None:
         raise LegalCheckError(f"{name} : une pondération doit être comprise entre 0 et 100 %.", "weights")
     if sum(weights, Decimal(0)) > MAX_TOTAL_WEIGHT:
         raise LegalCheckError(f"{name} : la somme des pondérations des critères dépasse 100 % "
-                              f"({fr_number(sum(weights, Decimal(0)), 1)} %).", "weights")
+                              f"({fr_decimal(sum(weights, Decimal(0)))} %).", "weights")
     if lot.reservation is not None and lot.reservation not in RESERVATIONS:
         raise LegalCheckError(f"{name} : réservation inconnue « {str(lot.reservation)[:30]} ».", "reservation")
     known = {o.code: o for o in rules.OBLIGATIONS}
@@ -233,10 +227,10 @@ def _requirement(obligation: Obligation, facts: TenderFacts, amount: Decimal) ->
     nature = rules.NATURE_LABELS[Nature(facts.nature)]
     late = "" if facts.launch_date <= rules.EU_UNTIL else " (seuil 2026-2027, le plus récent connu)"
     if amount < threshold:
-        return False, threshold, (f"Montant estimé de {_euros(amount)} HT inférieur au seuil européen de "
-                                  f"{_euros(threshold)} HT ({nature}){late} : non obligatoire.")
-    return True, threshold, (f"Montant estimé de {_euros(amount)} HT au moins égal au seuil européen de "
-                             f"{_euros(threshold)} HT ({nature}){late} : chaque lot doit comporter une "
+        return False, threshold, (f"Montant estimé de {euros(amount)} HT inférieur au seuil européen de "
+                                  f"{euros(threshold)} HT ({nature}){late} : non obligatoire.")
+    return True, threshold, (f"Montant estimé de {euros(amount)} HT au moins égal au seuil européen de "
+                             f"{euros(threshold)} HT ({nature}){late} : chaque lot doit comporter une "
                              f"considération sociale (clause d'insertion, critère social, marché réservé ou "
                              f"marché d'insertion) ({obligation.article}).")
 
@@ -279,7 +273,7 @@ def check_procedure(facts: TenderFacts, amount: Decimal, *, insertion_object: bo
     mapa_any_amount = insertion_object or facts.specific_services
     if amount >= eu.value and not mapa_any_amount:
         allowed = FORMALISED
-        notes.append(f"Au-delà du seuil européen de {_euros(eu.value)} HT : procédure formalisée, publicité au "
+        notes.append(f"Au-delà du seuil européen de {euros(eu.value)} HT : procédure formalisée, publicité au "
                      f"BOAMP et au JOUE.")
     else:
         allowed = (ADAPTED, *FORMALISED)
@@ -290,12 +284,12 @@ def check_procedure(facts: TenderFacts, amount: Decimal, *, insertion_object: bo
             notes.append("Services sociaux et autres services spécifiques : procédure adaptée possible quel que "
                          "soit le montant.")
         if publicity.in_force(facts.launch_date) and amount >= publicity.value:
-            notes.append(f"À partir de {_euros(publicity.value)} HT : publicité au BOAMP ou dans un journal "
+            notes.append(f"À partir de {euros(publicity.value)} HT : publicité au BOAMP ou dans un journal "
                          f"d'annonces légales ({publicity.article}).")
     exempt_known = exempt.in_force(facts.launch_date)
     if exempt_known and amount < exempt.value:
         allowed = (NO_COMPETITION, *allowed)
-        notes.append(f"Sous {_euros(exempt.value)} HT : ni publicité ni mise en concurrence requises "
+        notes.append(f"Sous {euros(exempt.value)} HT : ni publicité ni mise en concurrence requises "
                      f"({exempt.article}, {exempt.source}).")
     fits, warning = None, None
     if facts.procedure is not None:
@@ -305,5 +299,5 @@ def check_procedure(facts: TenderFacts, amount: Decimal, *, insertion_object: bo
             fits = facts.procedure in allowed
             if not fits:
                 warning = (f"La procédure « {facts.procedure} » ne correspond pas au montant estimé de "
-                           f"{_euros(amount)} HT : procédures attendues : {', '.join(allowed)}.")
+                           f"{euros(amount)} HT : procédures attendues : {', '.join(allowed)}.")
     return ProcedureCheck(True, facts.procedure, tuple(allowed), fits, warning, tuple(notes))

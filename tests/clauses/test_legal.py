@@ -152,7 +152,8 @@ def test_a_line_not_required_is_not_blocking():
 
 
 @pytest.mark.parametrize("lot, words", [
-    (LotClauses(social_criterion_weight=Decimal(60), environmental_criterion_weight=Decimal("40.01")), "dépasse 100"),
+    (LotClauses(social_criterion_weight=Decimal(60), environmental_criterion_weight=Decimal("40.01")),
+     "dépasse 100 % (100,01 %)"),
     (LotClauses(social_criterion_weight=Decimal(101)), "entre 0 et 100"),
     (LotClauses(social_criterion_weight=Decimal(-1)), "entre 0 et 100"),
     (LotClauses(waivers=(Waiver("social_consideration", "no_link", "  "),)), "motivez"),
@@ -249,3 +250,53 @@ def test_errors_name_the_lot_by_its_title_or_its_number():
     with pytest.raises(LegalCheckError) as numbered:
         legal.check(FACTS, [LotClauses("A"), LotClauses(social_criterion_weight=Decimal(101))])
     assert numbered.value.message.startswith("Lot 2 : ")
+
+
+
+def test_records_are_frozen():
+    import dataclasses
+
+    for record in (legal.Waiver, LotClauses, TenderFacts, legal.LotOutcome, legal.ObligationResult,
+                   legal.ProcedureCheck, legal.LegalCheck):
+        assert record.__dataclass_params__.frozen, record
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        FACTS.amount = Decimal(0)
+
+
+def test_an_untitled_lot_is_named_by_its_number_in_the_outcomes():
+    result = legal.check(FACTS, [LotClauses(), LotClauses("B")])
+    assert [o.title for o in result.obligations[0].lots] == ["Lot 1", "B"]
+
+
+def test_public_buyers_get_procedure_advice_and_its_notes():
+    advice = procedure("state", "services", 10**7, name=legal.ADAPTED, specific_services=True)
+    assert advice.applies is True
+    assert any("Services sociaux et autres services spécifiques" in n for n in advice.notes)
+    assert not any("R2123-1" in n for n in advice.notes)
+    facts = TenderFacts("state", "services", Decimal(10**7), AFTER, procedure=legal.ADAPTED)
+    insertion = legal.check(facts, [LotClauses(insertion_object=True, **COMPLETE)]).procedure
+    assert any("Marché d'insertion (R2123-1 3°)" in n for n in insertion.notes)
+    with pytest.raises(TypeError):
+        legal.check_procedure(facts, Decimal(1), True)
+
+
+def test_environmental_lines_never_carry_a_threshold():
+    for launch in (date(2026, 8, 20), AFTER):
+        result = legal.check(TenderFacts("state", "works", Decimal(WORKS), launch))
+        assert result.obligations[1].threshold is None and result.obligations[2].threshold is None
+        assert result.obligations[0].threshold == WORKS
+
+
+def test_unknown_values_are_echoed_on_40_characters_at_most():
+    with pytest.raises(LegalCheckError) as nature:
+        legal.check(TenderFacts("state", "n" * 50, Decimal(1), AFTER))
+    assert f"« {'n' * 40} »" in nature.value.message
+    with pytest.raises(LegalCheckError) as waiver:
+        legal.check(FACTS, [LotClauses(waivers=(Waiver("w" * 50, "no_link", "x"),))])
+    assert f"« {'w' * 40} »" in waiver.value.message
+
+
+def test_amounts_in_reasons_show_cents_only_when_there_are_some():
+    below = legal.check(TenderFacts("state", "supplies", Decimal("139999.99"), AFTER)).obligations[0].reason
+    at = legal.check(TenderFacts("state", "supplies", Decimal(140_000), AFTER)).obligations[0].reason
+    assert "139\u202f999,99 € HT" in below and "140\u202f000 € HT" in at and "140\u202f000,00" not in at
