@@ -255,7 +255,7 @@ def check(facts: TenderFacts, lots: list[LotClauses] | None = None) -> LegalChec
                 blocking.append(f"{obligation.label} ({obligation.article}) manquante : {missing}.")
         results.append(ObligationResult(obligation.code, obligation.label, required, obligation.article, threshold,
                                         obligation.applies_from, reason, status, outcomes))
-    insertion_object = bool(lots) and all(lot.insertion_object for lot in lots or [])
+    insertion_object = bool(lots) and all(lot.insertion_object for lot in lots)
     return LegalCheck(tuple(results), check_procedure(facts, amount, insertion_object=insertion_object),
                       tuple(blocking))
 

@@ -300,3 +300,36 @@ def test_amounts_in_reasons_show_cents_only_when_there_are_some():
     below = legal.check(TenderFacts("state", "supplies", Decimal("139999.99"), AFTER)).obligations[0].reason
     at = legal.check(TenderFacts("state", "supplies", Decimal(140_000), AFTER)).obligations[0].reason
     assert "139\u202f999,99 € HT" in below and "140\u202f000 € HT" in at and "140\u202f000,00" not in at
+
+
+def test_a_single_criterion_may_weigh_exactly_100():
+    lot = LotClauses(insertion_clause=True, environmental_condition=True, environmental_criterion_weight=Decimal(100))
+    assert legal.check(FACTS, [lot]).blocking == ()
+
+
+def test_the_2026_2027_thresholds_hold_until_31_december_2027_included():
+    last = legal.check(TenderFacts("state", "supplies", Decimal(140_000), date(2027, 12, 31))).obligations[0]
+    assert last.required and "le plus récent connu" not in last.reason
+
+
+def test_only_insertion_object_lots_allow_the_adapted_procedure_above_the_threshold():
+    facts = TenderFacts("state", "services", Decimal(10**7), AFTER, procedure=legal.ADAPTED)
+    assert legal.check(facts, [LotClauses(insertion_clause=True, **COMPLETE)]).procedure.fits is False
+    mixed = [LotClauses(insertion_object=True, **COMPLETE), LotClauses(insertion_clause=True, **COMPLETE)]
+    assert legal.check(facts, mixed).procedure.fits is False
+
+
+@pytest.mark.parametrize("facts, lot, echoed", [
+    (TenderFacts("c" * 50, "works", Decimal(1), AFTER), None, "c" * 40),
+    (TenderFacts("state", "works", Decimal(1), AFTER, procedure="p" * 80), None, "p" * 60),
+    (FACTS, LotClauses(reservation="r" * 50), "r" * 30),
+])
+def test_other_unknown_values_are_echoed_bounded(facts, lot, echoed):
+    with pytest.raises(LegalCheckError) as caught:
+        legal.check(facts, None if lot is None else [lot])
+    assert f"« {echoed} »" in caught.value.message
+
+
+def test_check_procedure_alone_assumes_no_insertion_object():
+    facts = TenderFacts("state", "services", Decimal(10**7), AFTER, procedure=legal.ADAPTED)
+    assert legal.check_procedure(facts, facts.amount).fits is False
