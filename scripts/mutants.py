@@ -76,6 +76,10 @@ TARGETS = (
            ("tests/core/test_tables_rules.py", "tests/core/test_upload_limits.py", "tests/core/test_imports.py")),
     Target("suppliers.validity", "marche/suppliers/models.py", ("tests/suppliers/test_validity.py",),
            scope=("SizeBand.of", "Structure.display_name", "Structure.claimed", "EnvCommitment.is_current")),
+    Target("clauses.rules", "marche/clauses/rules.py",
+           ("tests/clauses/test_rules.py", "tests/clauses/test_legal.py", "tests/clauses/test_calculator.py")),
+    Target("clauses.calculator", "marche/clauses/calculator.py", ("tests/clauses/test_calculator.py",)),
+    Target("clauses.legal", "marche/clauses/legal.py", ("tests/clauses/test_legal.py",)),
 )
 
 #: the mutations kept, in the spirit of mutmut: a boundary moved by one or a test negated, not every

@@ -7,10 +7,14 @@ database checks (does this commune or sector exist) stay in `search.query.parse_
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
+from ..clauses import calculator, legal
+from ..clauses.rules import BUYER_CATEGORIES, Nature
 from ..core.identifiers import is_digits, parse_int
 from ..geo.services import KINDS as TERRITORY_KINDS
 from ..search.query import (BOOL_VALUES, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, MAX_RADIUS_KM, SORTS,
@@ -159,6 +163,43 @@ class TerritoryRef(fields.String):
             kinds = ", ".join(sorted(self.kinds))
             raise QueryError(self.name, f"« {self.name} » attend une référence de type {kinds}.")
         return f"{kind}:{code}"
+
+
+#: a number as JSON writes it (no sign but minus, no leading zero, no comma): what the document promises
+JSON_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+class DecimalNumber(fields.Float):
+    """A number written as JSON writes it, within bounds, read as a Decimal (no float drift)."""
+
+    def __init__(self, low, high, **kwargs):
+        # bounds in the document only: the check is below, in Decimal (a float bound would refuse 0.01 ≥ 0.01)
+        kwargs["metadata"] = {**kwargs.get("metadata", {}), "minimum": low, "maximum": high}
+        super().__init__(**kwargs)
+        self.low, self.high = Decimal(str(low)), Decimal(str(high))
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value).strip()
+        if not JSON_NUMBER.match(text):
+            raise QueryError(self.name, f"« {self.name} » doit être un nombre (point décimal, par exemple 0.05).")
+        number = Decimal(text)
+        if not self.low <= number <= self.high:
+            raise QueryError(self.name, f"« {self.name} » doit être compris entre {self.low:f} et {self.high:f}.")
+        return number
+
+
+class IsoDate(fields.Date):
+    """A calendar day written AAAA-MM-JJ."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value).strip()
+        try:
+            if not ISO_DATE.match(text):
+                raise ValueError
+            return date.fromisoformat(text)
+        except ValueError:
+            raise QueryError(self.name, f"« {self.name} » : date attendue au format AAAA-MM-JJ.") from None
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -457,3 +498,64 @@ class SectorGroup(SectorItem):
 
 class SectorGroups(Schema):
     groups = fields.List(fields.Nested(SectorGroup), required=True)
+
+
+# --- clauses ----------------------------------------------------------------------------------
+
+class HoursParameters(Parameters):
+    amount = DecimalNumber(0, int(calculator.MAX_AMOUNT), required=True,
+                           **_describe("Montant estimé du lot, en euros HT", examples=[1000000]))
+    labour_share = DecimalNumber(0, 1, required=True, **_describe(
+        "Part de main-d'œuvre dans le montant, en fraction (0.5 pour 50 %)", examples=[0.5]))
+    insertion_rate = DecimalNumber(0, 1, required=True, **_describe(
+        "Taux d'insertion, en fraction (0.05 pour 5 %)", examples=[0.05]))
+    hourly_cost = DecimalNumber(float(calculator.MIN_HOURLY_COST), int(calculator.MAX_HOURLY_COST), required=True,
+                                **_describe("Coût horaire chargé, en euros", examples=[30]))
+
+
+class Hours(Schema):
+    hours = fields.Integer(required=True, metadata={"description": "Heures d'insertion, arrondies à l'heure la "
+                                                                   "plus proche (demi-heure vers le haut)"})
+    etp = fields.Float(required=True, metadata={"description": "Équivalents temps plein : heures ÷ 1 607, "
+                                                               "deux décimales"})
+    formula = fields.String(required=True, metadata={"description": "La formule et ses chiffres, en français"})
+
+
+class LegalCheckParameters(Parameters):
+    buyer_category = Choice(list(BUYER_CATEGORIES), required=True, **_describe(
+        "Catégorie d'acheteur (celles des organisations acheteuses publiques, ou private)"))
+    nature = Choice([n.value for n in Nature], required=True, **_describe("Nature du marché"))
+    amount = DecimalNumber(0, int(calculator.MAX_AMOUNT), required=True,
+                           **_describe("Montant estimé de toute la consultation, en euros HT"))
+    launch_date = IsoDate(required=True, **_describe("Date de lancement de la consultation (AAAA-MM-JJ)",
+                                                     examples=["2026-08-22"]))
+    defence = Flag(load_default=False, **_describe("Marché de défense ou de sécurité (1 ou 0)"))
+    specific_services = Flag(load_default=False, **_describe("Services sociaux et autres services spécifiques "
+                                                             "(1 ou 0)"))
+    procedure = Choice(list(legal.PROCEDURES), **_describe("Procédure envisagée (valeurs des DECP 2024)"))
+
+
+class ObligationLine(Schema):
+    code = fields.String(required=True, validate=validate.OneOf([o.code for o in legal.rules.OBLIGATIONS]))
+    label = fields.String(required=True)
+    required = fields.Boolean(required=True)
+    article = fields.String(required=True)
+    threshold = _nullable(fields.Float, required=True, metadata={
+        "description": "Seuil en euros HT à partir duquel l'obligation s'applique (null : tout montant)"})
+    applies_from = fields.Date(required=True, metadata={"description": "Consultations lancées à partir de ce jour"})
+    reason = fields.String(required=True)
+
+
+class ProcedureAdvice(Schema):
+    applies = fields.Boolean(required=True, metadata={"description": "false pour un acheteur privé"})
+    procedure = _nullable(fields.String, required=True)
+    allowed = fields.List(fields.String(), required=True)
+    fits = _nullable(fields.Boolean, required=True, metadata={"description": "null : procédure non donnée ou "
+                                                                             "non jugeable"})
+    warning = _nullable(fields.String, required=True)
+    notes = fields.List(fields.String(), required=True)
+
+
+class LegalCheckAnswer(Schema):
+    obligations = fields.List(fields.Nested(ObligationLine), required=True)
+    procedure = fields.Nested(ProcedureAdvice, required=True)

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from ..clauses import calculator, legal
 from ..core.dates import today
+from ..core.errors import DomainError
 from ..core.identifiers import is_digits, normalize_digits
 from ..extensions import db
 from ..geo.models import Commune
@@ -148,3 +150,35 @@ def sectors() -> dict[str, Any]:
          "sectors": [{"id": sector.id, "name": sector.name, "slug": sector.slug} for sector in members]}
         for group, members in sectors_by_group()
     ]}
+
+
+def _clause_error(error: DomainError) -> QueryError:
+    return QueryError(error.field or "", error.message)
+
+
+def insertion_hours(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The calculator (clauses/calculator.py); an input it refuses is a 400 naming the parameter."""
+    try:
+        result = calculator.insertion_hours(parameters["amount"], parameters["labour_share"],
+                                            parameters["insertion_rate"], parameters["hourly_cost"])
+    except calculator.CalculatorError as error:
+        raise _clause_error(error) from None
+    return {"hours": int(result.hours), "etp": float(result.etp), "formula": result.formula}
+
+
+def legal_check(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The legal check of the figures alone (no lot): which obligations apply, and the procedure advice."""
+    facts = legal.TenderFacts(parameters["buyer_category"], parameters["nature"], parameters["amount"],
+                              parameters["launch_date"], defence=parameters["defence"],
+                              specific_services=parameters["specific_services"],
+                              procedure=parameters.get("procedure"))
+    try:
+        result = legal.check(facts)
+    except DomainError as error:
+        raise _clause_error(error) from None
+    return {"obligations": [{"code": o.code, "label": o.label, "required": o.required, "article": o.article,
+                             "threshold": None if o.threshold is None else float(o.threshold),
+                             "applies_from": o.applies_from, "reason": o.reason} for o in result.obligations],
+            "procedure": {"applies": result.procedure.applies, "procedure": result.procedure.procedure,
+                          "allowed": list(result.procedure.allowed), "fits": result.procedure.fits,
+                          "warning": result.procedure.warning, "notes": list(result.procedure.notes)}}

@@ -23,7 +23,7 @@ csrf.exempt(bp)
 bp.register_error_handler(QueryError, parameter_error)
 bp.register_error_handler(schemas.BodyError, body_error)
 
-STRUCTURES, REFERENCE, DOCUMENTATION = ["Structures"], ["Référentiels"], ["Documentation"]
+STRUCTURES, REFERENCE, CLAUSES, DOCUMENTATION = ["Structures"], ["Référentiels"], ["Clauses"], ["Documentation"]
 
 
 @bp.route("/structures", methods=["GET"], tags=STRUCTURES)
@@ -96,6 +96,24 @@ def cpv(parameters):
 @bp.response(200, schemas.SectorGroups, description="Les 20 groupes et leurs secteurs")
 def sectors():
     return services.sectors()
+
+
+@bp.route("/clauses/hours", methods=["GET"], tags=CLAUSES)
+@bp.doc(operationId="insertionHours", summary="Calculer les heures d'insertion d'une clause")
+@bp.arguments(schemas.HoursParameters, location="query")
+@bp.response(200, schemas.Hours, description="Heures, ETP et formule")
+@bp.alt_response(400, schema=schemas.ParameterError, description="Paramètre invalide ou hors bornes")
+def clause_hours(parameters):
+    return services.insertion_hours(parameters)
+
+
+@bp.route("/clauses/legal-check", methods=["GET"], tags=CLAUSES)
+@bp.doc(operationId="legalCheck", summary="Obligations sociales et environnementales d'une consultation")
+@bp.arguments(schemas.LegalCheckParameters, location="query")
+@bp.response(200, schemas.LegalCheckAnswer, description="Chaque obligation, et la procédure attendue")
+@bp.alt_response(400, schema=schemas.ParameterError, description="Paramètre invalide")
+def clause_legal_check(parameters):
+    return services.legal_check(parameters)
 
 
 @bp.route("/openapi.json", methods=["GET"], tags=DOCUMENTATION)

@@ -232,6 +232,11 @@ CASES: list[Case] = [
          missing=lambda w: {"siret": MISSING_SIRET}),
     Case("api_v1.lookup", PUBLIC, json={"sirets": [CLAIMED_SIRET, UNCLAIMED_SIRET]}),
     Case("api_v1.openapi", PUBLIC),
+    # --- clauses: the calculator and the legal check of figures (public, no data behind them) ----
+    Case("api_v1.clause_hours", PUBLIC, params=lambda w: {"amount": "1000000", "labour_share": "0.5",
+                                                          "insertion_rate": "0.05", "hourly_cost": "30"}),
+    Case("api_v1.clause_legal_check", PUBLIC, params=lambda w: {"buyer_category": "state", "nature": "works",
+                                                                "amount": "5404000", "launch_date": "2026-08-22"}),
 ]
 
 

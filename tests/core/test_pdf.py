@@ -110,3 +110,18 @@ def test_the_fetcher_maps_only_files_inside_static():
                     "file:///etc/passwd", f"file://{STATIC_DIR}/../config.py", "file://remote-host/static/x.css",
                     "ftp://example.org/x.css"):
         assert fetcher.local_path(refused) is None, refused
+
+
+def test_our_woff2_fonts_are_served_decompressed_once(tmp_path):
+    """Marianne (WOFF2) reaches WeasyPrint as TrueType, decompressed once per process: the PDF still embeds it."""
+    from marche.core.pdf import decompressed_font
+
+    font = STATIC_DIR / "vendor/dsfr/fonts/Marianne-Regular.woff2"
+    assert font.read_bytes()[:4] == b"wOF2"
+    decompressed_font.cache_clear()
+    body = StaticFilesFetcher().fetch("https://marche.invalid/static/vendor/dsfr/fonts/Marianne-Regular.woff2").read()
+    assert body[:4] in (b"\x00\x01\x00\x00", b"OTTO", b"true")  # an sfnt, no longer WOFF2
+    StaticFilesFetcher().fetch("https://marche.invalid/static/vendor/dsfr/fonts/Marianne-Regular.woff2")
+    assert decompressed_font.cache_info().hits == 1 and decompressed_font.cache_info().misses == 1
+    fonts = pdf_tool("pdffonts", html_to_pdf("<p>Marianne</p>"), tmp_path)
+    assert "Marianne" in fonts
