@@ -18,6 +18,14 @@
     };
   }
 
+  // the results' bounds, leaving out the overseas points when some lie in metropolitan France: a
+  // single point in La Réunion would otherwise zoom the view out to the whole world (they stay on the map)
+  function viewBounds(points) {
+    var all = points.map(function (p) { return [p[1], p[2]]; });
+    var metropolitan = all.filter(function (c) { return c[0] > 41 && c[0] < 51.5 && c[1] > -5.5 && c[1] < 10; });
+    return L.latLngBounds(metropolitan.length ? metropolitan : all);
+  }
+
   var outlines = null;
   function loadOutlines() {
     if (!outlines) outlines = fetch("/geo/departements.geojson").then(function (r) { return r.json(); });
@@ -130,8 +138,7 @@
       map.addLayer(group);
       // zoom to the results (a single point: not closer than a town); none: the whole of France
       // (from the points themselves: clusters are filled in chunks, after this line)
-      if (markers.length) map.fitBounds(L.latLngBounds(answer.points.map(function (p) { return [p[1], p[2]]; })).pad(0.2),
-                                        { maxZoom: 11, animate: false });
+      if (markers.length) map.fitBounds(viewBounds(answer.points).pad(0.2), { maxZoom: 11, animate: false });
       else map.fitBounds(layer.getBounds(), { animate: false });
       element.dataset.zoom = String(map.getZoom());
       element.dataset.pointsLoaded = String(markers.length);
