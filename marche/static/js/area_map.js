@@ -39,7 +39,9 @@
 
   function baseMap(element) {
     // A view and a max zoom from the start: circles and clusters need them before fitBounds.
-    var map = L.map(element, { zoomSnap: 0.25, attributionControl: true, minZoom: 4, maxZoom: 16 });
+    var map = L.map(element, { zoomSnap: 0.25, attributionControl: true, minZoom: 4, maxZoom: 16,
+                           // popups appear at once: a fading popup is read (by people and axe) at half contrast
+                           fadeAnimation: false });
     map.setView([46.6, 2.4], 5);
     if (tiles.url) {
       // the attribution is operator configuration, still given to Leaflet as text
