@@ -117,11 +117,17 @@ def french_date(value: str) -> date:
         raise ValueError(f"« {value} » n'est pas une date au format JJ/MM/AAAA") from None
 
 
-def siret(value: str) -> str:
-    """14 digits (spaces and dots allowed between them) whose check digit is right."""
+def siret_digits(value: str) -> str:
+    """14 digits, spaces and dots allowed between them (the check digit is not judged)."""
     digits = re.sub(r"[\s.\u00a0\u202f]", "", value)
     if len(digits) != 14 or not is_digits(digits):
         raise ValueError(f"« {value} » n'est pas un SIRET de 14 chiffres")
+    return digits
+
+
+def siret(value: str) -> str:
+    """14 digits (spaces and dots allowed between them) whose check digit is right."""
+    digits = siret_digits(value)
     if not is_valid_siret(digits):
         raise ValueError(f"SIRET {digits} invalide (clé de contrôle)")
     return digits

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..core import audit
 from ..core.identifiers import is_digits, is_valid_finess, is_valid_siret
 from ..core.imports import (Column, ImportRejected, ImportReport, LineError, Progress, RowError, count_lines, folded,
-                            import_rows, parse_all, read_csv)
+                            import_rows, parse_all, read_csv, siret_digits)
 from ..core.tables import FileRejected, SpreadsheetLimits, read_table
 from ..core.text import normalize_search
 from ..extensions import db
@@ -282,15 +282,6 @@ LIST_LIMITS = SpreadsheetLimits(max_rows=100_000, max_columns=200, max_member_by
 LIST_SOURCE = "LISTE_EA"
 
 
-def _list_siret(value: str) -> str:
-    """14 digits, spaces and dots allowed between them; a wrong check digit is kept and flagged (as the
-    other lists), not refused."""
-    digits = re.sub(r"[\s.\u00a0\u202f]", "", value)
-    if len(digits) != 14 or not is_digits(digits):
-        raise ValueError(f"« {value} » n'est pas un SIRET de 14 chiffres")
-    return digits
-
-
 def _list_kind(value: str) -> str:
     kind = KIND_NAMES.get(folded(value))
     if kind is None:
@@ -310,7 +301,8 @@ def _postcode(value: str) -> str:
 
 
 LIST_COLUMNS = [
-    Column("siret", "SIRET", _list_siret, aliases=("N° SIRET", "Numéro SIRET", "SIRET de l'établissement",
+    # a wrong check digit is kept and flagged (as the other lists), not refused
+    Column("siret", "SIRET", siret_digits, aliases=("N° SIRET", "Numéro SIRET", "SIRET de l'établissement",
                                                    "Siret établissement")),
     Column("name", "Raison sociale", aliases=("Dénomination", "Nom", "Nom de la structure", "Nom de l'entreprise",
                                               "Raison sociale de l'établissement")),
