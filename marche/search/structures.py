@@ -415,8 +415,9 @@ class StructureDocuments(DocumentType):
     facets = FACETS
     change_kind = STRUCTURES_CHANGED
     table = "structure"
+    #: with the point, so that the distance order ranks the filtered rows without reading the table again
     facet_columns = ("s.id, s.kinds, s.service_kinds, s.employees_count, s.owner_organisation_id, "
-                     "zrr.code IS NOT NULL AS in_zrr")
+                     "zrr.code IS NOT NULL AS in_zrr, s.latitude, s.longitude")
     #: a join rather than a lookup per row: on a large set the planner hashes the ZRR communes once
     facet_joins = f"LEFT JOIN commune zrr ON zrr.code = s.commune_code AND zrr.zrr_status IN {ZRR_STATUSES_SQL}"
     sql_facets = SQL_FACETS
