@@ -86,14 +86,16 @@ def search_many(searches: list[tuple[str, dict]], timeout: float) -> list[dict]:
 
 
 _executors: dict[int, ThreadPoolExecutor] = {}
+_executors_lock = threading.Lock()
 
 
 def _executor() -> ThreadPoolExecutor:
     """This process's threads for side-by-side searches (a forked worker starts its own)."""
-    executor = _executors.get(os.getpid())
-    if executor is None:
-        executor = _executors[os.getpid()] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="meili")
-    return executor
+    with _executors_lock:
+        executor = _executors.get(os.getpid())
+        if executor is None:
+            executor = _executors[os.getpid()] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="meili")
+        return executor
 
 
 def _post(url: str, key: str | None, route: str, body: dict, timeout: float) -> dict:
