@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 
@@ -48,18 +49,50 @@ def cpv_ancestors(code: str) -> list[CpvCode]:
     return list(reversed(ancestors))
 
 
-def sectors_by_group() -> list[tuple[SectorGroup, list[Sector]]]:
-    """Groups by name, each with its sectors by name and its "Autre (…)" sector last."""
-    groups = sorted(db.session.scalars(select(SectorGroup)), key=lambda group: normalize_search(group.name))
-    sectors = db.session.scalars(select(Sector)).all()
-    by_group: dict[int, list[Sector]] = {group.id: [] for group in groups}
-    for sector in sectors:
-        by_group[sector.group_id].append(sector)
+@dataclass(frozen=True)
+class SectorGroupEntry:
+    """A sector group as the lists read it (a snapshot, not a row: kept for the life of the process)."""
 
-    def order(sector: Sector) -> tuple[bool, str]:
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class SectorEntry:
+    id: int
+    name: str
+    slug: str
+    group_id: int
+
+
+_SectorTree = tuple[tuple[SectorGroupEntry, tuple[SectorEntry, ...]], ...]
+#: the sector taxonomy is reference data, fixed while a process runs (once loaded: an empty one is read again)
+_sector_tree_cache: list[_SectorTree] = []
+
+
+def _sector_tree() -> _SectorTree:
+    if _sector_tree_cache:
+        return _sector_tree_cache[0]
+    groups = sorted(db.session.scalars(select(SectorGroup)), key=lambda group: normalize_search(group.name))
+    by_group: dict[int, list[SectorEntry]] = {group.id: [] for group in groups}
+    for sector in db.session.scalars(select(Sector)):
+        by_group[sector.group_id].append(SectorEntry(sector.id, sector.name, sector.slug, sector.group_id))
+
+    def order(sector: SectorEntry) -> tuple[bool, str]:
         return sector.name.startswith("Autre"), normalize_search(sector.name)
 
-    return [(group, sorted(by_group[group.id], key=order)) for group in groups]
+    tree = tuple((SectorGroupEntry(group.id, group.name, group.slug), tuple(sorted(by_group[group.id], key=order)))
+                 for group in groups)
+    if tree:
+        _sector_tree_cache.append(tree)
+    return tree
+
+
+def sectors_by_group() -> list[tuple[SectorGroupEntry, list[SectorEntry]]]:
+    """Groups by name, each with its sectors by name and its "Autre (…)" sector last. Read once per
+    process: the search page lists all 154 on every load."""
+    return [(group, list(sectors)) for group, sectors in _sector_tree()]
 
 
 def _cpv_by_code(digits: str, limit: int) -> list[CpvCode]:

@@ -93,14 +93,25 @@ def http_request(query: Any, resolution: Any = _UNSET) -> tuple[str, dict[str, A
 
 
 def _tiered_hits(document_type: DocumentType, body: dict[str, Any], tiers: list[str], offset: int,
-                 limit: int) -> list[dict[str, Any]]:
+                 limit: int, first: tuple[int, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
     """`limit` hits from `offset` when the matches are shown part after part (each part a filter, in the
-    query's sort): an exact count of each part the window starts after, then its hits."""
+    query's sort): an exact count of each part the window starts after, then its hits. `first`: the
+    first part's count and its hits from `offset`, when they were asked already."""
     index = index_name(document_type.name)
-    base = {key: value for key, value in body.items() if key not in {"page", "hitsPerPage", "facets"}}
+    base = _without_page(body)
     hits: list[dict[str, Any]] = []
     for position, tier in enumerate(tiers):
         clauses = [*body["filter"], tier]
+        if position == 0 and first is not None:
+            count, first_hits = first
+            if offset >= count:
+                offset -= count
+                continue
+            hits += first_hits
+            if len(hits) >= limit:
+                break
+            offset = 0
+            continue
         if position < len(tiers) - 1:
             count = meili.search(index, {**base, "filter": clauses, "page": 1, "hitsPerPage": 0},
                                  SEARCH_TIMEOUT_S)["totalHits"]
@@ -116,25 +127,38 @@ def _tiered_hits(document_type: DocumentType, body: dict[str, Any], tiers: list[
     return hits
 
 
+def _without_page(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if key not in {"page", "hitsPerPage", "facets", "indexUid"}}
+
+
 def search(query: Any) -> SearchResult:
     document_type = document_types.for_query(query)
     resolution = document_type.resolution(query)
     request = http_request(query, resolution)
     if request is None:
         return SearchResult(0, query.page, query.per_page, [], complete_facets(document_type) if query.facets else {})
-    route, body = request
+    _, body = request
+    uid = index_name(document_type.name)
+    # the page and its facets, then one query per facet counted disjunctively: sent side by side
+    searches = [(uid, {key: value for key, value in part.items() if key != "indexUid"})
+                for part in (body["queries"] if "queries" in body else [body])]
+    main = searches[0][1]
     tiers = document_type.meili_tiers(query, resolution)
-    multi = "queries" in body
-    main = {key: value for key, value in (body["queries"][0] if multi else body).items() if key != "indexUid"}
-    if tiers:  # the total and the facets over every match; the page from its parts
-        main["hitsPerPage"] = 0
-        body = {"queries": [{**body["queries"][0], "hitsPerPage": 0}, *body["queries"][1:]]} if multi else main
-    answers = meili.post(route, body, SEARCH_TIMEOUT_S)
-    answers = answers["results"] if multi else [answers]
+    facet_count = len(searches)
+    if tiers:  # the total and the facets over every match; the page from its parts, the first one asked now
+        searches[0] = (uid, {**main, "hitsPerPage": 0})
+        first_part = {**_without_page(main), "filter": [*main["filter"], tiers[0]]}
+        searches += [(uid, {**first_part, "page": 1, "hitsPerPage": 0}),
+                     (uid, {**first_part, "offset": query.offset, "limit": query.per_page})]
+    answers = meili.search_many(searches, SEARCH_TIMEOUT_S)
     answer, distribution = answers[0], dict(answers[0].get("facetDistribution") or {})
-    for facet_answer in answers[1:]:
+    for facet_answer in answers[1:facet_count]:
         distribution.update(facet_answer.get("facetDistribution") or {})
-    hits = _tiered_hits(document_type, main, tiers, query.offset, query.per_page) if tiers else answer["hits"]
+    if tiers:
+        first = (answers[facet_count]["totalHits"], answers[facet_count + 1]["hits"])
+        hits = _tiered_hits(document_type, main, tiers, query.offset, query.per_page, first)
+    else:
+        hits = answer["hits"]
     return SearchResult(
         count=answer["totalHits"],
         page=query.page,

@@ -7,6 +7,7 @@ page, and builds the hits with the type's serializer, as the index does.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -69,6 +70,11 @@ def _rows_sql(document_type: DocumentType, condition: str) -> str:
             f"WHERE {condition}")
 
 
+def _reads_only(order: str | None, columns: str) -> bool:
+    """Does the ORDER BY read only columns that `f` carries (`s.<name>` in the type's `facet_columns`)?"""
+    return order is None or set(re.findall(r"\bs\.(\w+)", order)) <= set(re.findall(r"\bs\.(\w+)", columns))
+
+
 def facets_sql(document_type: DocumentType, where: Where, order: str | None, active: tuple[str, ...] = ()) -> str:
     """One statement for the total, every facet and the page: the filtered rows are computed once (a
     CTE, so a costly condition such as a text pattern or a distance runs once per row), the yes/no
@@ -92,9 +98,10 @@ def facets_sql(document_type: DocumentType, where: Where, order: str | None, act
                        f"SELECT ({facet.condition})::text, count(*) FROM f GROUP BY 1")
             counted = f"WITH f AS ({_rows_sql(document_type, rows)}) {counted}"
         parts.append(f"SELECT {position}, g.value::text, g.n{padding} FROM ({counted}) AS g(value, n)")
-    # the key's order needs only f; another reads the table's columns, for the filtered rows only.
-    # row_number() numbers the ranked page as it comes out of its ORDER BY ... LIMIT
-    source = "f AS s" if order is None else f"{document_type.table} s WHERE s.id IN (SELECT id FROM f)"
+    # an order on f's own columns (the key, a distance) ranks f itself; another reads the table's columns,
+    # for the filtered rows only. row_number() numbers the ranked page as it comes out of its ORDER BY ... LIMIT
+    source = ("f AS s" if _reads_only(order, document_type.facet_columns) else
+              f"{document_type.table} s WHERE s.id IN (SELECT id FROM f)")
     parts.append(f"SELECT {_PAGE}, p.id::text, p.position{padding} FROM (SELECT id, row_number() OVER () AS position "
                  f"FROM ({_page_sql(order, source)}) AS ranked) AS p")
     return (f"WITH f AS MATERIALIZED ({_rows_sql(document_type, where.sql)})\n" + "\nUNION ALL ".join(parts))
@@ -130,10 +137,13 @@ def _hits(document_type: DocumentType, ids: list[int], resolution: Any, today: d
 def _prepare(document_type: DocumentType, query: Any, resolution: Any, today: date) -> Where | None:
     # array binds on skewed columns (kinds, area_refs) get poor generic plans once psycopg prepares the
     # statement: ask for a plan per execution. No JIT: the facet statement's estimate passes
-    # jit_above_cost on large sets, and compiling it costs more (~100 ms) than running it. Both for
-    # this transaction only.
+    # jit_above_cost on large sets, and compiling it costs more (~100 ms) than running it. No parallel
+    # workers: the fallback serves several people at once on few cores, where a worker adds its start-up
+    # and its own copy of each hash (EXPLAIN showed the ZRR communes hashed three times per search) for
+    # no gain when the other cores are busy. All for this transaction only.
     db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     db.session.execute(text("SET LOCAL jit = off"))
+    db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     return document_type.sql_where(query, resolution, today)
 
 

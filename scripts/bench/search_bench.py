@@ -101,8 +101,9 @@ def fallback_by_family_at_load_2(url: str, calls) -> dict[str, dict]:
 
 
 def raw_meili_requests(app, mixes) -> list[tuple[str, dict]]:
-    """The exact request the Meilisearch backend sends for each search (same filters, facets, page): a
-    multi-search when some facets are counted disjunctively."""
+    """The exact queries the Meilisearch backend sends for each search (same filters, facets, page): a
+    multi-search body when some facets are counted disjunctively, whose queries `RawMeili` sends side by
+    side as the backend does (core.meili.search_many)."""
     from werkzeug.datastructures import MultiDict
 
     from marche.search import meili_backend
@@ -116,6 +117,36 @@ def raw_meili_requests(app, mixes) -> list[tuple[str, dict]]:
     return requests
 
 
+class RawMeili:
+    """Meilisearch asked directly, as the backend asks it: the queries of one search side by side, each on
+    its own kept-alive connection (core.meili.search_many), timed from the first sent to the last answer."""
+
+    def __init__(self, url: str, headers: dict[str, str]):
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.url, self.headers = url, headers
+        self.main = KeepAlive(url, headers)
+        self.pool = ThreadPoolExecutor(max_workers=4)
+        self.local = threading.local()
+
+    def _send(self, path: str, body: dict) -> tuple[int, bytes, float]:
+        if not hasattr(self.local, "client"):
+            self.local.client = KeepAlive(self.url, self.headers)
+        return self.local.client.request("POST", path, body)
+
+    def request(self, method: str, path: str, body: dict) -> tuple[int, bytes, float]:
+        if "queries" not in body:
+            return self.main.request(method, path, body)
+        searches = [(f"/indexes/{query['indexUid']}/search", {k: v for k, v in query.items() if k != "indexUid"})
+                    for query in body["queries"]]
+        started = time.perf_counter()
+        futures = [self.pool.submit(self._send, *search) for search in searches[1:]]
+        answers = [self.main.request("POST", *searches[0])] + [future.result() for future in futures]
+        status = max(answer[0] for answer in answers)
+        return status, answers[0][1], (time.perf_counter() - started) * 1000
+
+
 def timed(client: KeepAlive, call, label: str = "") -> float:
     method, path, body = call
     status, payload, elapsed = client.request(method, path, body)
@@ -126,6 +157,13 @@ def timed(client: KeepAlive, call, label: str = "") -> float:
 
 def run(label: str, client: KeepAlive, calls) -> dict:
     return summary([timed(client, call, label) for call in calls])
+
+
+def run_by_family(label: str, client: KeepAlive, calls) -> tuple[dict, dict[str, dict]]:
+    """The summary of every call, and one per family of the mix (call i is of family i % 8)."""
+    timings = [timed(client, call, label) for call in calls]
+    return summary(timings), {family: summary(timings[position::len(FAMILIES)])
+                              for position, family in enumerate(FAMILIES)}
 
 
 def measure_pages(env: dict[str, str], calls) -> tuple[dict, dict]:
@@ -157,6 +195,8 @@ def main() -> None:
     from marche.search.indexer import reindex_all
 
     app = create_app()
+    #: the machine's load (1-minute average) at the start and the end: figures from a shared machine say so
+    load = [round(os.getloadavg()[0], 1)]
     total = directory_size(app)
     with app.app_context():
         started = time.perf_counter()
@@ -173,11 +213,11 @@ def main() -> None:
     try:
         api = KeepAlive(server.url)
         run("échauffement", api, api_calls[:40])
-        meili = KeepAlive(app.config["MEILI_URL"], {"Authorization": f"Bearer {app.config['MEILI_MASTER_KEY']}"})
+        meili = RawMeili(app.config["MEILI_URL"], {"Authorization": f"Bearer {app.config['MEILI_MASTER_KEY']}"})
         raw_calls = [("POST", path, body) for path, body in raw_meili_requests(app, mixes)]
         run("échauffement", meili, raw_calls[:40])
-        raw = run("Meilisearch brut", meili, raw_calls)
-        api_result = run("API", api, api_calls)
+        raw, raw_by_family = run_by_family("Meilisearch brut", meili, raw_calls)
+        api_result, api_by_family = run_by_family("API", api, api_calls)
     finally:
         server.stop()
     html, html_unfrozen = measure_pages(env, page_calls)
@@ -188,6 +228,7 @@ def main() -> None:
     finally:
         fallback_server.stop()
 
+    load.append(round(os.getloadavg()[0], 1))
     rows = [
         ("Meilisearch brut (référence, même run)", raw, None),
         ("API /api/v1/structures", api_result, min(25.0, 2 * raw["p95"])),
@@ -210,6 +251,13 @@ def main() -> None:
     print(f"\np99 de la page HTML : {html['p99']:.1f} ms avec gc.freeze() dans chaque worker, "
           f"{html_unfrozen['p99']:.1f} ms sans (MARCHE_GC_FREEZE=0), mêmes requêtes, même exécution.")
     print("Référence : la place de marché existante répond en 800–2 000 ms (p95) à 50 000 structures.")
+    print(f"Charge de la machine (moyenne sur une minute, {os.cpu_count()} cœurs) : {load[0]} au début, "
+          f"{load[1]} à la fin.")
+    print("\nMeilisearch brut et API, un client, par famille de requêtes :")
+    print(f"{'famille':<46} {'n':>4} {'brut p50':>9} {'brut p95':>9} {'API p50':>8} {'API p95':>8}")
+    for family in FAMILIES:
+        r, a = raw_by_family[family], api_by_family[family]
+        print(f"{family:<46} {r['n']:>4} {r['p50']:>9.1f} {r['p95']:>9.1f} {a['p50']:>8.1f} {a['p95']:>8.1f}")
     print("\nRepli SQL à charge 2 (deux clients simultanés), par famille de requêtes :")
     print(f"{'famille':<46} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'cible p95':>10}  verdict")
     for family, figures in by_family.items():
@@ -221,7 +269,8 @@ def main() -> None:
                                                  "api": api_result, "page_loads": len(page_calls), "html": html,
                                                  "html_without_gc_freeze": html_unfrozen, "sql_fallback": fallback,
                                                  "sql_fallback_load2_by_family": by_family,
-                                                 "reindex_s": reindex_s}, indent=2))
+                                                 "raw_meili_by_family": raw_by_family, "api_by_family": api_by_family,
+                                                 "reindex_s": reindex_s, "load_average": load}, indent=2))
 
 
 if __name__ == "__main__":
