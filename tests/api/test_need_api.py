@@ -78,3 +78,13 @@ def test_the_partial_lists_buttons_and_escapes_the_text(web):
 def test_the_partial_never_fails(web, text):
     response = web.get("/besoin/suggestions", query_string={"q": text})
     assert response.status_code == 200
+
+
+def test_meilisearch_down_the_suggestions_come_from_sql_and_say_so(app_config, catalogue_index):
+    from marche import create_app
+
+    down = create_app({**app_config, "MEILI_URL": "http://127.0.0.1:1"}).test_client()
+    body = down.get("/api/v1/need", query_string={"q": "traiteur"}).get_json()
+    assert body["backend"] == "sql" and body["cpv"][0]["code"] == "55520000-1"
+    html = down.get("/besoin/suggestions", query_string={"q": "traiteur"}).get_data(as_text=True)
+    assert "momentanément indisponible" in html and 'data-need-value="55520000-1"' in html
