@@ -387,6 +387,8 @@ def _rank_sql(terms: tuple[Term, ...], params: dict[str, Any], column: str) -> d
 
 def sql_search(query: CatalogueQuery) -> CatalogueHits:
     hits = CatalogueHits(backend="sql")
+    # a plan per execution: a generic plan cannot read the trigram index for a bound pattern
+    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     if query.codes:
         conditions = " OR ".join(f"code8 LIKE :c{i}" for i in range(len(query.codes)))
         params: dict[str, Any] = {f"c{i}": prefix + "%" for i, prefix in enumerate(query.codes)}

@@ -35,8 +35,10 @@ DURATION = re.compile(r"\b(\d{1,3}|" + "|".join(sorted(NUMBER_WORDS, key=len, re
                       r")\s*(ans?|ann[ée]es?|mois)\b", re.I)
 #: a duration longer than this is not a contract's (a typo, or a count of something else)
 MAX_DURATION_MONTHS = 120
-#: a CPV code typed: eight digits (with its check digit or not), or the start of one (2 to 7 digits alone)
-CODE = re.compile(r"^(\d{8})(?:-\d)?$|^(\d{2,7})$")
+#: a CPV code typed among words: eight digits, with its check digit or not
+CODE = re.compile(r"^(\d{8})(?:-\d)?$")
+#: the start of a code, typed alone ("4521"); beside words, a number is a department or a postcode
+CODE_START = re.compile(r"^\d{2,7}$")
 CPV_LIMIT, SECTOR_LIMIT, SECTORS_SHOWN = 8, 4, 6
 
 
@@ -91,10 +93,13 @@ def read_need(text: str, cpv_limit: int = CPV_LIMIT, sector_limit: int = SECTOR_
     text = (text or "")[:MAX_LENGTH].replace("\x00", " ")
     duration, text = _duration(text)
     codes, kept = [], []
-    for token in text.split():
-        match = CODE.match(token.strip(",;.()"))
+    tokens = [token.strip(",;.()") for token in text.split()]
+    if len(tokens) == 1 and CODE_START.match(tokens[0]):
+        codes, tokens = [tokens[0]], []
+    for token in tokens:
+        match = CODE.match(token)
         if match:
-            codes.append(match.group(1) or match.group(2))
+            codes.append(match.group(1))
         else:
             kept.append(token)
     place, text = _place(" ".join(kept)) if kept else (None, "")

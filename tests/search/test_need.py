@@ -146,3 +146,12 @@ def test_a_code_takes_the_sectors_of_its_most_precise_rule(app_ctx):
     expected = list(dict.fromkeys(by_prefix["9091"] + by_prefix["7731"]))
     assert [sector.id for sector in found] == expected
     assert suggest_sectors([]) == []
+
+
+@pytest.mark.parametrize("text, ref, codes", [("espaces verts 59", "dep:59", ()), ("4521", None, ("4521",)),
+                                              ("nettoyage 59100", "commune:59512", ()),
+                                              ("vitrerie Nice", "commune:06088", ()),
+                                              ("45210000-2 travaux", None, ("45210000",))])
+def test_a_number_beside_words_is_a_place_and_alone_the_start_of_a_code(app_ctx, text, ref, codes):
+    read = need.read_need(text)
+    assert (read.place.ref if read.place else None, read.query.codes) == (ref, codes)
