@@ -34,13 +34,17 @@ def load_reference(data_dir: Path, force: bool) -> None:
 
 
 def _index_catalogue(rebuild: bool) -> None:
-    """The need box's catalogue index (CPV codes and sectors): caught up when it differs from the tables
-    and our synonyms; Meilisearch down only delays it (the box answers from SQL meanwhile)."""
+    """The need box's catalogue index (CPV codes and sectors): caught up with the tables and our synonyms
+    (by each document's version), or rebuilt; Meilisearch down only delays it (the box answers from SQL
+    meanwhile)."""
     from .search import catalogue
 
     try:
-        if not rebuild and catalogue.up_to_date():
-            click.echo("  index du catalogue          à jour")
+        caught_up = None if rebuild else catalogue.catch_up()
+        if caught_up is not None:
+            sent, removed = caught_up
+            click.echo(f"Index du catalogue rattrapé : {sent} entrées renvoyées, {removed} retirées." if sent or removed
+                       else "Index du catalogue à jour.")
             return
         with click.progressbar(length=0, label="Indexation du catalogue (CPV et secteurs)") as bar:
             def progress(done: int, total: int) -> None:

@@ -200,6 +200,18 @@ def rebuild(progress=None) -> int:
     return indexer.reindex(CATALOGUE, progress)
 
 
+def catch_up() -> tuple[int, int] | None:
+    """Send what differs from the tables and our synonyms, settings first; (sent, removed), or None when
+    there is no index to catch up (it must be built)."""
+    try:
+        if not indexer.index_of(CATALOGUE).get_stats().number_of_documents:
+            return None
+    except Exception:  # noqa: BLE001 - no index yet
+        return None
+    indexer.forget_index_state()  # the settings carry the synonyms: apply them again
+    return indexer.reconcile(CATALOGUE)
+
+
 def up_to_date() -> bool:
     """True when the index holds every entry at its current version (and nothing else)."""
     try:
