@@ -43,13 +43,20 @@ def test_the_box_fills_the_fields_it_names(page: Page, catalogue_index):
     page.goto("/besoin")
     # a form that names its fields, as the tender form will (data-*-target)
     page.evaluate("""() => { const box = document.getElementById('besoin');
-        for (const [kind, tag] of [['cpv', 'input'], ['place', 'input']]) {
+        for (const [kind, tag] of [['cpv', 'input'], ['place', 'input'], ['sector', 'select']]) {
           const field = document.createElement(tag); field.id = 'f-' + kind; field.setAttribute('aria-label', kind);
+          if (tag === 'select') { field.multiple = true;
+            for (const value of ['8', '164']) { const o = document.createElement('option'); o.value = value;
+              o.textContent = value; field.appendChild(o); } }
           document.body.appendChild(field); box.setAttribute('data-' + kind + '-target', field.id); } }""")
     page.get_by_label("Décrivez votre besoin").fill("netoyage de bureaux à Lille")
     page.get_by_role("button", name=re.compile(r"^90919200-4")).click()
     page.get_by_role("button", name=re.compile(r"^Lieu : Lille")).click()
-    expect(page.locator("#f-cpv")).to_have_value("90919200-4")
+    page.get_by_role("button", name="Nettoyage de locaux", exact=True).click()
+    page.get_by_label("Décrivez votre besoin").fill("90911200")
+    page.get_by_role("button", name=re.compile(r"^90911200-8")).click()
+    expect(page.locator("#f-cpv")).to_have_value("90919200-4, 90911200-8")
+    assert page.locator("#f-sector").evaluate("s => Array.from(s.selectedOptions).map(o => o.value)") == ["8"]
     expect(page.locator("#f-place")).to_have_value("commune:59350")
 
 
