@@ -39,7 +39,7 @@ MAX_DURATION_MONTHS = 120
 CODE = re.compile(r"^(\d{8})(?:-\d)?$")
 #: the start of a code, typed alone ("4521"); beside words, a number is a department or a postcode
 CODE_START = re.compile(r"^\d{2,7}$")
-CPV_LIMIT, SECTOR_LIMIT, SECTORS_SHOWN = 8, 4, 6
+CPV_LIMIT, SECTOR_LIMIT, SECTORS_SHOWN = 8, 8, 6
 
 
 @dataclass(frozen=True)
@@ -111,17 +111,22 @@ def read_need(text: str, cpv_limit: int = CPV_LIMIT, sector_limit: int = SECTOR_
 
 
 def _merged_sectors(hits: CatalogueHits) -> list[dict]:
-    """The sectors the words name, then those of the codes found (our table), without repeats."""
+    """The sectors of the first code found (our table) that the words also name, then the other sectors the
+    words name, then the other sectors of the first three codes: « nettoyage de bureaux » gives
+    « Nettoyage de locaux » (the code's) before « Nettoyage urbain » (a shorter name)."""
     from ..reference.cpv_sectors import suggest_sectors
 
-    chosen = list(hits.sectors)
-    seen = {sector["id"] for sector in chosen}
+    named = {sector["id"]: sector for sector in hits.sectors}
     codes = [hit["code"] for hit in hits.cpv[:3] if sector_ids(hit["code"])]
-    for sector in suggest_sectors(codes):
-        if sector.id not in seen and len(chosen) < SECTORS_SHOWN:
-            chosen.append({"id": sector.id, "slug": sector.slug, "name": sector.name, "group": sector.group.name})
-            seen.add(sector.id)
-    return chosen[:SECTORS_SHOWN]
+    derived = [{"id": sector.id, "slug": sector.slug, "name": sector.name, "group": sector.group.name}
+               for sector in suggest_sectors(codes)]
+    first_code = set(sector_ids(codes[0])) if codes else set()
+    ordered = ([sector for sector in derived if sector["id"] in named and sector["id"] in first_code] + hits.sectors
+               + [sector for sector in derived if sector["id"] not in named])
+    first = {}
+    for sector in ordered:
+        first.setdefault(sector["id"], sector)
+    return list(first.values())[:SECTORS_SHOWN]
 
 
 def search_catalogue(query: CatalogueQuery) -> CatalogueHits:

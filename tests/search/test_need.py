@@ -155,3 +155,15 @@ def test_a_code_takes_the_sectors_of_its_most_precise_rule(app_ctx):
 def test_a_number_beside_words_is_a_place_and_alone_the_start_of_a_code(app_ctx, text, ref, codes):
     read = need.read_need(text)
     assert (read.place.ref if read.place else None, read.query.codes) == (ref, codes)
+
+
+def test_the_first_code_s_sector_named_by_the_words_comes_first(catalogue_index):
+    found = suggest(catalogue_index, "nettoyage de bureaux")
+    assert found.cpv[0]["code"] == "90919200-4"
+    rows = [row for row in table_rows() if rule_prefix(row["cpv_code"]) == "9091"]
+    with catalogue_index.app_context():
+        expected = db.session.get(Sector, int(rows[0]["secteur_id"])).name
+    assert found.sectors[0]["name"] == expected == "Nettoyage de locaux"
+    # the words' own sectors follow, without repeats
+    ids = [sector["id"] for sector in found.sectors]
+    assert len(ids) == len(set(ids)) <= need.SECTORS_SHOWN
