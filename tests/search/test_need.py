@@ -167,3 +167,12 @@ def test_the_first_code_s_sector_named_by_the_words_comes_first(catalogue_index)
     # the words' own sectors follow, without repeats
     ids = [sector["id"] for sector in found.sectors]
     assert len(ids) == len(set(ids)) <= need.SECTORS_SHOWN
+
+
+def test_words_no_entry_can_match_are_left_out_and_stop_words_too(app_ctx):
+    read = need.read_need("xqzwv urgent pour le nettoyage des bureaux")
+    assert read.query.q == "nettoyage bureaux"
+    # a typo within the budget is kept (Meilisearch and SQL both tolerate it)
+    assert need.read_need("netoyage").query.q == "netoyage"
+    # the last word may be the start of a word being typed
+    assert need.read_need("nettoyage de bur").query.q == "nettoyage bur"
