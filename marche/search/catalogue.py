@@ -3,14 +3,16 @@ with our French synonyms (`data/besoin_synonymes.csv`) and Meilisearch's typo to
 search in SQL when Meilisearch cannot answer.
 
 The catalogue is reference data, not a searchable document type of the registry: it changes only when
-`data/` does, so it is rebuilt by `flask marche reindex` (and `load-reference`, `prepare`) and checked by
-version (a digest of each document), never emptied between tests nor fed by the outbox.
+`data/` does, so it is caught up by version (a digest of each document, of the settings and of the
+synonyms) at `load-reference` and `reindex --if-needed`, rebuilt by `reindex`, never emptied between
+tests nor fed by the outbox.
 
 Both backends rank the same way, as far as SQL can say it (README « Décrivez votre besoin »): the
 typed words are matched in order and the last ones may go unmatched (Meilisearch's matching strategy
 "last": a code matching the first three words ranks above one matching the first two), then words
-matched without a typo, then the shorter label (fewer words beside the ones typed), then the more
-precise level.
+matched without a typo, a typed expression found as typed rather than by a synonym, the position of the
+first word in the label, words matched exactly; at equal match, services and works before supplies,
+the shorter label, then the more precise level.
 """
 from __future__ import annotations
 

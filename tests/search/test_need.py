@@ -6,7 +6,6 @@ never from the service under test."""
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 import pytest
