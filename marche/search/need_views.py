@@ -1,11 +1,15 @@
 """« Décrire un besoin »: the demo page of the need box and the box's htmx suggestions."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, render_template, request
 
 from .need import MAX_LENGTH, suggest_need
 
 bp = Blueprint("need", __name__)
+#: the box's id prefixes the ids of the partial's headings: letters, digits, - and _ only
+_BOX_ID = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def _text() -> str:
@@ -25,4 +29,5 @@ def suggestions():
     """The suggestions for the box's text, as buttons (htmx partial)."""
     text = _text()
     return render_template("search/_need_suggestions.html", text=text,
-                           found=suggest_need(text) if text.strip() else None, box=request.args.get("box", "besoin"))
+                           found=suggest_need(text) if text.strip() else None,
+                           box=_BOX_ID.sub("", request.args.get("box", ""))[:40] or "besoin")

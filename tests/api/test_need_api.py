@@ -88,3 +88,8 @@ def test_meilisearch_down_the_suggestions_come_from_sql_and_say_so(app_config, c
     assert body["backend"] == "sql" and body["cpv"][0]["code"] == "55520000-1"
     html = down.get("/besoin/suggestions", query_string={"q": "traiteur"}).get_data(as_text=True)
     assert "momentanément indisponible" in html and 'data-need-value="55520000-1"' in html
+
+
+def test_the_box_id_given_to_the_partial_is_only_letters_digits_and_dashes(web):
+    html = web.get("/besoin/suggestions", query_string={"q": "traiteur", "box": '"><b>x</b>é-1'}).get_data(as_text=True)
+    assert 'id="bxb-1-cpv-titre"' in html and "<b>" not in html
