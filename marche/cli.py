@@ -30,6 +30,32 @@ def load_reference(data_dir: Path, force: bool) -> None:
     for name, count in {**load_geography(data_dir, force=force), **load_catalogues(data_dir, force=force)}.items():
         click.echo(f"  {name:<28} {count}")
     db.session.commit()
+    _index_catalogue(rebuild=force)
+
+
+def _index_catalogue(rebuild: bool) -> None:
+    """The need box's catalogue index (CPV codes and sectors): caught up with the tables and our synonyms
+    (by each document's version), or rebuilt; Meilisearch down only delays it (the box answers from SQL
+    meanwhile)."""
+    from .search import catalogue
+
+    try:
+        caught_up = None if rebuild else catalogue.catch_up()
+        if caught_up is not None:
+            sent, removed = caught_up
+            click.echo(f"Index du catalogue rattrapé : {sent} entrées renvoyées, {removed} retirées." if sent or removed
+                       else "Index du catalogue à jour.")
+            return
+        with click.progressbar(length=0, label="Indexation du catalogue (CPV et secteurs)") as bar:
+            def progress(done: int, total: int) -> None:
+                bar.length = total
+                bar.update(done - bar.pos)
+
+            total = catalogue.rebuild(progress=progress)
+        click.echo(f"{total} entrées du catalogue indexées.")
+    except Exception as error:  # noqa: BLE001 - the search engine is down: SQL answers meanwhile
+        click.echo(f"Index du catalogue non construit (Meilisearch indisponible : {error}) ; "
+                   "relancez `flask marche reindex`.", err=True)
 
 
 def _run_import(func, path: Path, force: bool) -> None:
@@ -91,6 +117,7 @@ def reindex(if_needed: bool) -> None:
     for document_type in document_types.registered():
         if not (if_needed and _catch_up(document_type)):
             _rebuild(document_type)
+    _index_catalogue(rebuild=not if_needed)
 
 
 def _catch_up(document_type: DocumentType) -> bool:

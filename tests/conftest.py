@@ -278,3 +278,14 @@ def page_text(response) -> str:
     import html
 
     return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture(scope="session")
+def catalogue_index(app):
+    """The need box's catalogue index (CPV codes and sectors), built once per run: reference data, which
+    `empty_search_index` leaves alone."""
+    from marche.search import catalogue
+
+    with app.app_context():
+        catalogue.rebuild()
+    return app

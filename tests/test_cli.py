@@ -109,3 +109,19 @@ def test_demo_twice_gives_the_same_accounts(app, cli):
     second = cli("demo")
     assert (first.exit_code, second.exit_code) == (0, 0)
     assert first.output == second.output and counted(app, User) == users > 0
+
+
+def test_the_catalogue_index_is_caught_up_by_version_not_rebuilt(app, cli, catalogue_index):
+    from marche.search import catalogue
+
+    result = cli("load-reference")
+    assert result.exit_code == 0, result.output
+    assert "Index du catalogue à jour." in result.output
+    with app.app_context():
+        index = catalogue.indexer.index_of(catalogue.CATALOGUE)
+        catalogue.indexer._wait(index.update_documents([{"id": 77310000, "version": "ancienne"}]).task_uid)
+        catalogue.indexer._wait(index.delete_documents(ids=["90911200"]).task_uid)
+    result = cli("reindex", "--if-needed")
+    assert "Index du catalogue rattrapé : 2 entrées renvoyées, 0 retirées." in result.output, result.output
+    with app.app_context():
+        assert catalogue.up_to_date()

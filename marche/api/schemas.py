@@ -17,6 +17,7 @@ from ..clauses import calculator, legal
 from ..clauses.rules import BUYER_CATEGORIES, Nature
 from ..core.identifiers import is_digits, parse_int
 from ..geo.services import KINDS as TERRITORY_KINDS
+from ..search.need import MAX_LENGTH as NEED_MAX_LENGTH
 from ..search.query import (BOOL_VALUES, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, MAX_RADIUS_KM, SORTS,
                             TERRITORY_MODES, QueryError)
 from ..suppliers.check import MAX_LINES
@@ -498,6 +499,41 @@ class SectorGroup(SectorItem):
 
 class SectorGroups(Schema):
     groups = fields.List(fields.Nested(SectorGroup), required=True)
+
+
+# --- the need box ---------------------------------------------------------------------------------
+
+class NeedParameters(ReferenceParameters):
+    q = Text(load_default="", max_length=NEED_MAX_LENGTH, **_describe(
+        "Le besoin en quelques mots, en français (un lieu, une durée et des codes CPV peuvent s'y trouver)",
+        examples=["entretien des espaces verts des écoles de Roubaix, 3 ans", "netoyage de bureaux", "90911200"]))
+
+
+class NeedCpv(CpvHit):
+    level = fields.String(required=True, validate=validate.OneOf(["division", "groupe", "classe", "categorie",
+                                                                  "sous-categorie"]))
+
+
+class NeedSector(Schema):
+    id = fields.Integer(required=True)
+    slug = fields.String(required=True, metadata={"description": "non unique : chaque groupe a son « autre »"})
+    name = fields.String(required=True)
+    group = fields.String(required=True)
+
+
+class NeedPlace(Schema):
+    ref = fields.String(required=True, metadata={"examples": ["commune:59512"]})
+    label = fields.String(required=True)
+
+
+class NeedAnswer(Schema):
+    cpv = fields.List(fields.Nested(NeedCpv), required=True, metadata={"description": "Les meilleurs d'abord"})
+    sectors = fields.List(fields.Nested(NeedSector), required=True, metadata={
+        "description": "Les secteurs nommés par les mots, puis ceux des codes CPV trouvés"})
+    place = fields.Nested(NeedPlace, required=True, allow_none=True)
+    duration_months = fields.Integer(required=True, allow_none=True)
+    backend = fields.String(required=True, validate=validate.OneOf(["meili", "sql"]), metadata={
+        "description": "sql : le moteur de recherche était indisponible, les suggestions viennent de la base"})
 
 
 # --- clauses ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from ..geo.services import resolve, search_territories
 from ..reference.models import Sector
 from ..reference.services import search_cpv, sectors_by_group
 from ..search.documents import structure_document
+from ..search.need import suggest_need
 from ..search.query import QueryError, parse_query
 from ..suppliers.check import MAX_VALUE_CHARS, CheckReport, Entry, check_entries
 from ..suppliers.models import Structure
@@ -142,6 +143,13 @@ def territory(ref: str) -> dict[str, Any]:
 def cpv(parameters: dict[str, Any]) -> dict[str, Any]:
     codes = search_cpv(parameters["q"], limit=parameters["limit"])
     return {"results": [{"code": code.code, "label": code.label_fr, "nature": code.nature} for code in codes]}
+
+
+def need(parameters: dict[str, Any]) -> dict[str, Any]:
+    found = suggest_need(parameters["q"])
+    return {"cpv": found.cpv, "sectors": found.sectors,
+            "place": {"ref": found.place.ref, "label": found.place.label} if found.place else None,
+            "duration_months": found.duration_months, "backend": found.backend}
 
 
 def sectors() -> dict[str, Any]:

@@ -91,6 +91,15 @@ def cpv(parameters):
     return services.cpv(parameters)
 
 
+@bp.route("/need", methods=["GET"], tags=REFERENCE)
+@bp.doc(operationId="suggestNeed", summary="Décrire un besoin : codes CPV, secteurs, lieu et durée suggérés")
+@bp.arguments(schemas.NeedParameters, location="query")
+@bp.response(200, schemas.NeedAnswer, description="Les suggestions (listes vides pour un texte vide)")
+@bp.alt_response(400, schema=schemas.ParameterError, description="Paramètre invalide ou texte trop long")
+def need(parameters):
+    return services.need(parameters)
+
+
 @bp.route("/sectors", methods=["GET"], tags=REFERENCE)
 @bp.doc(operationId="listSectors", summary="Les secteurs d'activité par groupe")
 @bp.response(200, schemas.SectorGroups, description="Les 20 groupes et leurs secteurs")

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     from ..core import outbox
     from . import tasks
     from .map_views import bp as map_bp
+    from .need_views import bp as need_bp
     from .structures import STRUCTURES
     from .views import bp
 
@@ -33,3 +34,4 @@ def init_app(app: Flask) -> None:
     outbox.register_periodic("search.redrive_after_outage", 30, tasks.redrive_after_outage)
     app.register_blueprint(bp)
     app.register_blueprint(map_bp)
+    app.register_blueprint(need_bp)

@@ -63,3 +63,19 @@ def search(query: Any) -> SearchResult:
 def search_all_ids(query: Any, limit: int = 5000) -> list[int]:
     """Ids of the first `limit` matches in the query's order, for exports (same fallback)."""
     return _answer(query, lambda backend, prepared: backend.search_ids(prepared, limit))
+
+
+def meili_resting() -> bool:
+    """Meilisearch failed a moment ago: searches go straight to SQL for now."""
+    return _meili_resting()
+
+
+def with_fallback(ask_meili: Callable[[], T], ask_sql: Callable[[], T]) -> T:
+    """`ask_meili()`, or `ask_sql()` when Meilisearch cannot answer, with the same cool-down as the
+    directory search (searches that are not a document type's: the need box's catalogue)."""
+    if not _meili_resting():
+        try:
+            return ask_meili()
+        except UNAVAILABLE as error:
+            _meili_failed(error)
+    return ask_sql()
