@@ -61,7 +61,7 @@ class TenderForm(Form):
 
     def __init__(self, *args, sector_groups=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.sectors.choices = [(group.name, [(s.id, s.name) for s in sectors]) for group, sectors in sector_groups]
+        self.sectors.choices = {group.name: [(s.id, s.name) for s in sectors] for group, sectors in sector_groups}
         self._messages = {"launch_date": DATE_ERROR, "planned_notification": DATE_ERROR,
                           "questions_deadline": DATETIME_ERROR, "answers_deadline": DATETIME_ERROR}
 
