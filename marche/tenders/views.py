@@ -256,11 +256,17 @@ def annex_pdf(tender_id: int):
 
 # --- attachments ------------------------------------------------------------------------------------------------
 
+@bp.url_value_preprocessor
+def _attachment_size_limit(endpoint, values) -> None:
+    """A 20 MB PDF and its form: above the site's 11 MB limit, for this view only. Set here, before any
+    `before_request` (the CSRF check reads the body first)."""
+    if endpoint == "tenders.add_attachment":
+        request.max_content_length = drafting.MAX_ATTACHMENT_BYTES + 1024 * 1024
+
+
 @bp.post("/<int:tender_id>/pieces-jointes")
 @login_required
 def add_attachment(tender_id: int):
-    # a 20 MB PDF and its form: above the site's 11 MB limit, for this view only (before the body is read)
-    request.max_content_length = drafting.MAX_ATTACHMENT_BYTES + 1024 * 1024
     tender = _tender(tender_id, "edit")
     form = AttachmentForm()
     if form.validate_on_submit():
