@@ -196,3 +196,34 @@ def test_duplicate_and_rectificatif_pages(buyer, app_ctx):
     copy = submit(buyer, f"/consultations/{tender_id}/dupliquer", {}, form_url=f"/consultations/{tender_id}")
     assert copy.status_code == 302 and copy.headers["Location"].endswith("/modifier")
     assert db.session.scalar(db.select(db.func.count()).select_from(Tender)) == 2
+
+
+#: a NUL byte is refused for the whole site before any view (core/input.py, tested there)
+ODD = ["", " ", "NaN", "Infinity", "-0", "1e999999", "1e-999999", "９９", "1_000", "<script>", "0" * 5000,
+       "١٢٣", "12,5,6", "--1", "\u202f"]
+
+
+@pytest.mark.parametrize("value", ODD)
+def test_odd_values_never_answer_500_and_are_named_in_french(buyer, app_ctx, value):
+    created = submit(buyer, "/consultations/nouvelle", {**FORM, "amount": value, "duration_months": value,
+                                                        "cpv_codes": value if value.strip() else "77310000-6"})
+    assert created.status_code in (302, 400)
+    if created.status_code == 302:
+        tender = db.session.get(Tender, _tender_id())
+    else:
+        assert "Le formulaire contient des erreurs" in page_text(created)
+        submit(buyer, "/consultations/nouvelle", FORM)
+        tender = db.session.get(Tender, _tender_id())
+    url = f"/consultations/{tender.id}/lots/{tender.lots[0].id}/clauses"
+    token = csrf_token(buyer.get(url).get_data(as_text=True))
+    fields = {name: value for name in ("amount_basis", "labour_share", "insertion_rate", "hourly_cost",
+                                       "hours_override", "penalty_per_hour", "social_criterion_weight",
+                                       "environmental_criterion_weight", "reservation", "waiver_exception")}
+    flags = {"insertion": "y", "social_criterion": "y", "environmental_criterion": "y", "modes": value,
+             "publics": "long_term_jobseeker"}
+    checked = buyer.post(url + "/verification", data={**fields, **flags, "csrf_token": token})
+    assert checked.status_code == 200
+    saved = buyer.post(url, data={**fields, **flags, "csrf_token": token})
+    assert saved.status_code == 400 and "fr-error-text" in saved.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Tender, tender.id).lots[0].clauses == {}
