@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -746,8 +746,7 @@ def initial_from_search(args: Mapping[str, Any]) -> dict[str, Any]:
 
 def add_attachment(user, tender: Tender, storage) -> TenderAttachment:
     """A PDF (checked by its content, ≤ 20 MB), stored outside static/."""
-    if tender.status not in EDITABLE:
-        _require_editable(tender)
+    _require_editable(tender)
     if storage is None or not getattr(storage, "filename", ""):
         raise DraftingError("Choisissez un fichier PDF.", "file")
     data = read_upload(storage, MAX_ATTACHMENT_BYTES, "file")
@@ -809,8 +808,3 @@ def status_counts(organisation_ids: Iterable[int]) -> dict[str, int]:
     rows = db.session.execute(select(Tender.status, func.count()).where(
         Tender.organisation_id.in_(list(organisation_ids))).group_by(Tender.status))
     return {status: count for status, count in rows}
-
-
-def deadline_of(day: date | None, hour: time = time(12)) -> datetime | None:
-    """A day typed alone as a deadline: noon in Paris."""
-    return None if day is None else datetime.combine(day, hour, tzinfo=PARIS)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from marche.accounts.models import Organisation, OrganisationKind, User
+from marche.accounts.models import OrganisationKind, User
 from marche.extensions import db
 from marche.tenders import drafting
 
