@@ -74,3 +74,38 @@ def test_a_buyer_drafts_a_two_lot_tender_and_the_checklist_turns_green(page: Pag
     page.goto("/consultations/mes-consultations")
     expect(page.get_by_role("link", name="Entretien des espaces verts des écoles")).to_be_visible()
     check_page(page, "mes consultations")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_published_tender_reads_the_same_for_anyone_with_its_rectificatif(page: Page, app, make_user, check_page,
+                                                                           size):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from marche.extensions import db
+    from marche.tenders import drafting
+    from marche.tenders.models import TenderStatus
+
+    from .drafting_fixtures import FULL_CLAUSES, new_tender, tender_input, user
+
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    make_user(BUYER, name="Ville de Roubaix")
+    with app.test_request_context():
+        buyer = user(BUYER)
+        tender = new_tender(buyer)
+        drafting.set_lot_clauses(buyer, tender.lots[0], FULL_CLAUSES)
+        drafting.add_attachment(buyer, tender, FileStorage(io.BytesIO(b"%PDF-1.7\n%%EOF\n"),
+                                                           filename="Règlement de la consultation.pdf"))
+        tender.status, tender.published_at = TenderStatus.PUBLISHED, NOW
+        later = (NOW + timedelta(days=45)).replace(tzinfo=None)
+        drafting.update_tender(buyer, tender, tender_input(answers_deadline=later), note="Report à la demande des candidats")
+        db.session.commit()
+        tender_id = tender.id
+    page.goto(f"/consultations/{tender_id}")
+    expect(page.get_by_role("heading", name="Rectificatifs")).to_be_visible()
+    expect(page.get_by_text("Report à la demande des candidats")).to_be_visible()
+    expect(page.get_by_role("link", name="Règlement de la consultation.pdf")).to_be_visible()
+    expect(page.get_by_text("833 heures")).to_be_visible()
+    expect(page.get_by_role("link", name="Modifier la consultation")).to_have_count(0)
+    check_page(page, "consultation publiée, visiteur")
