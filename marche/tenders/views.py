@@ -69,8 +69,9 @@ def mine():
     status = request.args.get("statut") or None
     if status not in (None, *TenderStatus._value2member_map_):
         status = None
-    query = drafting.my_tenders_query(ids, status).options(
-        selectinload(Tender.lots).selectinload(TenderLot.award), selectinload(Tender.organisation))
+    # the lots and their award in two queries for the whole page (what is left to do reads them); the
+    # organisation is already in the session (the user's own)
+    query = drafting.my_tenders_query(ids, status).options(selectinload(Tender.lots).selectinload(TenderLot.award))
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
     return render_template("tenders/mine.html", page=page, counts=drafting.status_counts(ids), status=status,
                            statuses=TenderStatus, to_do=drafting.to_do, form=EmptyForm(),
