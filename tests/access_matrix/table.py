@@ -54,6 +54,13 @@ ASKER_ONLY = row(HIDDEN, anonymous=LOGIN, ok=("public_buyer",))
 BUYERS_AND_FACILITATORS = row(HIDDEN, anonymous=LOGIN, ok=BUYERS + FACILITATORS + ADMIN)
 
 
+#: a buyer drafts: members of any buyer organisation, public or private (a platform admin has none)
+BUYERS_ONLY = row(HIDDEN, anonymous=LOGIN, ok=BUYERS)
+#: buyer A's draft tender: a page anyone may ask for, answered 404 to all but its members
+DRAFT_ONLY = row(HIDDEN, ok=BUYER_A + ADMIN)
+DRAFT_EDITORS = row(HIDDEN, anonymous=LOGIN, ok=BUYER_A + ADMIN)
+
+
 @dataclass(frozen=True)
 class Case:
     endpoint: str
@@ -80,6 +87,18 @@ def claimed(w: World) -> dict:
 
 def unknown_structure(w: World) -> dict:
     return {"ident": MISSING_SIRET}
+
+
+def draft(w: World) -> dict:
+    return {"tender_id": w.tender_draft_id}
+
+
+def published(w: World) -> dict:
+    return {"tender_id": w.tender_published_id}
+
+
+def no_tender(w: World) -> dict:
+    return {"tender_id": MISSING_ID}
 
 
 def child(kind: str) -> Case:
@@ -240,6 +259,36 @@ CASES: list[Case] = [
                                                           "insertion_rate": "0.05", "hourly_cost": "30"}),
     Case("api_v1.clause_legal_check", PUBLIC, params=lambda w: {"buyer_category": "state", "nature": "works",
                                                                 "amount": "5404000", "launch_date": "2026-08-22"}),
+    # --- tenders, drafting: buyer A's draft is seen by its members only (404 for everyone else, signed in or
+    # not); its published tender by everyone; « Mes consultations » and « Nouvelle consultation » by buyers
+    Case("tenders.mine", BUYERS_ONLY),
+    Case("tenders.new", BUYERS_ONLY, data={"title": "Matrice"}),
+    Case("tenders.show", DRAFT_ONLY, label="brouillon", params=draft, missing=no_tender),
+    # everyone reads a published tender; only its buyer (and an admin) is offered to change it
+    Case("tenders.show", PUBLIC, label="publiée", params=published,
+         shows=("Modifier la consultation", BUYER_A + ADMIN)),
+    Case("tenders.edit", DRAFT_EDITORS, params=draft, missing=no_tender, data={"title": "Matrice"}),
+    Case("tenders.duplicate", DRAFT_EDITORS, params=draft, missing=no_tender),
+    Case("tenders.lots", DRAFT_EDITORS, params=draft, missing=no_tender, data={"title": "Lot de la matrice"}),
+    Case("tenders.edit_lot", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.tender_lot()},
+         missing=lambda w: {**draft(w), "lot_id": MISSING_ID}, data={"title": "Lot 1"}),
+    Case("tenders.remove_lot", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.new_tender_lot()},
+         missing=lambda w: {**draft(w), "lot_id": MISSING_ID}),
+    Case("tenders.clauses", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.tender_lot()},
+         missing=lambda w: {**draft(w), "lot_id": MISSING_ID}),
+    Case("tenders.check", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.tender_lot()},
+         missing=lambda w: {**draft(w), "lot_id": MISSING_ID}),
+    Case("tenders.annex", DRAFT_ONLY, params=draft, missing=no_tender),
+    Case("tenders.annex_pdf", DRAFT_ONLY, params=draft, missing=no_tender),
+    Case("tenders.add_attachment", DRAFT_EDITORS, params=draft, missing=no_tender),
+    Case("tenders.attachment", DRAFT_ONLY, label="brouillon",
+         params=lambda w: {**draft(w), "attachment_id": w.new_tender_attachment()},
+         missing=lambda w: {**draft(w), "attachment_id": MISSING_ID}),
+    Case("tenders.attachment", PUBLIC, label="publiée",
+         params=lambda w: {**published(w), "attachment_id": w.new_tender_attachment(w.tender_published_id)}),
+    Case("tenders.remove_attachment", DRAFT_EDITORS,
+         params=lambda w: {**draft(w), "attachment_id": w.new_tender_attachment()},
+         missing=lambda w: {**draft(w), "attachment_id": MISSING_ID}),
 ]
 
 
@@ -267,6 +316,9 @@ GUARD_RAILS: dict[str, tuple[str, ...]] = {
     "accounts.member_role": ("public_buyer",) + ADMIN,
     "core.outbox_admin": ADMIN,
     "core.outbox_retry": ADMIN,
+    **{endpoint: BUYER_A + ADMIN for endpoint in (
+        "tenders.edit", "tenders.lots", "tenders.edit_lot", "tenders.remove_lot", "tenders.clauses",
+        "tenders.check", "tenders.add_attachment", "tenders.remove_attachment", "tenders.duplicate")},
     "core.document": ("public_buyer",),
     "core.document_download": ("public_buyer",),
 }

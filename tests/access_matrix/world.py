@@ -6,6 +6,7 @@ they are given (remove a contact, retry an outbox row) get a fresh object per re
 """
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass, field
 
@@ -58,6 +59,9 @@ class World:
     claim_id: int = 0
     favorite_list_id: int = 0
     document_id: int = 0
+    #: buyer A's tenders (Montreuil, 93): a draft, and a published one
+    tender_draft_id: int = 0
+    tender_published_id: int = 0
 
     # --- per-request objects for the routes that consume theirs ------------------------------
 
@@ -132,6 +136,43 @@ class World:
             message_id = message.id
             db.session.remove()
         return message_id
+
+
+    def new_tender_lot(self) -> int:
+        """A fresh second lot of buyer A's draft (remove_lot deletes it)."""
+        from marche.tenders import drafting
+        from marche.tenders.models import Tender
+
+        with self._context():
+            tender = db.session.get(Tender, self.tender_draft_id)
+            lot_id = drafting.add_lot(db.session.get(User, self.users["public_buyer"]), tender,
+                                      drafting.LotInput(title="Lot à retirer")).id
+            db.session.commit()
+            db.session.remove()
+        return lot_id
+
+    def tender_lot(self) -> int:
+        from marche.tenders.models import Tender
+
+        with self._context():
+            lot_id = db.session.get(Tender, self.tender_draft_id).lots[0].id
+            db.session.remove()
+        return lot_id
+
+    def new_tender_attachment(self, tender_id: int | None = None) -> int:
+        """A fresh PDF of a tender (remove_attachment deletes it)."""
+        from werkzeug.datastructures import FileStorage
+
+        from marche.tenders import drafting
+        from marche.tenders.models import Tender
+
+        with self._context():
+            tender = db.session.get(Tender, tender_id or self.tender_draft_id)
+            attachment_id = drafting.add_attachment(db.session.get(User, self.users["public_buyer"]), tender,
+                                                    FileStorage(io.BytesIO(PDF), filename="dce.pdf")).id
+            db.session.commit()
+            db.session.remove()
+        return attachment_id
 
 
 _PASSWORD_HASH: list[str] = []
@@ -231,4 +272,21 @@ def build_world(app, make_structure) -> World:
                                                  report_params(report, today()), "verification.pdf").id
         db.session.commit()
         db.session.remove()
+    with world._context():
+        # buyer A's tenders in Montreuil (93): a draft, and a published one
+        from marche.tenders import drafting
+        from marche.tenders.models import TenderStatus
+
+        buyer = db.session.get(User, world.users["public_buyer"])
+        organisation = db.session.get(Organisation, world.organisations["buyer_a"])
+        draft = drafting.create_tender(buyer, organisation, drafting.TenderInput(
+            title="Consultation brouillon", place_ref="commune:93048", amount="300000"))
+        published = drafting.create_tender(buyer, organisation, drafting.TenderInput(
+            title="Consultation publiée", place_ref="commune:93048", amount="300000"))
+        published.status, published.published_at = TenderStatus.PUBLISHED, utcnow()
+        db.session.commit()
+        world.tender_draft_id, world.tender_published_id = draft.id, published.id
+        db.session.remove()
+    world.new_tender_attachment()
+    world.new_tender_attachment(world.tender_published_id)
     return world
