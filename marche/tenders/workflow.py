@@ -18,6 +18,8 @@ from ..clauses import legal, rules
 from ..clauses.spec import ClauseSpec, ClauseSpecError
 from ..core import audit
 from ..core.errors import DomainError
+from ..core.mail import queue_mail
+from ..core.urls import external_url
 from ..core.models import utcnow
 from ..core.states import Move, StateMachine
 from ..extensions import db
@@ -125,6 +127,37 @@ def _acting_organisation(actor: User, tender: Tender) -> Organisation | None:
     return validators[0] if validators else None
 
 
+# --- who hears of a move ---------------------------------------------------------------------------------
+
+def validators_of(tender: Tender) -> list[User]:
+    """Active members of the verified facilitator organisations covering the place (the platform admins when
+    none does): they are told a tender waits for them. Never a member of the buyer organisation."""
+    buyers = {m.user_id for m in tender.organisation.memberships}
+    users = [m.user for org in assist_candidates(tender) for m in org.memberships]
+    if not users:
+        users = list(db.session.execute(select(User).where(User.is_platform_admin.is_(True))).scalars())
+    return [u for u in users if u.active and u.id not in buyers]
+
+
+def _notify(users: list[User], event: str, tender: Tender, **context) -> None:
+    subjects = {"submitted": f"Consultation à valider : {tender.title}",
+                "validated": f"Consultation validée : {tender.title}",
+                "sent_back": f"Consultation renvoyée : {tender.title}",
+                "assist": f"Demande d'accompagnement : {tender.title}"}
+    link = external_url("tender_workflow.show", tender_id=tender.id)
+    for email in sorted({u.email.lower(): u.email for u in users if u.active}.values()):
+        queue_mail(email, subjects[event], "tender_workflow", event=event, tender=tender, link=link, **context)
+
+
+def _buyers(tender: Tender) -> list[User]:
+    return [m.user for m in tender.organisation.memberships]
+
+
+def _signature(actor: User, tender: Tender) -> str:
+    organisation = _acting_organisation(actor, tender)
+    return f"{actor.full_name} ({organisation.name})" if organisation else actor.full_name
+
+
 # --- the moves -----------------------------------------------------------------------------------------
 
 def submit(actor: User, tender: Tender, now: datetime | None = None) -> None:
@@ -135,6 +168,7 @@ def submit(actor: User, tender: Tender, now: datetime | None = None) -> None:
     tender.submitted_at = now or utcnow()
     tender.validated_at, tender.validated_by_id = None, None
     db.session.flush()
+    _notify(validators_of(tender), "submitted", tender)
 
 
 def validate(actor: User, tender: Tender, comment: str | None = None) -> None:
@@ -149,6 +183,7 @@ def validate(actor: User, tender: Tender, comment: str | None = None) -> None:
     _comment(actor, tender, CommentKind.VALIDATED, body, _acting_organisation(actor, tender))
     audit.record(actor, "tender.validated", tender, capacity=_capacity(actor, tender))
     db.session.flush()
+    _notify(_buyers(tender), "validated", tender, by=_signature(actor, tender), note=(comment or "").strip())
 
 
 def send_back(actor: User, tender: Tender, comment: str | None) -> None:
@@ -159,6 +194,7 @@ def send_back(actor: User, tender: Tender, comment: str | None) -> None:
     tender.validated_at, tender.validated_by_id = None, None
     _comment(actor, tender, CommentKind.SENT_BACK, body, _acting_organisation(actor, tender))
     db.session.flush()
+    _notify(_buyers(tender), "sent_back", tender, by=_signature(actor, tender), note=body)
 
 
 def publish(actor: User, tender: Tender, now: datetime | None = None) -> None:
@@ -277,6 +313,7 @@ def request_assist(actor: User, tender: Tender, organisation_id: int | None) -> 
     tender.assisting_organisation_id, tender.assist_requested_at = organisation.id, utcnow()
     audit.record(actor, "tender.assist_requested", tender, organisation_id=organisation.id)
     db.session.flush()
+    _notify([m.user for m in organisation.memberships], "assist", tender)
     return organisation
 
 

@@ -359,3 +359,29 @@ def test_the_worker_closes_through_its_periodic_task(app_ctx, people):
     task()
     db.session.expire_all()
     assert db.session.get(Tender, tender_id).status == S.CLOSED
+
+
+# --- who hears of a move ---------------------------------------------------------------------------------------
+
+def test_the_territorys_facilitators_hear_of_a_submission_and_the_buyer_of_the_answer(app_ctx, people, mailbox):
+    tender = db.session.get(Tender, make_tender(people["buyer_org"]))
+    workflow.submit(user(people["buyer"]), tender)
+    db.session.commit()  # the mail leaves through the outbox after the commit
+    recipients = {m["To"] for m in mailbox}
+    assert recipients == {"plie@nord.example.fr"}  # not the Rhône one, not the unverified one, not the buyer
+    message = mailbox.last_to("plie@nord.example.fr")
+    assert message["Subject"] == "Consultation à valider : Entretien des espaces verts"
+    assert mailbox.link_to("plie@nord.example.fr", f"/consultations/{tender.id}/suivi")
+    mailbox.clear()
+    workflow.send_back(user(people["nord"]), tender, "Précisez les publics éligibles.")
+    db.session.commit()
+    body = mailbox.body(mailbox.last_to("acheteur@lille.example.fr"))
+    assert "Précisez les publics éligibles." in body and "PLIE Nord" in body
+    assert {m["To"] for m in mailbox} == {"acheteur@lille.example.fr"}
+
+
+def test_without_a_facilitator_for_the_place_the_platform_hears_of_it(app_ctx, people, mailbox):
+    tender = db.session.get(Tender, make_tender(people["buyer_org"], place_ref="commune:13055"))  # Marseille
+    workflow.submit(user(people["buyer"]), tender)
+    db.session.commit()
+    assert {m["To"] for m in mailbox} == {"admin@plateforme.example.fr"}
