@@ -43,7 +43,7 @@ def test_submit_validate_publish_award(page: Page, app, make_user, make_structur
     log_out(page)
 
     log_in(page, "plie@nord.example.fr")
-    page.goto("/consultations/a-valider")
+    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Consultations à valider").click()
     both_sizes(page, check_page, "file-a-valider")
     page.get_by_role("link", name="Entretien des espaces verts des écoles").click()
     page.get_by_label("Commentaire pour l'acheteur (facultatif)").fill("Clauses claires, bonne consultation.")
