@@ -14,8 +14,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
+from ..clauses import legal
 from ..clauses.spec import CLAUSE_TYPES, ClauseSpec, ClauseSpecError
 from ..core import access
+from ..core.errors import DomainError
 from ..core.forms import commit_or_report
 from ..extensions import db
 from ..suppliers.models import Structure
@@ -101,8 +103,20 @@ def panel_for(tender: Tender, forms: dict[str, Any] | None = None) -> Panel:
     return panel
 
 
+def _legal_check(tender: Tender):
+    """The legal check as stored, for the validator to read; None while the facts are incomplete."""
+    if tender.amount is None or tender.launch_date is None:
+        return None
+    try:
+        return workflow.legal_check(tender)
+    except DomainError:
+        return None
+
+
 def _show(tender: Tender, forms: dict[str, Any] | None = None, status: int = 200):
-    return render_template("tenders/workflow_page.html", tender=tender, workflow_forms=forms,
+    lots = [(lot, *_lot_hours(lot)) for lot in tender.lots]
+    return render_template("tenders/workflow_page.html", tender=tender, workflow_forms=forms, lots=lots,
+                           check=_legal_check(tender), status_labels=legal.STATUS_LABELS,
                            has_tender_page="tenders.show" in current_app.view_functions), status
 
 
