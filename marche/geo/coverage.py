@@ -183,3 +183,25 @@ def coverage_of(ref: str) -> Coverage:
 def covers(area: Area, commune_code: str) -> bool:
     """Does the area cover this commune?"""
     return CoversCommune(place(commune_code)).holds(area)
+
+
+@lru_cache(maxsize=512)  # reference data, fixed while a process runs
+def _region_of(department_code: str) -> str | None:
+    return db.session.scalar(select(Department.region_code).where(Department.code == department_code))
+
+
+def enclosing_refs(ref: str) -> tuple[str, ...]:
+    """Every territory reference that contains the place `ref` names, itself included, up to France:
+    ("commune:59350", "dep:59", "reg:32", "country:FR") for Lille. A set of territories (a facilitator's)
+    covers the place when it names one of them. TerritoryError for a reference that names nothing."""
+    kind, code = parse_ref(ref)
+    if kind == "commune":
+        return place(code).refs
+    if kind == "dep":
+        region = _region_of(code)
+        if region is None:
+            raise TerritoryError(f"Territoire inconnu : dep:{code}")
+        return (f"dep:{code}", f"reg:{region}", "country:FR")
+    if kind == "reg":
+        return (f"reg:{code}", "country:FR")
+    return ("country:FR",)

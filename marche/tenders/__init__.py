@@ -5,8 +5,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Tables known to Alembic; each part's pages and access rules."""
-    from ..core import access as core_access
+    """Tables known to Alembic; each part's access rules, pages and outbox work."""
+    from ..core import access as core_access, outbox
     from . import models
 
     app.extensions.setdefault("marche_models", set()).add(models.__name__)
@@ -17,3 +17,12 @@ def init_app(app: Flask) -> None:
 
     core_access.register(drafting_access.RULES)
     app.register_blueprint(drafting_bp)
+
+    # workflow: moves, validation, assistance, award (workflow.py, award.py, workflow_*.py)
+    from . import award, workflow, workflow_access, workflow_views
+
+    core_access.register(workflow_access.RULES)
+    outbox.register_handler(award.LOT_AWARDED, award.record_award)
+    outbox.register_periodic("tenders.close_due", 300, workflow.close_due_task)
+    app.add_template_global(workflow_views.panel_for, "workflow_panel")
+    app.register_blueprint(workflow_views.bp)

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from .actors import LOGGED_OUT, NAMES
 from .world import (CLAIMED_SIRET, CONTACT_EMAIL, FAVORITE_LIST_NAME, JOINER_EMAIL, MISSING_ID, MISSING_SIRET,
-                    PENDING_SIRET, UNCLAIMED_NAME, UNCLAIMED_SIRET, World)
+                    PENDING_SIRET, TENDER_TITLE, UNCLAIMED_NAME, UNCLAIMED_SIRET, World)
 
 OK, LOGIN, FORBIDDEN, HIDDEN = "OK", "LOGIN", "FORBIDDEN", "HIDDEN"
 
@@ -99,6 +99,20 @@ def published(w: World) -> dict:
 
 def no_tender(w: World) -> dict:
     return {"tender_id": MISSING_ID}
+def tender(key: str):
+    """URL values of one of the shared tenders, and of a tender that does not exist."""
+    return (lambda w: {"tender_id": w.tender_ids[key]}), (lambda w: {"tender_id": MISSING_ID})
+
+
+def fresh_tender(status: str, validated: bool = False):
+    """A tender per request, for the moves that change theirs."""
+    return (lambda w: {"tender_id": w.new_tender(status, validated)}), (lambda w: {"tender_id": MISSING_ID})
+
+
+#: the tender's buyer organisation and the verified facilitator of its territory (93), not the Nord one
+TENDER_FOLLOWERS = BUYER_A + ("facilitator",) + ADMIN
+BUYER_A_ROW = row(HIDDEN, anonymous=LOGIN, ok=BUYER_A + ADMIN)
+VALIDATOR_ROW = row(HIDDEN, anonymous=LOGIN, ok=("facilitator",) + ADMIN)
 
 
 def child(kind: str) -> Case:
@@ -270,13 +284,13 @@ CASES: list[Case] = [
     Case("tenders.edit", DRAFT_EDITORS, params=draft, missing=no_tender, data={"title": "Matrice"}),
     Case("tenders.duplicate", DRAFT_EDITORS, params=draft, missing=no_tender),
     Case("tenders.lots", DRAFT_EDITORS, params=draft, missing=no_tender, data={"title": "Lot de la matrice"}),
-    Case("tenders.edit_lot", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.tender_lot()},
+    Case("tenders.edit_lot", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.draft_lot()},
          missing=lambda w: {**draft(w), "lot_id": MISSING_ID}, data={"title": "Lot 1"}),
     Case("tenders.remove_lot", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.new_tender_lot()},
          missing=lambda w: {**draft(w), "lot_id": MISSING_ID}),
-    Case("tenders.clauses", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.tender_lot()},
+    Case("tenders.clauses", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.draft_lot()},
          missing=lambda w: {**draft(w), "lot_id": MISSING_ID}),
-    Case("tenders.check", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.tender_lot()},
+    Case("tenders.check", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.draft_lot()},
          missing=lambda w: {**draft(w), "lot_id": MISSING_ID}),
     Case("tenders.annex", DRAFT_ONLY, params=draft, missing=no_tender),
     Case("tenders.annex_pdf", DRAFT_ONLY, params=draft, missing=no_tender),
@@ -289,6 +303,29 @@ CASES: list[Case] = [
     Case("tenders.remove_attachment", DRAFT_EDITORS,
          params=lambda w: {**draft(w), "attachment_id": w.new_tender_attachment()},
          missing=lambda w: {**draft(w), "attachment_id": MISSING_ID}),
+    # --- tender workflow: the buyer's organisation moves its tender; the verified facilitator of the place
+    # (93) validates or sends back; a draft is the buyer's alone (and its assisting facilitator's) ---------
+    Case("tender_workflow.show", row(HIDDEN, anonymous=LOGIN, ok=TENDER_FOLLOWERS), label="submitted",
+         params=tender("submitted")[0], missing=tender("submitted")[1]),
+    Case("tender_workflow.show", BUYER_A_ROW, label="draft", params=tender("draft")[0], missing=tender("draft")[1]),
+    Case("tender_workflow.submit", BUYER_A_ROW, params=fresh_tender("draft")[0], missing=fresh_tender("draft")[1]),
+    Case("tender_workflow.publish", BUYER_A_ROW, params=fresh_tender("submitted", True)[0],
+         missing=fresh_tender("submitted")[1]),
+    # an empty reason, comment or choice is a form error (400) for those who may: nothing moves
+    Case("tender_workflow.cancel", BUYER_A_ROW, params=tender("draft")[0], missing=tender("draft")[1]),
+    Case("tender_workflow.assist", BUYER_A_ROW, params=tender("draft")[0], missing=tender("draft")[1]),
+    Case("tender_workflow.comment", row(HIDDEN, anonymous=LOGIN, ok=TENDER_FOLLOWERS),
+         params=tender("submitted")[0], missing=tender("submitted")[1]),
+    Case("tender_workflow.validate", VALIDATOR_ROW, params=fresh_tender("submitted")[0],
+         missing=fresh_tender("submitted")[1]),
+    Case("tender_workflow.send_back", VALIDATOR_ROW, params=tender("submitted")[0], missing=tender("submitted")[1]),
+    # the queue: verified facilitators (each sees its territory's tenders) and the platform
+    Case("tender_workflow.queue", row(HIDDEN, anonymous=LOGIN, ok=FACILITATORS + ADMIN),
+         shows=(TENDER_TITLE, ("facilitator",) + ADMIN)),
+    # awarding a lot of the closed tender (a POST without its outcome is refused, 400: nothing recorded)
+    Case("tender_workflow.award", BUYER_A_ROW,
+         params=lambda w: {"tender_id": w.tender_ids["closed"], "lot_id": w.tender_lot("closed")},
+         missing=lambda w: {"tender_id": w.tender_ids["closed"], "lot_id": MISSING_ID}),
 ]
 
 
@@ -319,6 +356,11 @@ GUARD_RAILS: dict[str, tuple[str, ...]] = {
     **{endpoint: BUYER_A + ADMIN for endpoint in (
         "tenders.edit", "tenders.lots", "tenders.edit_lot", "tenders.remove_lot", "tenders.clauses",
         "tenders.check", "tenders.add_attachment", "tenders.remove_attachment", "tenders.duplicate")},
+    **{f"tender_workflow.{name}": BUYER_A + ADMIN for name in ("submit", "publish", "cancel", "assist", "award")},
+    "tender_workflow.validate": ("facilitator",) + ADMIN,
+    "tender_workflow.send_back": ("facilitator",) + ADMIN,
+    "tender_workflow.show": BUYER_A + ("facilitator",) + ADMIN,
+    "tender_workflow.comment": BUYER_A + ("facilitator",) + ADMIN,
     "core.document": ("public_buyer",),
     "core.document_download": ("public_buyer",),
 }

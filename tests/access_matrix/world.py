@@ -43,6 +43,9 @@ UNCLAIMED_NAME = "Atelier Non Revendiqué"
 CONTACT_EMAIL = "nadia@collecterie.example.fr"
 FAVORITE_LIST_NAME = "Liste de la matrice"
 JOINER_EMAIL = next(actor.email for actor in ACTORS if actor.name == "no_organisation")
+#: the shared tenders' place (Montreuil) and title (the facilitators' queue shows it to those who validate)
+TENDER_PLACE = "commune:93048"
+TENDER_TITLE = "Consultation de la matrice"
 ORGANISATION_SIRETS = {"structure_a": CLAIMED_SIRET, "structure_b": UNCLAIMED_SIRET}
 
 
@@ -62,6 +65,8 @@ class World:
     #: buyer A's tenders (Montreuil, 93): a draft, and a published one
     tender_draft_id: int = 0
     tender_published_id: int = 0
+    #: tenders of buyer A in Montreuil (93): the `facilitator` actor's territory (tender workflow)
+    tender_ids: dict[str, int] = field(default_factory=dict)
 
     # --- per-request objects for the routes that consume theirs ------------------------------
 
@@ -126,6 +131,25 @@ class World:
             db.session.remove()
         return organisation_id
 
+    def new_tender(self, status: str = "draft", validated: bool = False) -> int:
+        """A fresh tender of buyer A in Montreuil (93), complete enough to move (the workflow routes move theirs)."""
+        from tests.tenders.factories import make_tender
+
+        with self._context():
+            tender_id = make_tender(self.organisations["buyer_a"], status=status, validated=validated,
+                                    place_ref=TENDER_PLACE, title=f"{TENDER_TITLE} ({status})")
+            db.session.remove()
+        return tender_id
+
+    def tender_lot(self, key: str = "closed") -> int:
+        """The first lot of one of the shared tenders."""
+        from marche.tenders.models import Tender
+
+        with self._context():
+            lot_id = db.session.get(Tender, self.tender_ids[key]).lots[0].id
+            db.session.remove()
+        return lot_id
+
     def new_dead_message(self) -> int:
         """An outbox row that failed for good, as the admin page lists them (retry re-queues it)."""
         with self._context():
@@ -151,7 +175,8 @@ class World:
             db.session.remove()
         return lot_id
 
-    def tender_lot(self) -> int:
+    def draft_lot(self) -> int:
+        """The first lot of buyer A's draft (drafting routes)."""
         from marche.tenders.models import Tender
 
         with self._context():
@@ -265,6 +290,9 @@ def build_world(app, make_structure) -> World:
         db.session.commit()
         db.session.remove()
     world.new_dead_message()  # the admin page then has a row to show
+    # tender workflow: a draft, a submitted one (the queue lists it), a closed one (its lots to award)
+    for status in ("draft", "submitted", "closed"):
+        world.tender_ids[status] = world.new_tender(status)
     with world._context():
         # buyer A's supplier check as a stored PDF (rendered by the outbox, inline without Redis)
         report = CheckReport(lines=check_entries([Entry(2, CLAIMED_SIRET)]))
