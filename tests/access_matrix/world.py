@@ -22,6 +22,7 @@ from marche.suppliers import favorites
 from marche.suppliers import services as suppliers
 from marche.suppliers.check import REPORT_DOCUMENT, CheckReport, Entry, check_entries, report_params
 from marche.suppliers.models import FavoriteItem, Structure
+from marche.tenders.models import Tender, TenderLot
 from tests.conftest import VALID_SIRETS, _luhn_sirets
 
 from .actors import ACTORS, PASSWORD, Actor, verify_facilitator
@@ -58,6 +59,9 @@ class World:
     claim_id: int = 0
     favorite_list_id: int = 0
     document_id: int = 0
+    #: tenders of buyer A read through the public API (tapi): one published, one draft
+    published_tender_id: int = 0
+    draft_tender_id: int = 0
 
     # --- per-request objects for the routes that consume theirs ------------------------------
 
@@ -229,6 +233,17 @@ def build_world(app, make_structure) -> World:
         report = CheckReport(lines=check_entries([Entry(2, CLAIMED_SIRET)]))
         world.document_id = documents.request_document(world.users["public_buyer"], REPORT_DOCUMENT,
                                                  report_params(report, today()), "verification.pdf").id
+        db.session.commit()
+        db.session.remove()
+    with world._context():
+        # buyer A's tenders as the API reads them (tapi): a published one, and a draft nobody reads there
+        for status in ("published", "draft"):
+            tender = Tender(organisation_id=world.organisations["buyer_a"], title=f"Consultation {status}",
+                            status=status, place_ref="dep:93")
+            tender.lots.append(TenderLot(position=1, title="Lot unique"))
+            db.session.add(tender)
+            db.session.flush()
+            setattr(world, f"{status}_tender_id", tender.id)
         db.session.commit()
         db.session.remove()
     return world
