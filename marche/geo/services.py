@@ -278,6 +278,15 @@ def refs_containing(ref: str) -> list[str]:
     return [territory.ref, *parent, f"dep:{row.department_code}", f"reg:{row.region_code}", FRANCE.ref]
 
 
+@lru_cache(maxsize=1)  # the 45 arrondissements of Paris, Lyon and Marseille: reference data, fixed per process
+def _arrondissements() -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for code, parent in db.session.execute(select(Commune.code, Commune.parent_code)
+                                           .where(Commune.parent_code.is_not(None)).order_by(Commune.code)):
+        found[parent] = found.get(parent, ()) + (code,)
+    return found
+
+
 def inside(column: Any, ref: str) -> Any:
     """A SQL condition: the reference held in `column` (a place such as a tender's) names a territory lying
     within `ref`, itself included — a commune of the department, a department of the region, an arrondissement
@@ -285,9 +294,9 @@ def inside(column: Any, ref: str) -> Any:
     territory = resolve(ref)
     if territory.kind == "country":
         return column.is_not(None)
-    communes = select(func.concat("commune:", Commune.code))
     if territory.kind == "commune":
-        return or_(column == territory.ref, column.in_(communes.where(Commune.parent_code == territory.code)))
+        return column.in_([territory.ref, *(f"commune:{code}" for code in _arrondissements().get(territory.code, ()))])
+    communes = select(func.concat("commune:", Commune.code))
     if territory.kind == "dep":
         return or_(column == territory.ref, column.in_(communes.where(Commune.department_code == territory.code)))
     departments = select(func.concat("dep:", Department.code)).where(Department.region_code == territory.code)

@@ -133,16 +133,17 @@ def view_of(tender: Tender, now: datetime | None = None) -> TenderView:
     return TenderView(tender, effective_status(tender, now), tuple(lot_summary(lot) for lot in tender.lots))
 
 
-def _loaded(query: Select) -> Select:
-    return query.options(joinedload(Tender.organisation), selectinload(Tender.sectors),
-                         selectinload(Tender.lots).selectinload(TenderLot.award),
-                         selectinload(Tender.rectificatifs))
+def _listed(query: Select) -> Select:
+    """What a list shows: the buyer and the lots (one query each), nothing else."""
+    return query.options(joinedload(Tender.organisation), selectinload(Tender.lots))
 
 
 def public_tender(tender_id: int) -> TenderView | None:
     """A tender anyone may read; None for an unknown id and for a draft, submitted or cancelled tender."""
-    tender = db.session.execute(_loaded(select(Tender).where(
-        Tender.id == tender_id, Tender.status.in_([str(s) for s in PUBLIC_STATUSES])))).unique().scalar_one_or_none()
+    query = select(Tender).where(Tender.id == tender_id, Tender.status.in_([str(s) for s in PUBLIC_STATUSES]))
+    tender = db.session.execute(query.options(
+        joinedload(Tender.organisation), selectinload(Tender.sectors), selectinload(Tender.rectificatifs),
+        selectinload(Tender.lots).selectinload(TenderLot.award))).unique().scalar_one_or_none()
     return None if tender is None else view_of(tender)
 
 
@@ -241,7 +242,7 @@ def search_published(filters: TenderFilters, now: datetime | None = None) -> Ten
         order = [Tender.published_at.desc().nulls_last(), Tender.id.desc()]
     else:
         order = [Tender.answers_deadline.asc().nulls_last(), Tender.id]
-    query = (_loaded(select(Tender).where(*where)).order_by(*order)
+    query = (_listed(select(Tender).where(*where)).order_by(*order)
              .limit(filters.per_page).offset((filters.page - 1) * filters.per_page))
     tenders = db.session.execute(query).unique().scalars().all()
     return TenderPage(count, filters.page, filters.per_page, [view_of(tender, now) for tender in tenders])
