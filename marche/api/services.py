@@ -248,7 +248,8 @@ def tenders(parameters: dict[str, Any]) -> dict[str, Any]:
         territory_mode=parameters.get("territory_mode") or "within", kinds=tuple(parameters.get("kind", [])),
         reserved=parameters.get("reserved"), clause_types=tuple(parameters.get("clause", [])),
         deadline_after=parameters.get("deadline_after"),
-        statuses=tuple(parameters.get("status") or tender_queries.LISTED_BY_DEFAULT), sort=parameters.get("sort") or "deadline",
+        statuses=tuple(parameters.get("status") or tender_queries.LISTED_BY_DEFAULT),
+        sort=parameters.get("sort") or "deadline",
         page=parameters.get("page") or 1, per_page=parameters.get("per_page") or 20)
     page = tender_queries.search_published(filters)
     return {"count": page.count, "page": page.page, "per_page": page.per_page,

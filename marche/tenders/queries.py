@@ -7,7 +7,8 @@ open for answers never shows an expired one.
 
 SQL only for now (the tender search index is issue 20). Text is matched word by word, accents and case
 folded, in the tender's title and object and in its lots' titles and descriptions; clause types are read in
-the lots' clause documents with the same meaning as `ClauseSpec.clause_types()` (a test keeps them equal).
+the lots' clause documents with the same meaning as `ClauseSpec.clause_types()` (the codes of `CLAUSE_TYPES`; a
+test keeps the two readings equal).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..clauses.spec import CLAUSE_TYPES, ClauseSpec, ClauseSpecError
+from ..clauses.spec import ClauseSpec, ClauseSpecError
 from ..core.dates import PARIS
 from ..core.text import normalize_search
 from ..extensions import db
