@@ -1,4 +1,5 @@
-"""Demo data for `make run`: one account per role with its organisation (idempotent)."""
+"""Demo data for `make run`: one account per role with its organisation, and tenders in every state for the
+demo buyers (idempotent)."""
 from __future__ import annotations
 
 from .accounts import services
@@ -160,5 +161,233 @@ def create_demo() -> list[dict]:
     verify_demo_facilitator()
     create_supplier_demo()
     create_trust_demo()
+    create_tender_demo()
     return [{"role": a["role"], "email": a["email"], "password": DEMO_PASSWORD}
             for a in DEMO_ACCOUNTS + [PENDING_FACILITATOR]]
+
+
+# --- demo tenders (issue 19): a few in every state for the two demo buyers --------------------------
+
+#: La Collecterie (Montreuil), the demo structure: it holds the private buyer's awarded lot
+COLLECTERIE_SIRET = "75187049400026"
+PUBLIC_BUYER_EMAIL = "acheteur.public@demo.marche.local"
+PRIVATE_BUYER_EMAIL = "acheteur.prive@demo.marche.local"
+
+
+def _spec(amount: int | None = None, nature: str = "services", group: str | None = None, *,
+          reservation: str | None = None, social: int | None = None, environment: tuple[str, ...] = (),
+          environmental_criterion: int | None = None) -> dict:
+    """A lot's clause document: an insertion clause sized by the calculator's defaults when `amount` is given."""
+    from decimal import Decimal
+
+    from .clauses.catalogue import EligiblePublic, FulfilmentMode
+    from .clauses.rules import calculator_defaults
+    from .clauses.spec import ClauseSpec, Criterion, InsertionSpec
+
+    insertion = None
+    if amount is not None:
+        defaults = calculator_defaults(nature, group)
+        insertion = InsertionSpec(Decimal(amount), defaults.labour_share.value, defaults.insertion_rate.value,
+                                  defaults.hourly_cost.value,
+                                  modes=(FulfilmentMode.DIRECT_HIRE, FulfilmentMode.MADE_AVAILABLE,
+                                         FulfilmentMode.SUBCONTRACTING),
+                                  publics=(EligiblePublic.LONG_TERM_JOBSEEKER, EligiblePublic.MINIMUM_INCOME,
+                                           EligiblePublic.YOUNG_UNQUALIFIED, EligiblePublic.PLIE),
+                                  penalty_per_hour=Decimal(30))
+    return ClauseSpec(
+        insertion=insertion, reservation=reservation,
+        social_criterion=Criterion(Decimal(social), "Qualité du parcours d'insertion proposé") if social else None,
+        environmental_conditions=environment,
+        environmental_criterion=(Criterion(Decimal(environmental_criterion), "Performance environnementale")
+                                 if environmental_criterion else None)).to_json()
+
+
+def demo_tenders() -> list[dict]:
+    """The demo tenders, as data: buyer, status, dates in days from today, lots and their clauses."""
+    green, cleaning, waste = "espaces-verts-exterieurs-2", "hygiene-et-proprete-64", "collecte-traitement-des-dechets"
+    return [
+        {"buyer": PUBLIC_BUYER_EMAIL, "status": "published", "kind": "call_for_tenders",
+         "title": "Entretien des espaces verts des écoles de Lille",
+         "object": "Tonte, taille, désherbage sans produit phytosanitaire et ramassage des feuilles dans les "
+                   "cours et jardins des 64 écoles publiques de Lille, pour trois ans.",
+         "procedure": "Appel d'offres ouvert", "cpv": ["77310000-6", "77311000-3"], "nature": "services",
+         "place": "commune:59350", "sectors": ["creation-et-entretien-des-espaces-verts"], "duration": 36,
+         "launch": -10, "questions": 20, "deadline": 30, "notification": 60, "rectificatif": True,
+         "lots": [("Tonte et taille — écoles du nord de la ville", 180_000,
+                   _spec(180_000, "services", green, environment=("waste_sorting", "low_emission_delivery"),
+                         environmental_criterion=15, social=10)),
+                  ("Désherbage manuel et alternatif — écoles du sud", 120_000,
+                   _spec(reservation="siae", environment=("waste_sorting",), environmental_criterion=20))]},
+        {"buyer": PUBLIC_BUYER_EMAIL, "status": "draft", "kind": "call_for_tenders",
+         "title": "Nettoyage des locaux de la mairie de quartier de Fives",
+         "object": "Nettoyage quotidien des bureaux, vitrerie trimestrielle.", "cpv": ["90911200-8"],
+         "nature": "services", "place": "commune:59350", "sectors": ["nettoyage-de-locaux-16"], "duration": 24,
+         "launch": 15, "questions": 35, "deadline": 45,
+         "lots": [(None, 150_000, _spec(150_000, "services", cleaning))]},
+        {"buyer": PUBLIC_BUYER_EMAIL, "status": "submitted", "kind": "call_for_tenders", "assisted": True,
+         "title": "Rénovation de la toiture du gymnase Jean-Zay",
+         "object": "Dépose et réfection de la charpente et de la couverture, avec réemploi des tuiles saines.",
+         "procedure": "Procédure adaptée", "cpv": ["45261000-4", "45261210-9"], "nature": "works",
+         "place": "commune:59350", "sectors": ["travaux-de-chantiers-74"], "duration": 8,
+         "launch": 5, "questions": 25, "deadline": 35, "notification": 60,
+         "lots": [("Charpente", 350_000, _spec(350_000, "works", environment=("reuse",), environmental_criterion=15)),
+                  ("Couverture", 450_000, _spec(450_000, "works", environment=("reuse", "waste_sorting"),
+                                                environmental_criterion=15))]},
+        {"buyer": PUBLIC_BUYER_EMAIL, "status": "closed", "kind": "call_for_tenders",
+         "title": "Collecte et réemploi des encombrants du quartier de Moulins",
+         "object": "Collecte sur rendez-vous, tri et orientation vers le réemploi.", "cpv": ["90511000-2"],
+         "procedure": "Procédure adaptée", "nature": "services", "place": "commune:59350",
+         "sectors": ["collecte-dencombrants"], "duration": 12, "launch": -40, "questions": -20, "deadline": -10,
+         "lots": [(None, 90_000, _spec(reservation="both", environment=("reuse",), environmental_criterion=20))]},
+        {"buyer": PUBLIC_BUYER_EMAIL, "status": "awarded", "kind": "call_for_tenders",
+         "title": "Repas en circuit court pour les centres de loisirs",
+         "object": "Confection et livraison des repas des centres de loisirs pendant les vacances scolaires.",
+         "procedure": "Procédure adaptée", "cpv": ["55524000-9"], "nature": "services", "place": "dep:59",
+         "sectors": ["restauration-collective"], "duration": 12, "launch": -90, "questions": -70,
+         "deadline": -60, "notification": -20,
+         "lots": [("Repas des centres du nord", 110_000,
+                   _spec(110_000, "services", environment=("short_supply_chain", "packaging"),
+                         environmental_criterion=20)),
+                  ("Goûters", 40_000, _spec(reservation="siae", environment=("short_supply_chain",),
+                                            environmental_criterion=20))],
+         "awards": [{"holder": "nord", "amount": 104_500, "offers": 4},
+                    {"unsuccessful": "Aucune offre reçue pour ce lot."}]},
+        {"buyer": PUBLIC_BUYER_EMAIL, "status": "unsuccessful", "kind": "quote_request",
+         "title": "Maintenance des aires de jeux du parc de la Citadelle",
+         "object": "Vérification et petites réparations des équipements de jeux.", "cpv": ["50870000-4"],
+         "procedure": "Procédure adaptée", "nature": "services", "place": "commune:59350",
+         "sectors": ["entretien-et-maintenance-de-lespace-urbain-17"], "duration": 12,
+         "launch": -80, "questions": -60, "deadline": -50,
+         "lots": [(None, 45_000, _spec(45_000, "services", green, environment=("waste_sorting",),
+                                       environmental_criterion=15))],
+         "awards": [{"unsuccessful": "Les deux offres reçues dépassaient le budget de plus de 40 %."}],
+         "reason": "Aucune offre acceptable : la consultation sera relancée au printemps."},
+        {"buyer": PUBLIC_BUYER_EMAIL, "status": "cancelled", "kind": "quote_request",
+         "title": "Impression des supports de communication de l'été",
+         "object": "Affiches, dépliants et programmes des animations d'été.", "cpv": ["79810000-5"],
+         "nature": "services", "place": "commune:59350", "sectors": ["impressions"], "duration": 3,
+         "launch": -30, "questions": -15, "deadline": -5,
+         "lots": [(None, 30_000, _spec(environment=("ecolabelled",), environmental_criterion=20))],
+         "reason": "Besoin repris par la métropole dans son marché groupé."},
+        {"buyer": PRIVATE_BUYER_EMAIL, "status": "published", "kind": "sourcing",
+         "title": "Sourçage : entretien des vêtements de travail du site de Lyon",
+         "object": "Nous cherchons des ESAT et entreprises adaptées capables de collecter, laver et livrer "
+                   "chaque semaine 400 tenues de travail.", "cpv": ["98310000-9"], "nature": "services",
+         "place": "commune:69123", "sectors": ["blanchisserie"], "duration": 24, "launch": -3, "deadline": 25,
+         "lots": [(None, 60_000, _spec(reservation="disability", environment=("low_emission_delivery",)))]},
+        {"buyer": PRIVATE_BUYER_EMAIL, "status": "awarded", "kind": "quote_request",
+         "title": "Collecte et réemploi du mobilier de bureau du site de Montreuil",
+         "object": "Enlèvement de 300 postes de travail, réemploi ou don, recyclage du reste.",
+         "cpv": ["90500000-2"], "nature": "services", "place": "commune:93048",
+         "sectors": ["collecte-dencombrants"], "duration": 2, "launch": -60, "deadline": -40,
+         "lots": [(None, 25_000, _spec(25_000, "services", waste, environment=("reuse", "waste_sorting")))],
+         "awards": [{"holder": "collecterie", "amount": 23_800, "offers": 3}]},
+        {"buyer": PRIVATE_BUYER_EMAIL, "status": "draft", "kind": "quote_request",
+         "title": "Entretien des espaces verts du site de Vénissieux",
+         "object": "Tonte et taille, douze passages par an.", "cpv": ["77310000-6"], "nature": "services",
+         "place": "commune:69259", "sectors": ["creation-et-entretien-des-espaces-verts"], "duration": 12,
+         "lots": [(None, 18_000, _spec(18_000, "services", green))]},
+    ]
+
+
+def _demo_holder(which: str):
+    """(structure or None, SIRET, name) of a demo award: La Collecterie, or an insertion company of the Nord
+    from the directory (La Collecterie when the directory is not imported)."""
+    from sqlalchemy import select
+
+    from .suppliers.models import Structure
+
+    structure = None
+    if which == "nord":
+        structure = db.session.execute(
+            select(Structure).where(Structure.department_code == "59", Structure.kinds.any("EI"),
+                                    Structure.siret.is_not(None), Structure.publication == "published")
+            .order_by(Structure.name).limit(1)).scalar_one_or_none()
+    if structure is None:
+        structure = db.session.execute(select(Structure).where(Structure.siret == COLLECTERIE_SIRET)
+                                       ).scalar_one_or_none()
+    if structure is None:
+        return None, COLLECTERIE_SIRET, "La Collecterie"
+    return structure, structure.siret, structure.brand or structure.name
+
+
+def create_tender_demo() -> None:
+    """The demo tenders of `demo_tenders()`, each created once (found again by its buyer and title): rows
+    written directly in the state they show, with their clause documents through `ClauseSpec`."""
+    from datetime import datetime, time, timedelta
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from .core.dates import PARIS, today
+    from .core.models import utcnow
+    from .reference.models import Sector
+    from .tenders.models import LotAward, Tender, TenderComment, TenderLot, TenderRectificatif
+
+    refuse_in_production()
+    day = today()
+    facilitator = services.find_user_by_email("facilitateur@demo.marche.local")
+    admin = services.find_user_by_email("admin@demo.marche.local")
+
+    def moment(days: int | None):
+        return None if days is None else datetime.combine(day + timedelta(days=days), time(12), tzinfo=PARIS)
+
+    for data in demo_tenders():
+        buyer = services.find_user_by_email(data["buyer"])
+        if buyer is None or buyer.organisation is None:
+            continue
+        organisation = buyer.organisation
+        if db.session.execute(select(Tender.id).where(Tender.organisation_id == organisation.id,
+                                                      Tender.title == data["title"])).first():
+            continue
+        lots = data["lots"]
+        tender = Tender(
+            organisation_id=organisation.id, created_by_id=buyer.id, title=data["title"], object=data["object"],
+            kind=data["kind"], procedure=data.get("procedure"), cpv_codes=data["cpv"], nature=data["nature"],
+            place_ref=data["place"], amount=Decimal(sum(amount for _, amount, _ in lots)),
+            duration_months=data["duration"],
+            launch_date=None if data.get("launch") is None else day + timedelta(days=data["launch"]),
+            questions_deadline=moment(data.get("questions")), answers_deadline=moment(data.get("deadline")),
+            planned_notification=(None if data.get("notification") is None
+                                  else day + timedelta(days=data["notification"])),
+            contact_name=buyer.full_name, contact_email=buyer.email, allotted=len(lots) > 1, status=data["status"],
+            outcome_reason=data.get("reason"),
+            sectors=list(db.session.execute(select(Sector).where(Sector.slug.in_(data["sectors"]))).scalars()))
+        for position, (title, amount, clauses) in enumerate(lots, start=1):
+            tender.lots.append(TenderLot(position=position, title=title or data["title"], amount=Decimal(amount),
+                                         clauses=clauses))
+        if data["status"] != "draft":
+            tender.submitted_at = moment((data.get("launch") or 0) - 3)
+        if data["status"] not in ("draft", "submitted"):
+            tender.validated_at = moment((data.get("launch") or 0) - 1)
+            tender.validated_by_id = admin.id if admin else None
+            tender.published_at = moment(data.get("launch") or 0)
+        if data["status"] in ("closed", "awarded", "unsuccessful"):
+            tender.closed_at = moment(data.get("deadline"))
+        if data.get("assisted") and facilitator is not None:
+            tender.assisting_organisation_id = facilitator.organisation.id
+            tender.assist_requested_at = moment(data["launch"] - 10)
+            tender.comments.append(TenderComment(
+                author_id=facilitator.id, organisation_id=facilitator.organisation.id,
+                body="Clauses relues : 5 % d'heures d'insertion par lot est tenable pour ce chantier ; pensez à "
+                     "nous indiquer comme contact dans l'annexe."))
+        if data.get("rectificatif"):
+            tender.rectificatifs.append(TenderRectificatif(
+                author_id=buyer.id, note="Une visite des sites est ajoutée : la date limite est repoussée.",
+                changes=[{"field": "answers_deadline", "label": "Date limite de réponse",
+                          "before": (day + timedelta(days=data["deadline"] - 7)).strftime("%d/%m/%Y") + " 12:00",
+                          "after": (day + timedelta(days=data["deadline"])).strftime("%d/%m/%Y") + " 12:00"}]))
+        for lot, award in zip(tender.lots, data.get("awards", [])):
+            if "unsuccessful" in award:
+                lot.status = "unsuccessful"
+                lot.award = LotAward(awarded=False, unsuccessful_reason=award["unsuccessful"],
+                                     recorded_by_id=buyer.id, recorded_at=utcnow())
+                continue
+            structure, siret, name = _demo_holder(award["holder"])
+            lot.status = "awarded"
+            lot.award = LotAward(awarded=True, holder_structure_id=structure.id if structure else None,
+                                 holder_siret=siret, holder_name=name, amount=Decimal(award["amount"]),
+                                 awarded_on=day + timedelta(days=data.get("notification") or -20),
+                                 offers_count=award["offers"], recorded_by_id=buyer.id, recorded_at=utcnow())
+        db.session.add(tender)
+    db.session.flush()

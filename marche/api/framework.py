@@ -21,8 +21,9 @@ from . import schemas
 TITLE = "Marché inclusif — API publique"
 VERSION = "1.0.0"
 DESCRIPTION = ("Annuaire des structures inclusives (SIAE, EA, EATT, ESAT, GEIQ), vérification de listes de "
-               "fournisseurs, référentiels (territoires, CPV, secteurs). Réponses JSON, messages en français ; un "
-               "paramètre invalide répond 400 en se nommant.")
+               "fournisseurs, consultations publiées et leurs clauses sociales et environnementales, calculateur "
+               "d'heures d'insertion et contrôle légal, référentiels (territoires, CPV, secteurs). Réponses JSON, "
+               "messages en français ; un paramètre invalide répond 400 en se nommant.")
 
 
 class ApiParser(FlaskParser):

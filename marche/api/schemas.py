@@ -14,6 +14,8 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from ..clauses import calculator, legal
+from ..clauses.catalogue import EligiblePublic, EnvironmentalCondition, FulfilmentMode
+from ..clauses.spec import CLAUSE_TYPES
 from ..clauses.rules import BUYER_CATEGORIES, Nature
 from ..core.identifiers import is_digits, parse_int
 from ..geo.services import KINDS as TERRITORY_KINDS
@@ -22,6 +24,11 @@ from ..search.query import (BOOL_VALUES, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGT
                             TERRITORY_MODES, QueryError)
 from ..suppliers.check import MAX_LINES
 from ..suppliers.models import EnvLabel, ServiceKind, SizeBand, StructureKind
+from ..tenders.models import LotStatus, TenderKind
+from ..tenders.models import Nature as TenderNature
+from ..tenders.queries import PUBLIC_STATUSES, RESERVATIONS
+from ..tenders.queries import SORTS as TENDER_SORTS
+from ..tenders.queries import TERRITORY_MODES as TENDER_TERRITORY_MODES
 
 #: no NUL byte: refused (400) by the input layer before any endpoint
 TEXT_PATTERN = "^[^\\x00]*$"
@@ -595,3 +602,192 @@ class ProcedureAdvice(Schema):
 class LegalCheckAnswer(Schema):
     obligations = fields.List(fields.Nested(ObligationLine), required=True)
     procedure = fields.Nested(ProcedureAdvice, required=True)
+
+
+# --- tenders ----------------------------------------------------------------------------------
+
+#: a CPV code or its beginning: 2 to 8 digits, the check digit after a dash for a whole code
+CPV_PREFIX = "^[0-9]{2,8}(-[0-9])?$"
+
+
+class TenderSearchParameters(Parameters):
+    may_be_empty = ("q",)
+
+    q = Text(max_length=MAX_QUERY_LENGTH, tab=True, **_describe(
+        "Mots cherchés dans le titre, l'objet et les lots (titre, description), sans tenir compte des accents ni "
+        "de la casse ; chaque mot doit s'y trouver (les mots d'une lettre sont ignorés)",
+        examples=["espaces verts", "nettoyage écoles"]))
+    cpv = Repeatable(Pattern(CPV_PREFIX, "« {name} » : code CPV ou début de code attendu (2 à 8 chiffres, par "
+                                         "exemple 45 ou 45210000-2), reçu « {value} »."), **_describe(
+        "Code CPV de la consultation ou d'un de ses lots, ou son début (répétable) : « 45 » ou « 45000000-7 » "
+        "donnent tous les travaux (les zéros de fin d'un code sont sa hiérarchie) ; un code complet doit exister",
+        examples=["77310000-6", "90"]))
+    sector = Repeatable(Pattern(SECTOR, "Secteur inconnu : {value}"),
+                        **_describe("Secteur : identifiant ou slug publiés par /api/v1/sectors (répétable)"))
+    territory = TerritoryRef(("commune", "dep", "reg"), AREA_REF, **_describe(
+        "Territoire : commune:<code INSEE>, dep:<code>, reg:<code> ; le lieu d'exécution de la consultation ou "
+        "d'un lot s'y trouve", examples=["dep:59", "commune:59350", "reg:32"]))
+    territory_mode = Choice(list(TENDER_TERRITORY_MODES), **_describe(
+        "within (défaut) : lieu dans le territoire ; intersects : dans le territoire ou le contenant (une "
+        "consultation sur tout le Nord pour commune:59350 : « là où je peux travailler »)"))
+    kind = Repeatable(Choice(_values(TenderKind)), **_describe("Type de consultation (répétable)"))
+    reserved = Choice(list(RESERVATIONS), **_describe(
+        "Un lot réservé : siae (L2113-13), disability (EA / ESAT, L2113-12), both (les deux ensemble, L2113-14), "
+        "any (toute réservation). Un lot réservé aux deux ensemble répond aussi à siae et à disability"))
+    clause = Repeatable(Choice(list(CLAUSE_TYPES)), **_describe(
+        "Un lot porte au moins un de ces types de clause (répétable)"))
+    deadline_after = IsoDate(**_describe("Date limite de réponse ce jour ou après (AAAA-MM-JJ, heure de Paris)",
+                                         examples=["2027-01-15"]))
+    status = Repeatable(Choice([str(s) for s in PUBLIC_STATUSES]), **_describe(
+        "Statut (répétable) ; par défaut published : les consultations ouvertes aux réponses. Une consultation "
+        "publiée dont la date limite est passée est closed"))
+    sort = Choice(list(TENDER_SORTS), **_describe(
+        "deadline (défaut) : date limite la plus proche d'abord ; recent : dernière publiée d'abord"))
+    page = Number(1, MAX_PAGE, **_describe("Page (à partir de 1)", default=1))
+    per_page = Number(1, MAX_PER_PAGE, **_describe("Résultats par page", default=20))
+
+
+class Place(Schema):
+    ref = fields.String(required=True, metadata={"examples": ["commune:59350"]})
+    label = fields.String(required=True, metadata={"examples": ["Lille (59)"]})
+
+
+class Coded(Schema):
+    code = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class TenderLotItem(Schema):
+    class Meta:
+        ordered = True
+
+    position = fields.Integer(required=True)
+    title = fields.String(required=True)
+    amount = _nullable(fields.Float, required=True, metadata={"description": "Montant estimé, euros HT"})
+    clause_types = _enum_list(list(CLAUSE_TYPES), required=True)
+    insertion_hours = _nullable(fields.Integer, required=True, metadata={
+        "description": "Heures d'insertion demandées par la clause (null : pas de clause d'insertion)"})
+
+
+class TenderItem(Schema):
+    class Meta:
+        ordered = True
+
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf([str(s) for s in PUBLIC_STATUSES]))
+    buyer_name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(_values(TenderKind)))
+    nature = fields.String(required=True, validate=validate.OneOf(_values(TenderNature)))
+    cpv = fields.List(fields.String(), required=True, metadata={"description": "Code principal d'abord"})
+    place = fields.Nested(Place, allow_none=True, required=True)
+    amount = _nullable(fields.Float, required=True, metadata={"description": "Montant estimé, euros HT"})
+    answers_deadline = _nullable(fields.DateTime, required=True)
+    published_at = _nullable(fields.DateTime, required=True)
+    lots = fields.List(fields.Nested(TenderLotItem), required=True)
+    url = fields.String(required=True, metadata={"description": "Adresse de la page de la consultation"})
+
+
+class TenderPage(Schema):
+    count = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    results = fields.List(fields.Nested(TenderItem), required=True)
+
+
+class InsertionClause(Schema):
+    class Meta:
+        ordered = True
+
+    hours = fields.Integer(required=True, metadata={"description": "Heures demandées"})
+    etp = fields.Float(required=True, metadata={"description": "Heures ÷ 1 607"})
+    formula = fields.String(required=True, metadata={"description": "Le calcul du calculateur, en français"})
+    hours_written = fields.Boolean(required=True, metadata={
+        "description": "true : l'acheteur a écrit les heures lui-même (raison dans override_reason)"})
+    override_reason = fields.String(required=True)
+    amount_basis = fields.Float(required=True)
+    labour_share = fields.Float(required=True)
+    insertion_rate = fields.Float(required=True)
+    hourly_cost = fields.Float(required=True)
+    modes = fields.List(fields.Nested(Coded), required=True, metadata={
+        "description": f"Modalités acceptées : {', '.join(_values(FulfilmentMode))}"})
+    publics = fields.List(fields.Nested(Coded), required=True, metadata={
+        "description": f"Publics éligibles : {', '.join(_values(EligiblePublic))}"})
+    penalty_per_hour = _nullable(fields.Float, required=True)
+
+
+class Reservation(Coded):
+    article = fields.String(required=True)
+
+
+class CriterionWeight(Schema):
+    weight = fields.Float(required=True, metadata={"description": "Pondération, en %"})
+    description = fields.String(required=True)
+
+
+class LotClausesAnswer(Schema):
+    class Meta:
+        ordered = True
+
+    insertion = fields.Nested(InsertionClause, allow_none=True, required=True)
+    reservation = fields.Nested(Reservation, allow_none=True, required=True)
+    insertion_object = fields.Boolean(required=True, metadata={"description": "Marché d'insertion (R2123-1 3°)"})
+    social_criterion = fields.Nested(CriterionWeight, allow_none=True, required=True)
+    environmental_conditions = fields.List(fields.Nested(Coded), required=True, metadata={
+        "description": f"Conditions d'exécution : {', '.join(_values(EnvironmentalCondition))}"})
+    environmental_free_text = fields.String(required=True)
+    environmental_criterion = fields.Nested(CriterionWeight, allow_none=True, required=True)
+
+
+class LotAwardAnswer(Schema):
+    holder_name = _nullable(fields.String, required=True)
+    holder_siret = _nullable(fields.String, required=True)
+    amount = _nullable(fields.Float, required=True)
+    awarded_on = _nullable(fields.Date, required=True)
+    offers_count = _nullable(fields.Integer, required=True)
+
+
+class TenderLotDetail(TenderLotItem):
+    description = fields.String(required=True)
+    cpv = fields.List(fields.String(), required=True)
+    place = fields.Nested(Place, allow_none=True, required=True, metadata={
+        "description": "null : le lieu de la consultation"})
+    status = fields.String(required=True, validate=validate.OneOf(_values(LotStatus)))
+    insertion_etp = _nullable(fields.Float, required=True)
+    clauses = fields.Nested(LotClausesAnswer, required=True)
+    award = fields.Nested(LotAwardAnswer, allow_none=True, required=True, metadata={
+        "description": "Le titulaire d'un lot attribué (null sinon)"})
+
+
+class Contact(Schema):
+    name = _nullable(fields.String, required=True)
+    email = _nullable(fields.String, required=True)
+    phone = _nullable(fields.String, required=True)
+
+
+class Change(Schema):
+    field = fields.String(required=True)
+    label = fields.String(required=True)
+    before = _nullable(fields.String, required=True)
+    after = _nullable(fields.String, required=True)
+
+
+class Rectificatif(Schema):
+    created_at = fields.DateTime(required=True)
+    changes = fields.List(fields.Nested(Change), required=True)
+    note = _nullable(fields.String, required=True)
+
+
+class TenderDetail(TenderItem):
+    object = fields.String(required=True)
+    procedure = _nullable(fields.String, required=True)
+    duration_months = _nullable(fields.Integer, required=True)
+    launch_date = _nullable(fields.Date, required=True)
+    questions_deadline = _nullable(fields.DateTime, required=True)
+    planned_notification = _nullable(fields.Date, required=True)
+    contact = fields.Nested(Contact, required=True)
+    buyer_profile_url = _nullable(fields.String, required=True, metadata={
+        "description": "Profil d'acheteur où se trouve le dossier de consultation complet"})
+    sectors = fields.List(fields.Nested(SectorItem), required=True)
+    lots = fields.List(fields.Nested(TenderLotDetail), required=True)
+    rectificatifs = fields.List(fields.Nested(Rectificatif), required=True)

@@ -1,5 +1,5 @@
-"""What the API endpoints read, as plain functions over the search, the directory and the reference data: the
-views declare parameters and answers, these functions fetch (no request, no commit)."""
+"""What the API endpoints read, as plain functions over the search, the directory, the published tenders and the
+reference data: the views declare parameters and answers, these functions fetch (no request, no commit)."""
 from __future__ import annotations
 
 import json
@@ -10,19 +10,22 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ..clauses import calculator, legal
+from ..clauses.annex import RESERVATION_WORDING
+from ..clauses.catalogue import EligiblePublic, EnvironmentalCondition, FulfilmentMode
 from ..core.dates import today
 from ..core.errors import DomainError
 from ..core.identifiers import is_digits, normalize_digits
 from ..extensions import db
 from ..geo.models import Commune
-from ..geo.services import resolve, search_territories
+from ..geo.services import resolve, search_territories, territory_label
 from ..reference.models import Sector
-from ..reference.services import search_cpv, sectors_by_group
+from ..reference.services import is_valid_cpv, search_cpv, sectors_by_group
 from ..search.documents import structure_document
 from ..search.need import suggest_need
 from ..search.query import QueryError, parse_query
 from ..suppliers.check import MAX_VALUE_CHARS, CheckReport, Entry, check_entries
 from ..suppliers.models import Structure
+from ..tenders import queries as tender_queries
 from .schemas import PUBLIC_FIELDS
 
 #: parameters handed to the search as they were read (sectors are translated first)
@@ -190,3 +193,139 @@ def legal_check(parameters: dict[str, Any]) -> dict[str, Any]:
             "procedure": {"applies": result.procedure.applies, "procedure": result.procedure.procedure,
                           "allowed": list(result.procedure.allowed), "fits": result.procedure.fits,
                           "warning": result.procedure.warning, "notes": list(result.procedure.notes)}}
+
+
+# --- tenders ---------------------------------------------------------------------------------------
+
+#: the largest identifier PostgreSQL's integer holds: a larger one names nothing (never an overflow)
+MAX_ID = 2**31 - 1
+
+
+def tender_url(tender_id: int) -> str:
+    return f"/consultations/{tender_id}"
+
+
+def _cpv_prefixes(values: list[str]) -> tuple[str, ...]:
+    """Prefixes of the codes asked; a whole code (with its check digit) must be one of the catalogue."""
+    for value in values:
+        if "-" in value and not is_valid_cpv(value):
+            raise QueryError("cpv", f"Code CPV inconnu : {value} (vérifiez le chiffre de contrôle, ou donnez "
+                                    f"seulement le début du code).")
+    return tuple(dict.fromkeys(tender_queries.cpv_prefix(value) for value in values))
+
+
+def _tender_sector_ids(values: list[str]) -> tuple[int, ...]:
+    ids = sector_ids(values)
+    known = set(db.session.execute(select(Sector.id).where(Sector.id.in_(ids))).scalars()) if ids else set()
+    for sector_id in ids:
+        if sector_id not in known:
+            raise QueryError("sector", f"Secteur inconnu : {sector_id}")
+    return tuple(ids)
+
+
+def _place(ref: str | None) -> dict[str, str] | None:
+    return None if not ref else {"ref": ref, "label": territory_label(ref)}
+
+
+def _lot_item(summary) -> dict[str, Any]:
+    lot = summary.lot
+    return {"position": lot.position, "title": lot.title, "amount": lot.amount,
+            "clause_types": list(summary.clause_types), "insertion_hours": summary.insertion_hours}
+
+
+def _tender_item(view) -> dict[str, Any]:
+    tender = view.tender
+    return {"id": tender.id, "title": tender.title, "status": view.status, "buyer_name": tender.organisation.name,
+            "kind": tender.kind, "nature": tender.nature, "cpv": list(tender.cpv_codes or []),
+            "place": _place(tender.place_ref), "amount": tender.amount, "answers_deadline": tender.answers_deadline,
+            "published_at": tender.published_at, "lots": [_lot_item(lot) for lot in view.lots],
+            "url": tender_url(tender.id)}
+
+
+def tenders(parameters: dict[str, Any]) -> dict[str, Any]:
+    """One page of public tenders (published by default) for the read parameters."""
+    territory_ref = parameters.get("territory")
+    if territory_ref:
+        try:
+            territory_ref = resolve(territory_ref).ref
+        except DomainError as error:
+            raise QueryError("territory", error.message) from None
+    filters = tender_queries.TenderFilters(
+        words=tender_queries.words_of(parameters.get("q")), cpv_prefixes=_cpv_prefixes(parameters.get("cpv", [])),
+        sector_ids=_tender_sector_ids(parameters.get("sector", [])), territory=territory_ref,
+        territory_mode=parameters.get("territory_mode") or "within", kinds=tuple(parameters.get("kind", [])),
+        reserved=parameters.get("reserved"), clause_types=tuple(parameters.get("clause", [])),
+        deadline_after=parameters.get("deadline_after"),
+        statuses=tuple(parameters.get("status") or tender_queries.LISTED_BY_DEFAULT),
+        sort=parameters.get("sort") or "deadline",
+        page=parameters.get("page") or 1, per_page=parameters.get("per_page") or 20)
+    page = tender_queries.search_published(filters)
+    return {"count": page.count, "page": page.page, "per_page": page.per_page,
+            "results": [_tender_item(view) for view in page.results]}
+
+
+def _coded(values, enum) -> list[dict[str, str]]:
+    return [{"code": value, "label": enum(value).label} for value in values]
+
+
+def _criterion(criterion) -> dict[str, Any] | None:
+    return None if criterion is None else {"weight": criterion.weight, "description": criterion.description}
+
+
+def _clauses(spec) -> dict[str, Any]:
+    insertion = None
+    if spec.insertion is not None:
+        i = spec.insertion
+        insertion = {"hours": i.hours, "etp": i.etp, "formula": i.computed().formula,
+                     "hours_written": i.hours_override is not None, "override_reason": i.override_reason,
+                     "amount_basis": i.amount_basis, "labour_share": i.labour_share,
+                     "insertion_rate": i.insertion_rate, "hourly_cost": i.hourly_cost,
+                     "modes": _coded(i.modes, FulfilmentMode), "publics": _coded(i.publics, EligiblePublic),
+                     "penalty_per_hour": i.penalty_per_hour}
+    reservation = None
+    if spec.reservation is not None:
+        reservation = {"code": spec.reservation, "article": legal.RESERVATIONS[spec.reservation],
+                       "label": f"Réservé {RESERVATION_WORDING[spec.reservation]}"}
+    return {"insertion": insertion, "reservation": reservation, "insertion_object": spec.insertion_object,
+            "social_criterion": _criterion(spec.social_criterion),
+            "environmental_conditions": _coded(spec.environmental_conditions, EnvironmentalCondition),
+            "environmental_free_text": spec.environmental_free_text,
+            "environmental_criterion": _criterion(spec.environmental_criterion)}
+
+
+def _award(lot) -> dict[str, Any] | None:
+    award = lot.award
+    if award is None or not award.awarded:
+        return None
+    return {"holder_name": award.holder_name, "holder_siret": award.holder_siret, "amount": award.amount,
+            "awarded_on": award.awarded_on, "offers_count": award.offers_count}
+
+
+def public_tender(tender_id: int) -> dict[str, Any] | None:
+    """A public tender with its lots' clauses and its rectificatifs; None for a draft, a tender awaiting
+    validation, a cancelled one and an unknown id."""
+    if not 0 < tender_id <= MAX_ID:
+        return None
+    view = tender_queries.public_tender(tender_id)
+    if view is None:
+        return None
+    tender = view.tender
+    body = _tender_item(view)
+    body["lots"] = [{**_lot_item(summary), "description": summary.lot.description,
+                     "cpv": list(summary.lot.cpv_codes or []), "place": _place(summary.lot.place_ref),
+                     "status": summary.lot.status, "insertion_etp": summary.insertion_etp,
+                     "clauses": _clauses(summary.spec), "award": _award(summary.lot)} for summary in view.lots]
+    body.update({
+        "object": tender.object, "procedure": tender.procedure, "duration_months": tender.duration_months,
+        "launch_date": tender.launch_date, "questions_deadline": tender.questions_deadline,
+        "planned_notification": tender.planned_notification,
+        "contact": {"name": tender.contact_name, "email": tender.contact_email, "phone": tender.contact_phone},
+        "buyer_profile_url": tender.buyer_profile_url,
+        "sectors": [{"id": s.id, "name": s.name, "slug": s.slug} for s in tender.sectors],
+        "rectificatifs": [{"created_at": r.created_at, "note": r.note,
+                           "changes": [{"field": str(c.get("field", "")), "label": str(c.get("label", "")),
+                                        "before": c.get("before"), "after": c.get("after")}
+                                       for c in r.changes or []]}
+                          for r in tender.rectificatifs],
+    })
+    return body

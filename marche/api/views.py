@@ -1,5 +1,6 @@
-"""Public API v1: search the directory, read one structure, check a list of SIRET, the reference lookups
-(territories, CPV, sectors) and the OpenAPI document.
+"""Public API v1: search the directory, read one structure, check a list of SIRET, search and read published
+tenders, the reference lookups (territories, CPV, sectors), the clause calculator and legal check, and the OpenAPI
+document.
 
 Each route declares its parameters and its answer with the schemas of `api/schemas.py`: they read the request
 and shape the answer, and the OpenAPI document is generated from them. Every error is JSON with a French
@@ -24,6 +25,7 @@ bp.register_error_handler(QueryError, parameter_error)
 bp.register_error_handler(schemas.BodyError, body_error)
 
 STRUCTURES, REFERENCE, CLAUSES, DOCUMENTATION = ["Structures"], ["Référentiels"], ["Clauses"], ["Documentation"]
+TENDERS = ["Consultations"]
 
 
 @bp.route("/structures", methods=["GET"], tags=STRUCTURES)
@@ -123,6 +125,30 @@ def clause_hours(parameters):
 @bp.alt_response(400, schema=schemas.ParameterError, description="Paramètre invalide")
 def clause_legal_check(parameters):
     return services.legal_check(parameters)
+
+
+@bp.route("/tenders", methods=["GET"], tags=TENDERS)
+@bp.doc(operationId="searchTenders", summary="Rechercher des consultations publiées")
+@bp.arguments(schemas.TenderSearchParameters, location="query")
+@bp.response(200, schemas.TenderPage,
+             description="Une page de consultations (vide au-delà de la dernière page, avec le nombre total)")
+@bp.alt_response(400, schema=schemas.ParameterError, description="Paramètre invalide")
+def tenders(parameters):
+    return services.tenders(parameters)
+
+
+@bp.route("/tenders/<int:tender_id>", methods=["GET"], tags=TENDERS,
+          parameters=[{"in": "path", "name": "tender_id", "description": "Identifiant de la consultation",
+                       "schema": {"type": "integer", "minimum": 0, "maximum": services.MAX_ID}}])
+@bp.doc(operationId="getTender", summary="Une consultation publiée, ses lots et leurs clauses")
+@bp.response(200, schemas.TenderDetail, description="La consultation")
+@bp.alt_response(404, schema=schemas.Error, description="Aucune consultation publiée avec cet identifiant "
+                                                        "(brouillon, en attente de validation, annulée ou absente)")
+def tender(tender_id: int):
+    found = services.public_tender(tender_id)
+    if found is None:
+        return render_error(404, f"Aucune consultation publiée avec l'identifiant {tender_id}.")
+    return found
 
 
 @bp.route("/openapi.json", methods=["GET"], tags=DOCUMENTATION)

@@ -257,3 +257,48 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
     a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+# --- containment of references (a place within a territory) ----------------------------------
+
+def refs_containing(ref: str) -> list[str]:
+    """Every reference that contains the territory, itself included, up to France: commune:59350 →
+    [commune:59350, dep:59, reg:32, country:FR]; an arrondissement municipal is also inside its commune."""
+    territory = resolve(ref)
+    if territory.kind == "country":
+        return [FRANCE.ref]
+    if territory.kind == "reg":
+        return [territory.ref, FRANCE.ref]
+    if territory.kind == "dep":
+        region = db.session.scalar(select(Department.region_code).where(Department.code == territory.code))
+        return [territory.ref, f"reg:{region}", FRANCE.ref]
+    row = db.session.execute(select(Commune.department_code, Commune.region_code, Commune.parent_code)
+                             .where(Commune.code == territory.code)).one()
+    parent = [f"commune:{row.parent_code}"] if row.parent_code else []
+    return [territory.ref, *parent, f"dep:{row.department_code}", f"reg:{row.region_code}", FRANCE.ref]
+
+
+@lru_cache(maxsize=1)  # the 45 arrondissements of Paris, Lyon and Marseille: reference data, fixed per process
+def _arrondissements() -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for code, parent in db.session.execute(select(Commune.code, Commune.parent_code)
+                                           .where(Commune.parent_code.is_not(None)).order_by(Commune.code)):
+        found[parent] = found.get(parent, ()) + (code,)
+    return found
+
+
+def inside(column: Any, ref: str) -> Any:
+    """A SQL condition: the reference held in `column` (a place such as a tender's) names a territory lying
+    within `ref`, itself included — a commune of the department, a department of the region, an arrondissement
+    of the commune; anything placed for country:FR. The subqueries read the commune table's indexes."""
+    territory = resolve(ref)
+    if territory.kind == "country":
+        return column.is_not(None)
+    if territory.kind == "commune":
+        return column.in_([territory.ref, *(f"commune:{code}" for code in _arrondissements().get(territory.code, ()))])
+    communes = select(func.concat("commune:", Commune.code))
+    if territory.kind == "dep":
+        return or_(column == territory.ref, column.in_(communes.where(Commune.department_code == territory.code)))
+    departments = select(func.concat("dep:", Department.code)).where(Department.region_code == territory.code)
+    return or_(column == territory.ref, column.in_(departments),
+               column.in_(communes.where(Commune.region_code == territory.code)))

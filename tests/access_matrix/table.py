@@ -268,6 +268,12 @@ CASES: list[Case] = [
          missing=lambda w: {"siret": MISSING_SIRET}),
     Case("api_v1.lookup", PUBLIC, json={"sirets": [CLAIMED_SIRET, UNCLAIMED_SIRET]}),
     Case("api_v1.openapi", PUBLIC),
+    # --- tenders through the API: published ones to everyone; a draft to no one, its buyer included
+    # (the API is the public face: drafts are read on the tender pages, by those who may)
+    Case("api_v1.tenders", PUBLIC),
+    Case("api_v1.tender", PUBLIC, params=lambda w: {"tender_id": w.tender_published_id}),
+    Case("api_v1.tender", NOBODY, label="brouillon", params=lambda w: {"tender_id": w.tender_draft_id},
+         missing=lambda w: {"tender_id": MISSING_ID}),
     # --- clauses: the calculator and the legal check of figures (public, no data behind them) ----
     Case("api_v1.clause_hours", PUBLIC, params=lambda w: {"amount": "1000000", "labour_share": "0.5",
                                                           "insertion_rate": "0.05", "hourly_cost": "30"}),

@@ -23,6 +23,7 @@ from marche.suppliers import favorites
 from marche.suppliers import services as suppliers
 from marche.suppliers.check import REPORT_DOCUMENT, CheckReport, Entry, check_entries, report_params
 from marche.suppliers.models import FavoriteItem, Structure
+from marche.tenders.models import Tender, TenderLot
 from tests.conftest import VALID_SIRETS, _luhn_sirets
 
 from .actors import ACTORS, PASSWORD, Actor, verify_facilitator

@@ -23,8 +23,10 @@ OPERATIONS = [(method.upper(), path, mode) for path, item in DOCUMENT.items() fo
               if mode == GenerationMode.POSITIVE or spec.get("requestBody")
               or any(parameter["in"] == "query" for parameter in spec.get("parameters", []))]
 #: parameters whose value is well formed per the document but must also exist in the database
-#: (a commune, a department, a sector): a 400 naming one of them is the right answer to valid-looking data
-DATA_DEPENDENT = {"/api/v1/structures": {"territory", "near", "sector"}}
+#: (a commune, a department, a sector, a CPV code): a 400 naming one of them is the right answer to valid-looking data
+DATA_DEPENDENT = {"/api/v1/structures": {"territory", "near", "sector"},
+                  # a whole CPV code must also be in the catalogue (its check digit is right)
+                  "/api/v1/tenders": {"territory", "sector", "cpv"}}
 
 
 @pytest.fixture(scope="module")
