@@ -160,7 +160,7 @@ def _clean_tables(request):
 
 
 def truncate_tables(application) -> None:
-    """Back to empty non-reference tables, an empty search index and a fresh login limiter."""
+    """Back to empty non-reference tables, an empty search index, a fresh login limiter and no search cool-down."""
     with application.app_context():
         _db.session.remove()
         tables = [t.name for t in _db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
@@ -168,6 +168,10 @@ def truncate_tables(application) -> None:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         limiter.reset()
         empty_search_index()
+    # a test that made Meilisearch fail leaves no cool-down behind: the next one asks it again
+    from marche.search import service as search_service
+
+    application.extensions.pop(search_service._STATE_KEY, None)
 
 
 def empty_search_index() -> None:

@@ -29,6 +29,7 @@ from ..core.filters import fr_datetime, fr_number
 from ..core.uploads import read_upload, store_upload, upload_root
 from ..extensions import db
 from ..geo.services import TerritoryError, resolve, territory_label
+from ..reference.cpv_sectors import suggest_sectors
 from ..reference.models import CpvCode, Sector
 from ..reference.services import cpv_check_digit
 from .models import (Nature, Tender, TenderAttachment, TenderKind, TenderLot, TenderRectificatif, TenderStatus)
@@ -312,7 +313,8 @@ def create_tender(user, organisation: Organisation, data: TenderInput, *,
         raise DraftingError("Seul un acheteur peut créer une consultation.")
     clean = check_tender_input(data, now=now)
     tender = Tender(organisation=organisation, created_by_id=user.id, status=TenderStatus.DRAFT, **clean.values)
-    tender.sectors = clean.sectors
+    # no sector chosen: those of the CPV codes (data/cpv_secteurs.csv), which the buyer then edits
+    tender.sectors = clean.sectors or suggest_sectors(clean.values["cpv_codes"])
     tender.lots = [TenderLot(position=1, title=clean.values["title"], amount=clean.values["amount"],
                              cpv_codes=[], clauses={})]
     db.session.add(tender)

@@ -18,7 +18,7 @@ from ..core.forms import commit_or_report
 from ..extensions import db
 from ..geo.services import territory_label
 from ..reference.services import sectors_by_group
-from . import drafting
+from . import drafting, workflow
 from .forms import AttachmentForm, ClauseForm, EmptyForm, LotForm, TenderForm
 from .models import Nature, Tender, TenderKind, TenderAttachment, TenderLot, TenderStatus
 
@@ -100,6 +100,8 @@ def new():
 @bp.get("/<int:tender_id>")
 def show(tender_id: int):
     tender = _tender(tender_id)
+    if workflow.close_if_due(tender):  # the worker may be late: a page never shows a passed deadline as open
+        db.session.commit()
     draft_tools = can(current_user, "see_draft_tools", tender)
     check, check_error = None, None
     if draft_tools:

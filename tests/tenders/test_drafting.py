@@ -294,3 +294,20 @@ def test_drafts_are_seen_by_the_buyer_its_assisting_facilitator_and_validators_o
     assert can(None, "view", tender) is False  # never published
     tender.published_at = NOW
     assert can(None, "view", tender)
+
+
+def test_sectors_left_empty_are_suggested_from_the_cpv_and_chosen_ones_are_kept(buyer):
+    import csv
+    from pathlib import Path
+
+    from marche.reference.models import Sector
+
+    rows = list(csv.DictReader((Path(__file__).resolve().parents[2] / "data" / "cpv_secteurs.csv")
+                               .open(encoding="utf-8")))
+    expected = {int(r["secteur_id"]) for r in rows if r["cpv_code"] == "77310000-6"}
+    assert expected  # the table names the sectors of « Réalisation et entretien d'espaces verts »
+    suggested = new_tender(buyer, cpv_codes="77310000-6", sector_ids=[])
+    assert {s.id for s in suggested.sectors} == expected
+    other = db.session.scalars(db.select(Sector.id).where(Sector.id.not_in(expected)).limit(1)).one()
+    chosen = new_tender(buyer, cpv_codes="77310000-6", sector_ids=[other])
+    assert [s.id for s in chosen.sectors] == [other]

@@ -4,7 +4,13 @@
    page it also lists the choices and builds the directory search for them. User text is set as
    textContent only. */
 (function () {
-  function fillCpv(input, value) {
+  function fillCpv(input, value, label) {
+    // the tender form's CPV field is a tom-select (tenders.js): values are codes, labels « code — libellé »
+    if (input.tomselect) {
+      input.tomselect.addOption({ code: value, label: value + " — " + label });
+      input.tomselect.addItem(value);
+      return;
+    }
     var codes = (input.value || "").split(",").map(function (c) { return c.trim(); }).filter(Boolean);
     if (codes.indexOf(value) === -1) codes.push(value);
     input.value = codes.join(", ");
@@ -35,7 +41,7 @@
                    label: button.getAttribute("data-need-label") };
     var target = { cpv: "data-cpv-target", sector: "data-sector-target", place: "data-place-target" }[detail.kind];
     var field = target && box.getAttribute(target) ? document.getElementById(box.getAttribute(target)) : null;
-    if (field && detail.kind === "cpv") fillCpv(field, detail.value);
+    if (field && detail.kind === "cpv") fillCpv(field, detail.value, detail.label);
     if (field && detail.kind === "sector") fillSector(field, detail.value);
     if (field && detail.kind === "place") fillPlace(field, detail.value, detail.label);
     button.setAttribute("aria-pressed", "true");

@@ -29,4 +29,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-cpv-autocomplete]").forEach(cpvAutocomplete);
   });
+  // the need box (need.js) read a duration in the text (« 3 ans »): it fills the duration in months
+  document.addEventListener("need:accept", function (event) {
+    var field = document.getElementById("duration_months");
+    if (field && event.detail && event.detail.kind === "duration") field.value = event.detail.value;
+  });
 })();
