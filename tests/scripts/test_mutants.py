@@ -86,7 +86,8 @@ def test_mutants_run_in_parallel_copies_and_are_sorted(tmp_path):
         copies.append(copy)
     target = mutants.Target("m", "m.py", ("test_m.py",))
     env = {**mutants.os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": ""}
-    outcome = mutants.run_target(target, copies, env, {})
+    with mutants.workers_in(copies, env) as workers:
+        outcome = mutants.run_target(target, workers, {})
     # a < 3: <= and >= are caught, 3 -> 4 and 3 -> 2 too; 5 -> 6 and 5 -> 4 in untested() are not
     assert (outcome.killed, outcome.counted) == (4, 6)
     assert sorted(s.split("\n", 1)[1] for s in outcome.survivors) == [

@@ -1,0 +1,302 @@
+"""`make mutants`' worker: one per throwaway copy of the project, alive for the whole run.
+
+Starting pytest costs more than most mutants' tests: Python, pytest, Flask, SQLAlchemy, psycopg...
+The worker imports those third-party modules once (`preload`, never a module of the project), then
+runs each test session in a child forked from itself: the child imports the project afresh from the
+copy, the mutant included, and starts from nothing of the previous session (its own database made
+from the template, its own Meilisearch). A mutant is written into the copy before the fork and the
+original put back after the child ended.
+
+It reads one JSON request a line on stdin and answers one JSON line on stdout:
+
+- `{"cmd": "preload", "modules": [...]}`: import these modules (the project's own are refused);
+- `{"cmd": "map", "module": path, "files": [...]}`: run the tests without mutant under coverage, one
+  coverage context per test: which tests run each line of `module`, how long each test takes, and
+  the modules the session imported;
+- `{"cmd": "run", "module": path, "files": [...], "order": [...], "select": [...] | null,
+  "mutation": [operator, occurrence] | null, "timeout": s}`: plant the mutation, run the selected
+  tests fastest first with `-x`; when they all pass and others were left out, run the others too.
+  A mutant is killed only when a test fails (or the session runs past the timeout).
+"""
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import pytest
+
+COPY = Path.cwd().resolve()
+#: modules of the project: imported only in the children, from the copy, mutant included
+PROJECT_PACKAGES = {"marche", "tests", "conftest", "__main__", "__mp_main__", "mutants", "mutants_worker"}
+SCRATCH = Path(tempfile.mkdtemp(prefix="marche-mutants-worker-"))
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider"]
+
+
+INSTALLED = Path(sys.prefix).resolve()
+
+
+def project_module(name: str, module) -> bool:
+    """A module of the project (not of the Python installation or its packages)."""
+    if name.partition(".")[0] in PROJECT_PACKAGES:
+        return True
+    location = getattr(module, "__file__", None)
+    if not location:
+        return False
+    place = Path(location).resolve()
+    return place.is_relative_to(COPY) and not place.is_relative_to(INSTALLED)
+
+
+def preload(request: dict) -> dict:
+    failed = []
+    for name in request["modules"]:
+        if name in sys.modules or name.partition(".")[0] in PROJECT_PACKAGES:
+            continue
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: BLE001 - a module that imports only inside pytest: the child will
+            failed.append(name)
+    leaked = sorted(name for name, module in list(sys.modules.items())
+                    if name not in ("__main__", "__mp_main__", __name__) and project_module(name, module))
+    if leaked:  # a child must import the project from the copy, mutant included
+        raise RuntimeError(f"modules du projet chargés dans le worker : {', '.join(leaked[:5])}")
+    gc.collect()
+    gc.freeze()  # what is loaded stays shared with the children, not copied by the collector's writes
+    return {"modules": len(sys.modules), "failed": failed, "threads": threading.active_count()}
+
+
+# --- what runs in the forked child --------------------------------------------------------------
+
+class Chooser:
+    """pytest plugin: keep the selected tests (all when `select` is None), fastest first."""
+
+    def __init__(self, order: list[str], select: list[str] | None, run_id_file: Path):
+        self.rank = {nodeid: index for index, nodeid in enumerate(order)}
+        self.select = None if select is None else set(select)
+        self.run_id_file = run_id_file
+        self.ran: list[str] = []
+
+    def pytest_sessionstart(self, session) -> None:
+        # tests/conftest.py names its database after RUN_ID: told to the worker, which drops it
+        # when it has to kill a session that ran past its timeout
+        for plugin in session.config.pluginmanager.get_plugins():
+            if getattr(plugin, "__name__", "").endswith("conftest") and hasattr(plugin, "RUN_ID"):
+                self.run_id_file.write_text(str(plugin.RUN_ID), encoding="utf-8")
+
+    def pytest_collection_modifyitems(self, session, config, items) -> None:
+        kept = [item for item in items if self.select is None or item.nodeid in self.select]
+        dropped = [item for item in items if self.select is not None and item.nodeid not in self.select]
+        kept.sort(key=lambda item: self.rank.get(item.nodeid, len(self.rank)))
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when == "call" or report.failed:
+            self.ran.append(report.nodeid)
+
+
+class Recorder:
+    """pytest plugin for the map: one coverage context per test, and each test's duration."""
+
+    def __init__(self, cov):
+        self.cov = cov
+        self.durations: dict[str, float] = {}
+        self.order: list[str] = []
+        self.failed: list[str] = []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.cov.switch_context(item.nodeid)
+        self.order.append(item.nodeid)
+
+    def pytest_runtest_logreport(self, report) -> None:
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+        if report.failed:
+            self.failed.append(report.nodeid)
+        if report.when == "teardown":
+            self.cov.switch_context("")
+
+
+def child_map(request: dict, result_file: Path) -> int:
+    import coverage
+
+    module = COPY / request["module"]
+    cov = coverage.Coverage(data_file=None, include=[str(module)], config_file=False)
+    cov.start()
+    recorder = Recorder(cov)
+    rc = pytest.main([*PYTEST_ARGS, *request["files"]], plugins=[recorder])
+    cov.stop()
+    data = cov.get_data()
+    measured = [name for name in data.measured_files() if Path(name).resolve() == module.resolve()]
+    lines = data.contexts_by_lineno(measured[0]) if measured else {}
+    result_file.write_text(json.dumps({
+        "durations": recorder.durations, "order": recorder.order, "failed": recorder.failed,
+        "lines": {str(line): sorted(contexts) for line, contexts in lines.items()},
+        "modules": [name for name, value in list(sys.modules.items()) if not project_module(name, value)],
+        "imported_from": getattr(sys.modules.get(module_name(request["module"])), "__file__", None),
+    }), encoding="utf-8")
+    return int(rc)
+
+
+def child_run(request: dict, select: list[str] | None, result_file: Path, run_id_file: Path) -> int:
+    chooser = Chooser(request["order"], select, run_id_file)
+    rc = pytest.main(["-x", *PYTEST_ARGS, *request["files"]], plugins=[chooser])
+    module = sys.modules.get(module_name(request["module"]))
+    result_file.write_text(json.dumps({"ran": chooser.ran, "imported_from": getattr(module, "__file__", None)}),
+                           encoding="utf-8")
+    return int(rc)
+
+
+def module_name(path: str) -> str:
+    return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def fork(job, timeout: float | None) -> tuple[int | str, dict, str, float]:
+    """Run `job(result_file, run_id_file)` in a forked child in a process group of its own, its output
+    in a log: (exit code or "timeout", what it wrote, the end of its log, seconds)."""
+    result_file, run_id_file, log = SCRATCH / "result.json", SCRATCH / "run_id", SCRATCH / "session.log"
+    for path in (result_file, run_id_file):
+        path.unlink(missing_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 70
+        try:
+            os.setpgid(0, 0)
+            output = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(output, 1)
+            os.dup2(output, 2)
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            sys.path.insert(0, str(COPY))
+            code = job(result_file, run_id_file)
+        except BaseException:  # noqa: BLE001 - reported through the log and the exit code
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    deadline = None if timeout is None else started + timeout
+    outcome: int | str
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            outcome = os.waitstatus_to_exitcode(status)
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            _, _, usage = os.wait4(pid, 0)
+            outcome = "timeout"
+            clean_after_timeout(run_id_file)
+            break
+        time.sleep(0.01)
+    try:  # what the session left in its group (a server it started and did not stop)
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    written = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else {}
+    tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.exists() else ""
+    written["cpu"] = round(usage.ru_utime + usage.ru_stime, 2)
+    return outcome, written, tail, time.monotonic() - started
+
+
+def clean_after_timeout(run_id_file: Path) -> None:
+    """A killed session did not tear down: its Meilisearch (a session of its own, run from the copy)
+    and its database go by name and process id."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+            if int(proc.name) != os.getpid() and command and Path(command).is_relative_to(COPY):
+                os.kill(int(proc.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url and run_id_file.exists():
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "marche_test_{run_id_file.read_text().strip()}" WITH (FORCE)')
+
+
+def mapping(request: dict) -> dict:
+    outcome, written, tail, seconds = fork(lambda result, _run_id: child_map(request, result), None)
+    return {"rc": outcome, "seconds": seconds, "log": tail, **written}
+
+
+def run(request: dict) -> dict:
+    """Plant the mutation (if any), run the chosen tests, then the others if those all passed."""
+    from cosmic_ray.mutating import MutationVisitor, _make_diff
+    import cosmic_ray.plugins
+
+    path = COPY / request["module"]
+    original = path.read_text(encoding="utf-8")
+    diff = ""
+    if request.get("mutation"):
+        operator_name, occurrence = request["mutation"]
+        operator = cosmic_ray.plugins.get_operator(operator_name)()
+        mutated = MutationVisitor.mutate_code(original, operator, occurrence)
+        if mutated is None:
+            return {"outcome": "no-test"}
+        diff = "\n".join(_make_diff(original, mutated, Path(request["module"])))
+        path.write_text(mutated, encoding="utf-8")
+    runs, ran = [], set()
+    try:
+        select = request.get("select")
+        while True:
+            outcome, written, tail, seconds = fork(
+                lambda result, run_id: child_run(request, select, result, run_id), request.get("timeout"))
+            runs.append({"selected": None if select is None else len(select), "seconds": round(seconds, 2),
+                         "cpu": written["cpu"], "rc": outcome})
+            if written.get("imported_from") and not Path(written["imported_from"]).resolve() == path.resolve():
+                raise RuntimeError(f"{request['module']} importé depuis {written['imported_from']}, pas la copie")
+            if outcome != 0 or select is None:
+                break
+            # every chosen test passed: the mutant survives only if the others pass too
+            ran |= set(written.get("ran", ()))
+            select = [nodeid for nodeid in request["order"] if nodeid not in ran]
+            if not select:
+                break
+    finally:
+        if request.get("mutation"):
+            path.write_text(original, encoding="utf-8")
+    return {"outcome": verdict(outcome), "rc": outcome, "diff": diff, "log": tail, "runs": runs}
+
+
+def verdict(outcome: int | str) -> str:
+    """pytest's exit codes: 1 a test failed, 2 collection or import failed (the mutant breaks the
+    module); "timeout": the session ran past its time. 0 all passed. Anything else (3 internal
+    error, 4 usage, 5 no test collected, 70 the child itself) is the harness's fault, never a kill."""
+    if outcome in (1, 2, "timeout"):
+        return "killed"
+    return "survived" if outcome == 0 else "error"
+
+
+HANDLERS = {"preload": preload, "map": mapping, "run": run}
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    out = sys.stdout
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            answer = HANDLERS[request["cmd"]](request)
+        except Exception:  # noqa: BLE001 - told to the driver, which stops
+            answer = {"error": traceback.format_exc()}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
