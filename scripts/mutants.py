@@ -281,9 +281,18 @@ class Worker:
     session forked from it (see that file)."""
 
     def __init__(self, copy: Path, env: dict[str, str]):
-        self.copy = copy
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "mutants_worker.py")], cwd=copy,
-                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.copy, self.env = copy, env
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "mutants_worker.py")],
+                                        cwd=self.copy, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True)
+
+    def restart(self) -> None:
+        """A fresh process: the project's modules a worker holds depend on the target."""
+        self.close()
+        self.start()
 
     def ask(self, **request) -> dict:
         self.process.stdin.write(json.dumps(request) + "\n")
@@ -357,8 +366,58 @@ def statement_lines(tree: ast.Module, first: int, last: int) -> set[int]:
     return lines
 
 
-def make_plan(target: Target, worker: Worker) -> tuple[Plan, list[str]]:
-    """Run the target's tests once without mutant, under coverage: the plan, and the modules imported."""
+def module_name(path: str) -> str:
+    return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def import_graph(copy: Path, package: str = "marche") -> dict[str, set[str]]:
+    """module -> the project's modules it imports when it is imported (imports at module level, in
+    classes, `if` and `try` blocks; not those inside functions, which run later and find the mutant),
+    packages included (importing `a.b.c` runs `a` and `a.b` first)."""
+    files = {module_name(path.relative_to(copy).as_posix()): path for path in sorted((copy / package).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        is_package = path.name == "__init__.py"
+        found = {name.rsplit(".", i)[0] for i in range(1, name.count(".") + 1)}
+        pending = list(ast.parse(path.read_text(encoding="utf-8")).body)
+        while pending:
+            node = pending.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    parts = name.split(".") if is_package else name.split(".")[:-1]
+                    parts = parts[:len(parts) - (node.level - 1)]
+                    base = ".".join(parts + ([node.module] if node.module else []))
+                else:
+                    base = node.module or ""
+                found.add(base)
+                found.update(f"{base}.{alias.name}" for alias in node.names)
+            pending.extend(ast.iter_child_nodes(node))
+        # a module brings the packages above it
+        graph[name] = {parent for module in found for parent in
+                       (module.rsplit(".", i)[0] for i in range(module.count(".") + 1))
+                       if parent in files and parent != name}
+    return graph
+
+
+def importers(graph: dict[str, set[str]], module: str) -> set[str]:
+    """The module and every module that imports it, directly or not."""
+    found, pending = {module}, [module]
+    while pending:
+        current = pending.pop()
+        for name, imports in graph.items():
+            if current in imports and name not in found:
+                found.add(name)
+                pending.append(name)
+    return found
+
+
+def make_plan(target: Target, worker: Worker) -> tuple[Plan, list[str], list[str]]:
+    """Run the target's tests once without mutant, under coverage: the plan, the libraries and the
+    project's modules imported (in the order they were)."""
     answer = worker.ask(cmd="map", module=target.path, files=list(target.tests))
     if answer["rc"] != 0:
         raise SystemExit(f"mutants: les tests de {target.name} échouent sans mutant :\n{answer['log']}")
@@ -369,7 +428,7 @@ def make_plan(target: Target, worker: Worker) -> tuple[Plan, list[str]]:
     order = sorted(answer["order"], key=lambda test: (answer["durations"].get(test, 0.0), position[test]))
     lines = {int(line): set(tests) for line, tests in answer["lines"].items()}
     source = (worker.copy / target.path).read_text(encoding="utf-8")
-    return Plan(order, lines, ast.parse(source)), answer["modules"]
+    return Plan(order, lines, ast.parse(source)), answer["modules"], answer["project"]
 
 
 # --- one target ---------------------------------------------------------------------------------
@@ -398,14 +457,32 @@ def quiet(done: subprocess.CompletedProcess) -> None:
         raise SystemExit(f"mutants: {' '.join(done.args[:2])} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
 
 
+#: the libraries the sessions imported so far: each worker imports them before its first session
+LIBRARIES: list[str] = []
+
+
 def run_target(target: Target, workers: list[Worker], equivalents) -> Outcome:
     """Map the tests, check they pass fastest first, plant every kept mutant (one per free worker
     at a time), and sort the results."""
     workdir = workers[0].copy
     started = time.monotonic()
-    plan, modules = make_plan(target, workers[0])
+    for worker in workers:  # fresh workers: the project's modules they hold depend on the target
+        worker.restart()
+        if LIBRARIES:
+            worker.ask(cmd="preload", modules=LIBRARIES)
+    plan, libraries, project = make_plan(target, workers[0])
+    LIBRARIES.extend(name for name in libraries if name not in set(LIBRARIES))
+    # the workers also import the project's modules that do not import the mutated one: each session
+    # then imports only the mutated module and those above it
+    forbidden = importers(import_graph(workdir), module_name(target.path))
     for worker in workers:
-        worker.ask(cmd="preload", modules=modules)
+        answer = worker.ask(cmd="preload", modules=LIBRARIES, forbidden=sorted(forbidden),
+                            project=[name for name in project if name not in forbidden])
+        if "leaked" in answer:
+            print(f"  {target.name} : {', '.join(answer['leaked'][:3])} chargé par un import dynamique, "
+                  "les sessions importeront tout le projet", file=sys.stderr, flush=True)
+            worker.restart()
+            worker.ask(cmd="preload", modules=LIBRARIES)
     # the order the mutants' tests run in must not change what they find
     baseline = workers[0].ask(cmd="run", module=target.path, files=list(target.tests), order=plan.order,
                               select=None, mutation=None, timeout=None)

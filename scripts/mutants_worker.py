@@ -56,6 +56,10 @@ def project_module(name: str, module) -> bool:
 
 
 def preload(request: dict) -> dict:
+    """Import the libraries, then the project's modules listed (those that do not import the mutated
+    module, `forbidden` being that module and every module importing it): a child re-imports only
+    the rest. Answers `leaked` when a forbidden module got loaded all the same (a dynamic import):
+    the driver then starts this worker again without the project's modules."""
     failed = []
     for name in request["modules"]:
         if name in sys.modules or name.partition(".")[0] in PROJECT_PACKAGES:
@@ -64,13 +68,26 @@ def preload(request: dict) -> dict:
             importlib.import_module(name)
         except BaseException:  # noqa: BLE001 - a module that imports only inside pytest: the child will
             failed.append(name)
+    for name in request.get("project", ()):
+        if name.partition(".")[0] == "marche" and name not in sys.modules:
+            try:
+                importlib.import_module(name)
+            except BaseException:  # noqa: BLE001 - left to the child
+                failed.append(name)
+    forbidden = set(request.get("forbidden", ()))
     leaked = sorted(name for name, module in list(sys.modules.items())
-                    if name not in ("__main__", "__mp_main__", __name__) and project_module(name, module))
-    if leaked:  # a child must import the project from the copy, mutant included
-        raise RuntimeError(f"modules du projet chargés dans le worker : {', '.join(leaked[:5])}")
+                    if name not in ("__main__", "__mp_main__", __name__) and project_module(name, module)
+                    and (name in forbidden or name.partition(".")[0] != "marche" or not from_copy(module)))
+    if leaked:  # a child must import these from the copy, mutant included
+        return {"leaked": leaked}
     gc.collect()
     gc.freeze()  # what is loaded stays shared with the children, not copied by the collector's writes
     return {"modules": len(sys.modules), "failed": failed, "threads": threading.active_count()}
+
+
+def from_copy(module) -> bool:
+    location = getattr(module, "__file__", None)
+    return bool(location) and Path(location).resolve().is_relative_to(COPY)
 
 
 # --- what runs in the forked child --------------------------------------------------------------
@@ -142,6 +159,9 @@ def child_map(request: dict, result_file: Path) -> int:
         "durations": recorder.durations, "order": recorder.order, "failed": recorder.failed,
         "lines": {str(line): sorted(contexts) for line, contexts in lines.items()},
         "modules": [name for name, value in list(sys.modules.items()) if not project_module(name, value)],
+        # the project's modules in the order the session imported them
+        "project": [name for name, value in list(sys.modules.items())
+                    if name.partition(".")[0] == "marche" and from_copy(value)],
         "imported_from": getattr(sys.modules.get(module_name(request["module"])), "__file__", None),
     }), encoding="utf-8")
     return int(rc)
@@ -179,7 +199,6 @@ def fork(job, timeout: float | None) -> tuple[int | str, dict, str, float]:
             os.dup2(output, 2)
             os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            sys.path.insert(0, str(COPY))
             code = job(result_file, run_id_file)
         except BaseException:  # noqa: BLE001 - reported through the log and the exit code
             traceback.print_exc()
@@ -287,6 +306,7 @@ HANDLERS = {"preload": preload, "map": mapping, "run": run}
 
 def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    sys.path.insert(0, str(COPY))  # the project, as the children import it: from the copy
     out = sys.stdout
     for line in sys.stdin:
         request = json.loads(line)

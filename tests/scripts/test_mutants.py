@@ -149,9 +149,10 @@ def test_a_mutant_the_chosen_tests_miss_is_still_killed_by_the_others(tmp_path):
     env = {**mutants.os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": ""}
     with mutants.workers_in([tmp_path], env) as (worker,):
         target = mutants.Target("m", "m.py", ("test_m.py",))
-        plan, _ = mutants.make_plan(target, worker)
+        plan, _, _ = mutants.make_plan(target, worker)
         assert plan.lines[6] == {"test_m.py::test_five"}
-        # occurrences: 3 -> 4, 3 -> 2, 5 -> 6... `return 5` -> `return 6`, with a wrong choice of tests: test_below passes, test_five kills it
+        # occurrences: 3 -> 4, 3 -> 2, 5 -> 6... `return 5` -> `return 6`, with a wrong choice of
+        # tests: test_below passes, test_five kills it
         answer = worker.ask(cmd="run", module="m.py", files=["test_m.py"], order=plan.order,
                             select=["test_m.py::test_below"], mutation=["core/NumberReplacer", 2], timeout=60)
         assert answer["outcome"] == "killed"
@@ -173,9 +174,43 @@ def test_a_session_past_its_timeout_is_killed_and_counts_as_killed(tmp_path):
     (tmp_path / "test_m.py").write_text("from m import wait\n\n\ndef test_wait():\n    wait()\n", encoding="utf-8")
     env = {**mutants.os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": ""}
     with mutants.workers_in([tmp_path], env) as (worker,):
-        plan, _ = mutants.make_plan(mutants.Target("m", "m.py", ("test_m.py",)), worker)
+        plan, _, _ = mutants.make_plan(mutants.Target("m", "m.py", ("test_m.py",)), worker)
         # sleep(0) -> sleep(1): past a timeout of 0.5 s
         answer = worker.ask(cmd="run", module="m.py", files=["test_m.py"], order=plan.order, select=None,
                             mutation=["core/NumberReplacer", 0], timeout=0.5)
         assert (answer["outcome"], answer["rc"]) == ("killed", "timeout")
     assert "sleep(0)" in (tmp_path / "m.py").read_text(encoding="utf-8")
+
+
+def write_package(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+def test_the_modules_a_session_must_import_again_are_the_mutated_one_and_those_importing_it(tmp_path):
+    write_package(tmp_path, {
+        "marche/__init__.py": "", "marche/a.py": "X = 1\n", "marche/b.py": "from .a import X\n",
+        "marche/c.py": "def later():\n    from . import a\n",  # imported when called: finds the mutant
+        "marche/d.py": "try:\n    from marche import b\nexcept ImportError:\n    b = None\n",
+        "marche/sub/__init__.py": "class K:\n    from ..a import X\n", "marche/sub/e.py": "",
+        "marche/f.py": "import marche.sub.e\n",
+    })
+    graph = mutants.import_graph(tmp_path)
+    assert graph["marche.b"] == {"marche", "marche.a"}
+    assert mutants.importers(graph, "marche.a") == {"marche.a", "marche.b", "marche.d", "marche.sub",
+                                                     "marche.sub.e", "marche.f"}
+
+
+def test_a_worker_refuses_to_hold_a_module_a_dynamic_import_brought(tmp_path):
+    """The mutated module must never be in the worker (its children would inherit the original)."""
+    write_package(tmp_path, {"marche/__init__.py": "", "marche/x.py": "VALUE = 1\n",
+                             "marche/y.py": "import importlib\n\nimportlib.import_module('marche.x')\n",
+                             "marche/z.py": "VALUE = 2\n"})
+    env = {**mutants.os.environ, "PYTHONPATH": ""}
+    with mutants.workers_in([tmp_path], env) as (worker,):
+        assert worker.ask(cmd="preload", modules=[], project=["marche", "marche.y"],
+                          forbidden=["marche.x"]) == {"leaked": ["marche.x"]}
+        worker.restart()
+        assert "leaked" not in worker.ask(cmd="preload", modules=["json"], project=["marche", "marche.z"],
+                                          forbidden=["marche.x"])
