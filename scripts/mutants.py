@@ -254,10 +254,14 @@ def create_template(server_url: str, workdir: Path) -> str:
 
 
 def drop_template(server_url: str, name: str) -> None:
+    """The template, and the databases the workers made from it (a worker stopped by force leaves its own)."""
     import psycopg
 
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        made = [row[0] for row in conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
+                                               (f"{name}_w",))]
+        for database in [*made, name]:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def run_environment(server_url: str, template: str | None) -> dict[str, str]:

@@ -90,6 +90,86 @@ def from_copy(module) -> bool:
     return bool(location) and Path(location).resolve().is_relative_to(COPY)
 
 
+class Database:
+    """The worker's database, made once from the template and handed to each session in place of the
+    one tests/conftest.py would create and drop (a copy of the template costs 1 to 8 s on a shared
+    server). After each session it must be as made: the same rows in every table (the tests empty
+    theirs), sequences back at their start, reference tables neither written nor updated; otherwise
+    (or after a timeout) it is dropped and the next session gets a new one."""
+
+    def __init__(self):
+        self.server = os.environ.get("TEST_DATABASE_URL")
+        self.template = os.environ.get("TEST_DATABASE_TEMPLATE")
+        self.name: str | None = None
+        self.made = 0
+        self.state = None
+
+    def url(self) -> str | None:
+        if not (self.server and self.template):
+            return None
+        if self.name is None:
+            import psycopg
+
+            self.made += 1
+            name = f"{self.template}_w{os.getpid()}_{self.made}"
+            with psycopg.connect(self.server, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+            self.name = name
+            self.state = self.read()
+        return with_database(self.server, self.name)
+
+    def read(self):
+        """Rows per table, sequences, and the writes counted on the tables that have rows (reference
+        data), once the session's connections are gone (a backend counts its writes as it ends)."""
+        import psycopg
+
+        with psycopg.connect(with_database(self.server, self.name), autocommit=True) as conn:
+            for _ in range(500):
+                others = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND pid <> pg_backend_pid()").fetchone()[0]
+                if not others:
+                    break
+                time.sleep(0.01)
+            else:
+                return None
+            tables = [row[0] for row in conn.execute(
+                "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables ORDER BY 1")]
+            rows = dict(conn.execute(" UNION ALL ".join(
+                f"SELECT {quote(table)}, count(*) FROM {table}" for table in tables)).fetchall()) if tables else {}
+            sequences = conn.execute("SELECT schemaname, sequencename, last_value FROM pg_sequences ORDER BY 1, 2"
+                                     ).fetchall()
+            writes = {table: counts for table, *counts in conn.execute(
+                "SELECT format('%I.%I', schemaname, relname), n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd "
+                "FROM pg_stat_user_tables") if rows.get(table)}
+        return rows, sequences, writes
+
+    def after(self, outcome, used: bool) -> None:
+        """`used`: the session asked for the database (a session that did not, never connected to it)."""
+        if self.name is not None and (outcome == "timeout" or (used and self.read() != self.state)):
+            self.drop()
+
+    def drop(self) -> None:
+        if self.name is None:
+            return
+        import psycopg
+
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self.name = None
+
+
+def quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + name + ("?" + query if query else "")
+
+
+DATABASE = Database()
+
+
 # --- what runs in the forked child --------------------------------------------------------------
 
 class Chooser:
@@ -121,6 +201,31 @@ class Chooser:
             self.ran.append(report.nodeid)
 
 
+class GivenDatabase:
+    """pytest plugin: the session-wide `database_url` fixture answers the worker's database (see
+    Database) instead of creating one."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.used = False
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        if fixturedef.argname != "database_url":
+            return None
+        self.used = True
+        fixturedef.cached_result = (self.url, fixturedef.cache_key(request), None)
+        return self.url
+
+
+def session_plugins(database_url: str | None) -> list:
+    return [GivenDatabase(database_url)] if database_url else []
+
+
+def database_used(plugins: list) -> bool:
+    return any(plugin.used for plugin in plugins if isinstance(plugin, GivenDatabase))
+
+
 class Recorder:
     """pytest plugin for the map: one coverage context per test, and each test's duration."""
 
@@ -143,20 +248,21 @@ class Recorder:
             self.cov.switch_context("")
 
 
-def child_map(request: dict, result_file: Path) -> int:
+def child_map(request: dict, result_file: Path, database_url: str | None) -> int:
     import coverage
 
     module = COPY / request["module"]
     cov = coverage.Coverage(data_file=None, include=[str(module)], config_file=False)
     cov.start()
-    recorder = Recorder(cov)
-    rc = pytest.main([*PYTEST_ARGS, *request["files"]], plugins=[recorder])
+    recorder, given = Recorder(cov), session_plugins(database_url)
+    rc = pytest.main([*PYTEST_ARGS, *request["files"]], plugins=[recorder, *given])
     cov.stop()
     data = cov.get_data()
     measured = [name for name in data.measured_files() if Path(name).resolve() == module.resolve()]
     lines = data.contexts_by_lineno(measured[0]) if measured else {}
     result_file.write_text(json.dumps({
-        "durations": recorder.durations, "order": recorder.order, "failed": recorder.failed,
+        "database_used": database_used(given), "durations": recorder.durations, "order": recorder.order,
+        "failed": recorder.failed,
         "lines": {str(line): sorted(contexts) for line, contexts in lines.items()},
         "modules": [name for name, value in list(sys.modules.items()) if not project_module(name, value)],
         # the project's modules in the order the session imported them
@@ -167,12 +273,13 @@ def child_map(request: dict, result_file: Path) -> int:
     return int(rc)
 
 
-def child_run(request: dict, select: list[str] | None, result_file: Path, run_id_file: Path) -> int:
-    chooser = Chooser(request["order"], select, run_id_file)
-    rc = pytest.main(["-x", *PYTEST_ARGS, *request["files"]], plugins=[chooser])
+def child_run(request: dict, select: list[str] | None, result_file: Path, run_id_file: Path,
+              database_url: str | None) -> int:
+    chooser, given = Chooser(request["order"], select, run_id_file), session_plugins(database_url)
+    rc = pytest.main(["-x", *PYTEST_ARGS, *request["files"]], plugins=[chooser, *given])
     module = sys.modules.get(module_name(request["module"]))
-    result_file.write_text(json.dumps({"ran": chooser.ran, "imported_from": getattr(module, "__file__", None)}),
-                           encoding="utf-8")
+    result_file.write_text(json.dumps({"ran": chooser.ran, "imported_from": getattr(module, "__file__", None),
+                                       "database_used": database_used(given)}), encoding="utf-8")
     return int(rc)
 
 
@@ -249,7 +356,9 @@ def clean_after_timeout(run_id_file: Path) -> None:
 
 
 def mapping(request: dict) -> dict:
-    outcome, written, tail, seconds = fork(lambda result, _run_id: child_map(request, result), None)
+    database_url = DATABASE.url()
+    outcome, written, tail, seconds = fork(lambda result, _run_id: child_map(request, result, database_url), None)
+    DATABASE.after(outcome, written.get("database_used", True))
     return {"rc": outcome, "seconds": seconds, "log": tail, **written}
 
 
@@ -273,8 +382,10 @@ def run(request: dict) -> dict:
     try:
         select = request.get("select")
         while True:
+            database_url = DATABASE.url()
             outcome, written, tail, seconds = fork(
-                lambda result, run_id: child_run(request, select, result, run_id), request.get("timeout"))
+                lambda result, run_id: child_run(request, select, result, run_id, database_url), request.get("timeout"))
+            DATABASE.after(outcome, written.get("database_used", True))
             runs.append({"selected": None if select is None else len(select), "seconds": round(seconds, 2),
                          "cpu": written["cpu"], "rc": outcome})
             if written.get("imported_from") and not Path(written["imported_from"]).resolve() == path.resolve():
@@ -308,14 +419,17 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.path.insert(0, str(COPY))  # the project, as the children import it: from the copy
     out = sys.stdout
-    for line in sys.stdin:
-        request = json.loads(line)
-        try:
-            answer = HANDLERS[request["cmd"]](request)
-        except Exception:  # noqa: BLE001 - told to the driver, which stops
-            answer = {"error": traceback.format_exc()}
-        out.write(json.dumps(answer) + "\n")
-        out.flush()
+    try:
+        for line in sys.stdin:
+            request = json.loads(line)
+            try:
+                answer = HANDLERS[request["cmd"]](request)
+            except Exception:  # noqa: BLE001 - told to the driver, which stops
+                answer = {"error": traceback.format_exc()}
+            out.write(json.dumps(answer) + "\n")
+            out.flush()
+    finally:
+        DATABASE.drop()
 
 
 if __name__ == "__main__":
