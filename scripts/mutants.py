@@ -280,6 +280,10 @@ def pytest_command(target: Target) -> list[str]:
 
 # --- the workers --------------------------------------------------------------------------------
 
+class WorkerFailed(SystemExit):
+    """A worker answered with an error (its traceback) or stopped."""
+
+
 class Worker:
     """One `scripts/mutants_worker.py` in one copy: pytest and the libraries imported once, each test
     session forked from it (see that file)."""
@@ -303,10 +307,10 @@ class Worker:
         self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
-            raise SystemExit(f"mutants: le worker de {self.copy} s'est arrêté (code {self.process.wait()})")
+            raise WorkerFailed(f"mutants: le worker de {self.copy} s'est arrêté (code {self.process.wait()})")
         answer = json.loads(line)
         if "error" in answer:
-            raise SystemExit(f"mutants: le worker de {self.copy} a échoué :\n{answer['error']}")
+            raise WorkerFailed(f"mutants: le worker de {self.copy} a échoué :\n{answer['error']}")
         return answer
 
     def close(self) -> None:
@@ -531,11 +535,13 @@ def run_pending(session: Path, target: Target, workers: list[Worker], plan: Plan
             answer = worker.ask(cmd="run", module=target.path, files=list(target.tests), order=plan.order,
                                 select=select, mutation=[mutation.operator_name, mutation.occurrence],
                                 timeout=timeout)
+        except WorkerFailed as failure:  # shown and counted as a survivor "(incompetent)", never as killed
+            answer = {"outcome": "error", "log": str(failure), "diff": ""}
         finally:
             free.put(worker)
         state = answer["outcome"]
-        if state == "no-test":
-            result = WorkResult(worker_outcome=WorkerOutcome.NO_TEST)
+        if state == "no-test":  # not made: cosmic-ray found nothing to change, or could not change it
+            result = WorkResult(worker_outcome=WorkerOutcome.NO_TEST, output=answer.get("log"))
         else:
             test_outcome = {"killed": TestOutcome.KILLED, "survived": TestOutcome.SURVIVED}.get(
                 state, TestOutcome.INCOMPETENT)
@@ -551,7 +557,7 @@ def run_pending(session: Path, target: Target, workers: list[Worker], plan: Plan
             change = " | ".join(changed_lines(answer.get("diff") or "")) if state != "killed" else ""
             print(f"  {target.name} {len(finished)}/{len(pending)} {state} ({time.monotonic() - started:.1f} s, "
                   f"{runs}) {change}", file=sys.stderr, flush=True)
-            if state == "error":
+            if state == "error" or answer.get("log") and state == "no-test":
                 print(answer["log"], file=sys.stderr, flush=True)
 
     pool = ThreadPoolExecutor(max_workers=len(workers))

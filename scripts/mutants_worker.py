@@ -373,7 +373,10 @@ def run(request: dict) -> dict:
     if request.get("mutation"):
         operator_name, occurrence = request["mutation"]
         operator = cosmic_ray.plugins.get_operator(operator_name)()
-        mutated = MutationVisitor.mutate_code(original, operator, occurrence)
+        try:
+            mutated = MutationVisitor.mutate_code(original, operator, occurrence)
+        except Exception:  # noqa: BLE001 - cosmic-ray cannot write this one (a dotted exception name): no mutant
+            return {"outcome": "no-test", "log": traceback.format_exc()[-600:]}
         if mutated is None:
             return {"outcome": "no-test"}
         diff = "\n".join(_make_diff(original, mutated, Path(request["module"])))
