@@ -214,3 +214,17 @@ def test_a_worker_refuses_to_hold_a_module_a_dynamic_import_brought(tmp_path):
         worker.restart()
         assert "leaked" not in worker.ask(cmd="preload", modules=["json"], project=["marche", "marche.z"],
                                           forbidden=["marche.x"])
+
+
+def test_a_mutation_cosmic_ray_cannot_write_is_no_mutant(tmp_path):
+    """cosmic-ray fails on an exception named with a dot in a tuple (`except (zipfile.BadZipFile,
+    ValueError)`, as in core/tables.py): that mutant is not made, and the run goes on."""
+    source = "import zipfile\n\n\ndef opened(f):\n    try:\n        return zipfile.ZipFile(f)\n" \
+             "    except (zipfile.BadZipFile, ValueError):\n        return None\n"
+    write_package(tmp_path, {"m.py": source, "test_m.py": "def test_nothing():\n    pass\n"})
+    env = {**mutants.os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": ""}
+    with mutants.workers_in([tmp_path], env) as (worker,):
+        answer = worker.ask(cmd="run", module="m.py", files=["test_m.py"], order=["test_m.py::test_nothing"],
+                            select=None, mutation=["core/ExceptionReplacer", 0], timeout=60)
+    assert answer["outcome"] == "no-test" and "AttributeError" in answer["log"]
+    assert (tmp_path / "m.py").read_text(encoding="utf-8") == source
