@@ -24,6 +24,7 @@ import gc
 import importlib
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -433,6 +434,7 @@ def main() -> None:
             out.flush()
     finally:
         DATABASE.drop()
+        shutil.rmtree(SCRATCH, ignore_errors=True)
 
 
 if __name__ == "__main__":
