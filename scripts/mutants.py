@@ -8,10 +8,13 @@ with its reason in `scripts/mutants_equivalent.txt` and not counted.
 
 The tool mutates files on disk, so it works in throwaway copies of the project, one per parallel
 worker (`--jobs`, the number of cores by default): tests can keep running in the working tree
-meanwhile. cosmic-ray lists the mutants (`init`); each is then planted and tested in a free copy by
-cosmic-ray's own `mutate_and_test`, the results written back to its session. The database schema and
-reference data are loaded once into a template database (`TEST_DATABASE_TEMPLATE`, read by
-tests/conftest.py), so a mutant's run costs seconds, not the migrations.
+meanwhile. cosmic-ray lists the mutants (`init`); a worker per copy (scripts/mutants_worker.py)
+plants each one and forks the test session from a process that imported the libraries and the
+project's modules that do not import the mutated one. A target's tests first run once without
+mutant under coverage: a mutant runs the tests that execute its statement, fastest first with
+`-x`, then the others when those pass (a mutant survives only if every test of its target passes).
+The database schema and reference data are loaded once into a template database; each worker
+hands its sessions a copy of it, checked after each session and made again when it changed.
 
     .venv/bin/python scripts/mutants.py              # every module
     .venv/bin/python scripts/mutants.py outbox       # the targets whose name contains "outbox"
