@@ -15,7 +15,7 @@ bench: setup
 
 # Not part of `make test`: plants small faults in the rule modules and runs their tests against each
 mutants: setup
-	@.venv/bin/python -c 'import cosmic_ray' 2>/dev/null || .venv/bin/pip install -q -e '.[test,mutants]'
+	@.venv/bin/python -c 'import cosmic_ray, coverage' 2>/dev/null || .venv/bin/pip install -q -e '.[test,mutants]'
 	@.venv/bin/python scripts/mutants.py $(ONLY)
 
 clean:

@@ -8,10 +8,13 @@ with its reason in `scripts/mutants_equivalent.txt` and not counted.
 
 The tool mutates files on disk, so it works in throwaway copies of the project, one per parallel
 worker (`--jobs`, the number of cores by default): tests can keep running in the working tree
-meanwhile. cosmic-ray lists the mutants (`init`); each is then planted and tested in a free copy by
-cosmic-ray's own `mutate_and_test`, the results written back to its session. The database schema and
-reference data are loaded once into a template database (`TEST_DATABASE_TEMPLATE`, read by
-tests/conftest.py), so a mutant's run costs seconds, not the migrations.
+meanwhile. cosmic-ray lists the mutants (`init`); a worker per copy (scripts/mutants_worker.py)
+plants each one and forks the test session from a process that imported the libraries and the
+project's modules that do not import the mutated one. A target's tests first run once without
+mutant under coverage: a mutant runs the tests that execute its statement, fastest first with
+`-x`, then the others when those pass (a mutant survives only if every test of its target passes).
+The database schema and reference data are loaded once into a template database; each worker
+hands its sessions a copy of it, checked after each session and made again when it changed.
 
     .venv/bin/python scripts/mutants.py              # every module
     .venv/bin/python scripts/mutants.py outbox       # the targets whose name contains "outbox"
@@ -32,7 +35,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,10 +257,14 @@ def create_template(server_url: str, workdir: Path) -> str:
 
 
 def drop_template(server_url: str, name: str) -> None:
+    """The template, and the databases the workers made from it (a worker stopped by force leaves its own)."""
     import psycopg
 
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        made = [row[0] for row in conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
+                                               (f"{name}_w",))]
+        for database in [*made, name]:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def run_environment(server_url: str, template: str | None) -> dict[str, str]:
@@ -268,7 +277,169 @@ def run_environment(server_url: str, template: str | None) -> dict[str, str]:
 
 
 def pytest_command(target: Target) -> list[str]:
+    """What cosmic-ray's session records as the test command (the workers run pytest themselves)."""
     return [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *target.tests]
+
+
+# --- the workers --------------------------------------------------------------------------------
+
+class WorkerFailed(SystemExit):
+    """A worker answered with an error (its traceback) or stopped."""
+
+
+class Worker:
+    """One `scripts/mutants_worker.py` in one copy: pytest and the libraries imported once, each test
+    session forked from it (see that file)."""
+
+    def __init__(self, copy: Path, env: dict[str, str]):
+        self.copy, self.env = copy, env
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "mutants_worker.py")],
+                                        cwd=self.copy, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True)
+
+    def restart(self) -> None:
+        """A fresh process: the project's modules a worker holds depend on the target."""
+        self.close()
+        self.start()
+
+    def ask(self, **request) -> dict:
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise WorkerFailed(f"mutants: le worker de {self.copy} s'est arrêté (code {self.process.wait()})")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise WorkerFailed(f"mutants: le worker de {self.copy} a échoué :\n{answer['error']}")
+        return answer
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@contextmanager
+def workers_in(copies: list[Path], env: dict[str, str]) -> Iterator[list[Worker]]:
+    workers = [Worker(copy, env) for copy in copies]
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            worker.close()
+
+
+# --- which tests a mutant needs -----------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """What the run without mutant measured: every test, fastest first, and which tests run each
+    line of the module ("" for a line run outside any test: at import, by every test)."""
+
+    order: list[str]
+    lines: dict[int, set[str]]
+    tree: ast.Module
+
+    def tests_for(self, start: tuple[int, int], end: tuple[int, int]) -> list[str] | None:
+        """The tests that run the mutated statement, fastest first; None: all of them (a line run at
+        import, or one no test was seen running)."""
+        chosen: set[str] = set()
+        for line in statement_lines(self.tree, start[0], end[0]):
+            tests = self.lines.get(line, set())
+            if "" in tests:
+                return None
+            chosen |= tests
+        return [test for test in self.order if test in chosen] or None
+
+
+def statement_lines(tree: ast.Module, first: int, last: int) -> set[int]:
+    """The lines a mutant from `first` to `last` touches, with those of the innermost statement
+    holding it (a line event may be reported on any line of a statement written over several); for
+    a statement with a body (`if`, `for`, `def`...), only its header, decorators included."""
+    lines = set(range(first, last + 1))
+    innermost, top, span = None, 0, None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt):
+            continue
+        node_top = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        if node_top <= first <= node.end_lineno and (span is None or node.end_lineno - node_top < span):
+            innermost, top, span = node, node_top, node.end_lineno - node_top
+    if innermost is not None:
+        body = getattr(innermost, "body", None)
+        bottom = max(innermost.lineno, body[0].lineno - 1) if isinstance(body, list) and body else innermost.end_lineno
+        lines.update(range(top, bottom + 1))
+    return lines
+
+
+def module_name(path: str) -> str:
+    return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def import_graph(copy: Path, package: str = "marche") -> dict[str, set[str]]:
+    """module -> the project's modules it imports when it is imported (imports at module level, in
+    classes, `if` and `try` blocks; not those inside functions, which run later and find the mutant),
+    packages included (importing `a.b.c` runs `a` and `a.b` first)."""
+    files = {module_name(path.relative_to(copy).as_posix()): path for path in sorted((copy / package).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        is_package = path.name == "__init__.py"
+        found = {name.rsplit(".", i)[0] for i in range(1, name.count(".") + 1)}
+        pending = list(ast.parse(path.read_text(encoding="utf-8")).body)
+        while pending:
+            node = pending.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    parts = name.split(".") if is_package else name.split(".")[:-1]
+                    parts = parts[:len(parts) - (node.level - 1)]
+                    base = ".".join(parts + ([node.module] if node.module else []))
+                else:
+                    base = node.module or ""
+                found.add(base)
+                found.update(f"{base}.{alias.name}" for alias in node.names)
+            pending.extend(ast.iter_child_nodes(node))
+        # a module brings the packages above it
+        graph[name] = {parent for module in found for parent in
+                       (module.rsplit(".", i)[0] for i in range(module.count(".") + 1))
+                       if parent in files and parent != name}
+    return graph
+
+
+def importers(graph: dict[str, set[str]], module: str) -> set[str]:
+    """The module and every module that imports it, directly or not."""
+    found, pending = {module}, [module]
+    while pending:
+        current = pending.pop()
+        for name, imports in graph.items():
+            if current in imports and name not in found:
+                found.add(name)
+                pending.append(name)
+    return found
+
+
+def make_plan(target: Target, worker: Worker) -> tuple[Plan, list[str], list[str]]:
+    """Run the target's tests once without mutant, under coverage: the plan, the libraries and the
+    project's modules imported (in the order they were)."""
+    answer = worker.ask(cmd="map", module=target.path, files=list(target.tests))
+    if answer["rc"] != 0:
+        raise SystemExit(f"mutants: les tests de {target.name} échouent sans mutant :\n{answer['log']}")
+    expected = (worker.copy / target.path).resolve()
+    if answer.get("imported_from") and Path(answer["imported_from"]).resolve() != expected:
+        raise SystemExit(f"mutants: {target.path} importé depuis {answer['imported_from']}, pas depuis la copie")
+    position = {test: index for index, test in enumerate(answer["order"])}
+    order = sorted(answer["order"], key=lambda test: (answer["durations"].get(test, 0.0), position[test]))
+    lines = {int(line): set(tests) for line, tests in answer["lines"].items()}
+    source = (worker.copy / target.path).read_text(encoding="utf-8")
+    return Plan(order, lines, ast.parse(source)), answer["modules"], answer["project"]
 
 
 # --- one target ---------------------------------------------------------------------------------
@@ -297,15 +468,39 @@ def quiet(done: subprocess.CompletedProcess) -> None:
         raise SystemExit(f"mutants: {' '.join(done.args[:2])} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
 
 
-def run_target(target: Target, copies: list[Path], env: dict[str, str], equivalents) -> Outcome:
-    """Check the tests pass as they are, plant every kept mutant (one per free copy at a time), and
-    sort the results."""
-    workdir = copies[0]
+#: the libraries the sessions imported so far: each worker imports them before its first session
+LIBRARIES: list[str] = []
+
+
+def run_target(target: Target, workers: list[Worker], equivalents) -> Outcome:
+    """Map the tests, check they pass fastest first, plant every kept mutant (one per free worker
+    at a time), and sort the results."""
+    workdir = workers[0].copy
     started = time.monotonic()
-    baseline = subprocess.run(pytest_command(target), cwd=workdir, env=env, capture_output=True, text=True)
-    if baseline.returncode != 0:
-        raise SystemExit(f"mutants: the tests of {target.name} fail without any mutant:\n{baseline.stdout[-3000:]}")
-    timeout = TIMEOUT_FLOOR + TIMEOUT_FACTOR * (time.monotonic() - started)
+    for worker in workers:  # fresh workers: the project's modules they hold depend on the target
+        worker.restart()
+        if LIBRARIES:
+            worker.ask(cmd="preload", modules=LIBRARIES)
+    plan, libraries, project = make_plan(target, workers[0])
+    LIBRARIES.extend(name for name in libraries if name not in set(LIBRARIES))
+    # the workers also import the project's modules that do not import the mutated one: each session
+    # then imports only the mutated module and those above it
+    forbidden = importers(import_graph(workdir), module_name(target.path))
+    for worker in workers:
+        answer = worker.ask(cmd="preload", modules=LIBRARIES, forbidden=sorted(forbidden),
+                            project=[name for name in project if name not in forbidden])
+        if "leaked" in answer:
+            print(f"  {target.name} : {', '.join(answer['leaked'][:3])} chargé par un import dynamique, "
+                  "les sessions importeront tout le projet", file=sys.stderr, flush=True)
+            worker.restart()
+            worker.ask(cmd="preload", modules=LIBRARIES)
+    # the order the mutants' tests run in must not change what they find
+    baseline = workers[0].ask(cmd="run", module=target.path, files=list(target.tests), order=plan.order,
+                              select=None, mutation=None, timeout=None)
+    if baseline["outcome"] != "survived":
+        raise SystemExit(f"mutants: les tests de {target.name} échouent dans l'ordre du plus rapide au plus lent :\n"
+                         f"{baseline['log']}")
+    timeout = TIMEOUT_FLOOR + TIMEOUT_FACTOR * baseline["runs"][0]["seconds"]
 
     session = workdir / f"{target.name}.sqlite"
     config = workdir / f"{target.name}.toml"
@@ -313,72 +508,62 @@ def run_target(target: Target, copies: list[Path], env: dict[str, str], equivale
                       f'excluded-modules = []\ntest-command = "{" ".join(pytest_command(target))}"\n\n'
                       '[cosmic-ray.distributor]\nname = "local"\n', encoding="utf-8")
     cosmic = str(Path(sys.executable).parent / "cosmic-ray")
-    quiet(subprocess.run([cosmic, "init", str(config), str(session)], cwd=workdir, env=env, capture_output=True,
-                         text=True))
+    quiet(subprocess.run([cosmic, "init", str(config), str(session)], cwd=workdir, capture_output=True, text=True))
     skip_out_of_scope(session, target, (workdir / target.path).read_text(encoding="utf-8"))
-    run_pending(session, target, copies, env, timeout)
+    run_pending(session, target, workers, plan, timeout)
     outcome = collect(session, target, equivalents)
     outcome.seconds = time.monotonic() - started
     return outcome
 
 
-#: one mutant in one copy: cosmic-ray plants it, runs the tests (their process group killed past the
-#: timeout, which counts as killed), restores the file and prints the result as JSON
-MUTATE_AND_TEST = """
-import json, sys
-from attrs import asdict
-from pathlib import Path
-from cosmic_ray.mutating import mutate_and_test
-from cosmic_ray.work_item import MutationSpec
-module, operator, occurrence, timeout, command = sys.argv[1:]
-result = mutate_and_test([MutationSpec(Path(module), operator, int(occurrence), (0, 0), (0, 1))], command,
-                         float(timeout))
-data = asdict(result)
-data["worker_outcome"] = data["worker_outcome"].value
-data["test_outcome"] = data["test_outcome"].value if data["test_outcome"] is not None else None
-sys.stdout.write("\\n" + json.dumps(data))
-"""
-
-
-def run_pending(session: Path, target: Target, copies: list[Path], env: dict[str, str], timeout: float) -> None:
-    """Every pending mutant of the session, as many at once as there are copies."""
+def run_pending(session: Path, target: Target, workers: list[Worker], plan: Plan, timeout: float) -> None:
+    """Every pending mutant of the session, as many at once as there are workers."""
     from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
     with use_db(str(session), WorkDB.Mode.open) as work_db:
         pending = list(work_db.pending_work_items)
-    free: queue.Queue[Path] = queue.Queue()
-    for copy in copies:
-        free.put(copy)
-    command = " ".join(pytest_command(target))
+    free: queue.Queue[Worker] = queue.Queue()
+    for worker in workers:
+        free.put(worker)
     finished = []
     writing = threading.Lock()
 
     def one(item) -> None:
         mutation = item.mutations[0]
-        copy = free.get()
+        select = plan.tests_for(tuple(mutation.start_pos), tuple(mutation.end_pos))
+        worker = free.get()
         started = time.monotonic()
         try:
-            done = subprocess.run([sys.executable, "-c", MUTATE_AND_TEST, str(mutation.module_path),
-                                   mutation.operator_name, str(mutation.occurrence), f"{timeout:.0f}", command],
-                                  cwd=copy, env=env, capture_output=True, text=True)
+            answer = worker.ask(cmd="run", module=target.path, files=list(target.tests), order=plan.order,
+                                select=select, mutation=[mutation.operator_name, mutation.occurrence],
+                                timeout=timeout)
+        except WorkerFailed as failure:  # shown and counted as a survivor "(incompetent)", never as killed
+            answer = {"outcome": "error", "log": str(failure), "diff": ""}
         finally:
-            free.put(copy)
-        try:
-            result = WorkResult(**json.loads(done.stdout.rsplit("\n", 1)[-1]))
-        except ValueError:
-            result = WorkResult(worker_outcome=WorkerOutcome.ABNORMAL, output=(done.stdout + done.stderr)[-3000:])
+            free.put(worker)
+        state = answer["outcome"]
+        if state == "no-test":  # not made: cosmic-ray found nothing to change, or could not change it
+            result = WorkResult(worker_outcome=WorkerOutcome.NO_TEST, output=answer.get("log"))
+        else:
+            test_outcome = {"killed": TestOutcome.KILLED, "survived": TestOutcome.SURVIVED}.get(
+                state, TestOutcome.INCOMPETENT)
+            result = WorkResult(worker_outcome=WorkerOutcome.NORMAL, test_outcome=test_outcome, diff=answer["diff"],
+                                output=answer["log"] if state != "survived" else None)
         with writing:  # each result is kept as it comes: a stopped run still tells what it found
             with use_db(str(session), WorkDB.Mode.open) as work_db:
                 work_db.set_result(item.job_id, result)
             finished.append(item.job_id)
             # progress on stderr (a target takes minutes), with the change when it survived
-            state = result.test_outcome.value if result.test_outcome else result.worker_outcome.value
-            change = " | ".join(changed_lines(result.diff or "")) if state != "killed" else ""
-            print(f"  {target.name} {len(finished)}/{len(pending)} {state} ({time.monotonic() - started:.0f} s)"
-                  f" {change}", file=sys.stderr, flush=True)
+            runs = " puis ".join(f"{'tous' if run['selected'] is None else run['selected']} tests"
+                                 for run in answer.get("runs", ()))
+            change = " | ".join(changed_lines(answer.get("diff") or "")) if state != "killed" else ""
+            print(f"  {target.name} {len(finished)}/{len(pending)} {state} ({time.monotonic() - started:.1f} s, "
+                  f"{runs}) {change}", file=sys.stderr, flush=True)
+            if state == "error" or answer.get("log") and state == "no-test":
+                print(answer["log"], file=sys.stderr, flush=True)
 
-    pool = ThreadPoolExecutor(max_workers=len(copies))
+    pool = ThreadPoolExecutor(max_workers=len(workers))
     try:
         list(pool.map(one, pending))
     finally:
@@ -456,7 +641,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("only", nargs="*", help="ne lancer que les cibles dont le nom contient ce texte")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
-                        help="mutants testés en même temps, chacun dans sa copie (par défaut : le nombre de cœurs)")
+                        help="mutants testés en même temps, chacun dans sa copie par son worker "
+                             "(par défaut : le nombre de cœurs)")
     args = parser.parse_args()
     targets = [t for t in TARGETS if not args.only or any(word in t.name for word in args.only)]
     if not targets:
@@ -473,11 +659,11 @@ def main() -> int:
     outcomes = []
     try:
         template = create_template(server_url, workdir)
-        env = run_environment(server_url, template)
-        for target in targets:
-            outcome = run_target(target, copies, env, equivalents)
-            report(outcome)
-            outcomes.append(outcome)
+        with workers_in(copies, run_environment(server_url, template)) as workers:
+            for target in targets:
+                outcome = run_target(target, workers, equivalents)
+                report(outcome)
+                outcomes.append(outcome)
     finally:
         for copy in copies:
             stop_leftovers(copy)

@@ -160,3 +160,58 @@ def test_a_favourite_list_is_seen_by_its_organisations_members_only():
 def test_exporting_a_search_needs_an_account():
     assert access.can(person(BUYER_ORG), "export_search") is True
     assert access.can(None, "export_search") is False
+
+
+VERIFIED_FACILITATOR = organisation(FACILITATOR_ID, K.FACILITATOR, VerificationStatus.VERIFIED, ["dep:93"])
+PENDING_FACILITATOR = organisation(FACILITATOR_ID + 2, K.FACILITATOR, VerificationStatus.PENDING, ["dep:93"])
+
+
+@pytest.mark.parametrize("who, expected", [
+    ("structure admin", True), ("structure member", True), ("buyer", False),
+    ("company", False), ("facilitator", False), ("anonymous", False),
+])
+def test_only_an_inclusive_structure_creates_a_profile_and_has_my_profiles(who, expected):
+    """« Créer une fiche » and « Ma fiche » are for members (any role) of an inclusive structure."""
+    user = {"structure admin": person(OWNER_ORG), "structure member": person(OWNER_ORG, role=MemberRole.MEMBER),
+            "buyer": person(BUYER_ORG), "company": person(organisation(50, K.PRIVATE_COMPANY)),
+            "facilitator": person(VERIFIED_FACILITATOR), "anonymous": None}[who]
+    assert access.can(user, "create_structure") is expected
+    assert access.can(user, "my_profiles") is expected
+
+
+def test_a_structure_that_is_also_a_buyer_creates_a_profile():
+    assert access.can(person(BUYER_ORG, OTHER_STRUCTURE_ORG), "create_structure") is True
+    assert access.can(person(BUYER_ORG, OTHER_STRUCTURE_ORG), "my_profiles") is True
+
+
+@pytest.mark.parametrize("who, expected", [
+    ("verified facilitator", True), ("pending facilitator", False), ("structure", False), ("buyer", False),
+    ("anonymous", False),
+])
+def test_only_a_verified_facilitator_lists_the_profiles_waiting_for_verification(who, expected):
+    user = {"verified facilitator": person(VERIFIED_FACILITATOR), "pending facilitator": person(PENDING_FACILITATOR),
+            "structure": person(OWNER_ORG), "buyer": person(BUYER_ORG), "anonymous": None}[who]
+    assert access.can(user, "list_unpublished") is expected
+
+
+@pytest.mark.parametrize("who, expected", [
+    ("buyer", True), ("structure", True), ("facilitator", True), ("anonymous", False),
+])
+def test_any_signed_in_user_writes_to_a_structure(who, expected):
+    user = {"buyer": person(BUYER_ORG), "structure": person(OTHER_STRUCTURE_ORG),
+            "facilitator": person(PENDING_FACILITATOR), "anonymous": None}[who]
+    assert access.can(user, "contact", profile()) is expected
+
+
+@pytest.mark.parametrize("role", [MemberRole.ADMIN, MemberRole.MEMBER])
+def test_every_member_of_the_organisation_edits_its_favourite_list(role):
+    favorites = FavoriteList(organisation_id=BUYER_ID, name="Nettoyage")
+    assert access.can(person(BUYER_ORG, role=role), "edit", favorites) is True
+
+
+@pytest.mark.parametrize("who", ["other buyer", "structure", "anonymous"])
+def test_nobody_else_edits_a_favourite_list(who):
+    favorites = FavoriteList(organisation_id=BUYER_ID, name="Nettoyage")
+    user = {"other buyer": person(organisation(41, K.PUBLIC_BUYER)), "structure": person(OWNER_ORG),
+            "anonymous": None}[who]
+    assert access.can(user, "edit", favorites) is False
