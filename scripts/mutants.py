@@ -85,6 +85,14 @@ TARGETS = (
            ("tests/clauses/test_rules.py", "tests/clauses/test_legal.py", "tests/clauses/test_calculator.py")),
     Target("clauses.calculator", "marche/clauses/calculator.py", ("tests/clauses/test_calculator.py",)),
     Target("clauses.legal", "marche/clauses/legal.py", ("tests/clauses/test_legal.py",)),
+    Target("clauses.spec", "marche/clauses/spec.py", ("tests/clauses/test_spec.py",)),
+    # tenders (issue 19): who sees and edits a tender, who moves it, the table of moves and the award's checks
+    Target("tenders.access", "marche/tenders/access.py",
+           ("tests/tenders/test_access_rules.py", "tests/tenders/test_drafting.py")),
+    Target("tenders.workflow_access", "marche/tenders/workflow_access.py",
+           ("tests/tenders/test_access_rules.py", "tests/tenders/test_workflow.py", "tests/tenders/test_award.py")),
+    Target("tenders.workflow", "marche/tenders/workflow.py", ("tests/tenders/test_workflow.py",)),
+    Target("tenders.award", "marche/tenders/award.py", ("tests/tenders/test_award.py",)),
 )
 
 #: the mutations kept, in the spirit of mutmut: a boundary moved by one or a test negated, not every

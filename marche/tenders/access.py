@@ -11,15 +11,12 @@
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from ..accounts.models import OrganisationKind
 from ..core.access import RuleSet
-from ..extensions import db
-from ..geo.models import Commune, Department
-from ..geo.services import TerritoryError, parse_ref
 from .drafting import BUYER_KINDS, EDITABLE
 from .models import Tender, TenderStatus
+# one reading of "member of the buyer", "assisting facilitator" and "facilitator covering the place" for both
+# rule sets (the workflow's decides who validates)
+from .workflow_access import is_assisting, is_buyer as is_buyer_member, validating_organisations
 
 RULES = RuleSet()
 PUBLIC_STATUSES = (TenderStatus.PUBLISHED, TenderStatus.CLOSED, TenderStatus.AWARDED, TenderStatus.UNSUCCESSFUL)
@@ -30,55 +27,13 @@ def is_public(tender: Tender) -> bool:
                                                 and tender.published_at is not None)
 
 
-def is_buyer_member(user, tender: Tender) -> bool:
-    return user is not None and any(m.organisation_id == tender.organisation_id for m in user.memberships)
-
-
-def is_assisting(user, tender: Tender) -> bool:
-    """A member of the facilitator organisation the buyer asked to assist (verified by the platform)."""
-    return (user is not None and tender.assisting_organisation_id is not None
-            and any(m.organisation_id == tender.assisting_organisation_id and m.organisation.trusted
-                    for m in user.memberships))
-
-
-def containing_refs(ref: str | None) -> set[str]:
-    """The territory references that contain a place, itself included: commune → its department, its region and
-    the country."""
-    if not ref:
-        return set()
-    try:
-        kind, code = parse_ref(ref)
-    except TerritoryError:
-        return set()
-    refs = {f"{kind}:{code}", "country:FR"}
-    department = code if kind == "dep" else None
-    if kind == "commune":
-        department = db.session.scalar(select(Commune.department_code).where(Commune.code == code))
-    if department:
-        refs.add(f"dep:{department}")
-        region = db.session.scalar(select(Department.region_code).where(Department.code == department))
-        if region:
-            refs.add(f"reg:{region}")
-    return refs
-
-
-def covers_place(organisation, tender: Tender) -> bool:
-    """A verified facilitator organisation one of whose territories contains the tender's place."""
-    return (organisation.kind == OrganisationKind.FACILITATOR and organisation.trusted
-            and bool(set(organisation.territories or ()) & containing_refs(tender.place_ref)))
-
-
-def is_validator(user, tender: Tender) -> bool:
-    return user is not None and any(covers_place(m.organisation, tender) for m in user.memberships)
-
-
 @RULES.rule("view", Tender)
 def can_view_tender(user, tender: Tender) -> bool:
     if is_public(tender):
         return True
     if is_buyer_member(user, tender) or is_assisting(user, tender):
         return True
-    return tender.status == TenderStatus.SUBMITTED and is_validator(user, tender)
+    return tender.status == TenderStatus.SUBMITTED and bool(validating_organisations(user, tender))
 
 
 @RULES.rule("edit", Tender)

@@ -65,3 +65,85 @@ def test_bad_documents_are_refused_naming_the_field(doc, field):
 def test_weights_summing_to_exactly_100_are_accepted():
     spec = ClauseSpec.from_json({"social_criterion": {"weight": "60"}, "environmental_criterion": {"weight": "40"}})
     assert spec.social_criterion.weight + spec.environmental_criterion.weight == Decimal(100)
+
+
+@pytest.mark.parametrize("penalty, accepted", [("0", True), ("10000", True), ("10000.01", False), ("-0.01", False)])
+def test_penalty_per_missing_hour_boundaries(penalty, accepted):
+    doc = {"insertion": {**INSERTION, "penalty_per_hour": penalty}}
+    if accepted:
+        assert ClauseSpec.from_json(doc).insertion.penalty_per_hour == Decimal(penalty)
+    else:
+        with pytest.raises(ClauseSpecError) as refused:
+            ClauseSpec.from_json(doc)
+        assert refused.value.field == "penalty_per_hour"
+
+
+@pytest.mark.parametrize("hours, accepted", [("10000000", True), ("10000001", False), ("900.5", False),
+                                             ("1", True)])
+def test_hours_written_by_hand_boundaries(hours, accepted):
+    doc = {"insertion": {**INSERTION, "hours_override": hours, "override_reason": "charte locale"}}
+    if accepted:
+        assert ClauseSpec.from_json(doc).insertion.hours == Decimal(hours)
+    else:
+        with pytest.raises(ClauseSpecError) as refused:
+            ClauseSpec.from_json(doc)
+        assert refused.value.field == "hours_override"
+
+
+@pytest.mark.parametrize("length, accepted", [(2000, True), (2001, False)])
+def test_texts_are_at_most_2000_characters(length, accepted):
+    doc = {"environmental_conditions": ["free_text"], "environmental_free_text": "x" * length}
+    if accepted:
+        assert len(ClauseSpec.from_json(doc).environmental_free_text) == length
+    else:
+        with pytest.raises(ClauseSpecError):
+            ClauseSpec.from_json(doc)
+
+
+def test_one_criterion_may_weigh_exactly_100_and_not_more():
+    assert ClauseSpec.from_json({"social_criterion": {"weight": "100"}}).social_criterion.weight == Decimal(100)
+    with pytest.raises(ClauseSpecError) as refused:
+        ClauseSpec.from_json({"social_criterion": {"weight": "100.01"}})
+    assert refused.value.field == "social_criterion_weight"
+
+
+def test_a_weight_sum_refusal_reads_as_the_lots_own_message():
+    with pytest.raises(ClauseSpecError) as refused:
+        ClauseSpec.from_json({"social_criterion": {"weight": "70"}, "environmental_criterion": {"weight": "40"}})
+    assert not refused.value.message.startswith("Lot") and "110 %" in refused.value.message
+
+
+@pytest.mark.parametrize("doc", [["a list"], {"insertion": "yes"}, {"social_criterion": 10},
+                                 {"waivers": ["social_consideration"]}, {"waivers": "all"}])
+def test_parts_that_are_not_objects_are_refused(doc):
+    with pytest.raises(ClauseSpecError):
+        ClauseSpec.from_json(doc)
+
+
+def test_a_waiver_is_read_with_its_obligation_exception_and_reason():
+    spec = ClauseSpec.from_json({"waivers": [{"obligation": "social_consideration", "exception": "no_link",
+                                              "reason": "Achat de fournitures sans main-d'œuvre."}]})
+    assert spec.waivers == (legal.Waiver("social_consideration", "no_link", "Achat de fournitures sans main-d'œuvre."),)
+    assert spec.to_json()["waivers"][0]["exception"] == "no_link"
+
+
+def test_the_spec_is_a_value_it_can_be_hashed_and_not_changed():
+    spec = ClauseSpec.from_json({"insertion": INSERTION, "social_criterion": {"weight": "10"}})
+    assert {spec: 1}[ClauseSpec.from_json(spec.to_json())] == 1
+    with pytest.raises(AttributeError):
+        spec.insertion.hourly_cost = Decimal(1)
+
+
+def test_the_annex_reads_the_criteria_wording_and_the_hours():
+    plain = ClauseSpec.from_json({"social_criterion": {"weight": "10"}, "environmental_criterion": {"weight": "5"}})
+    annex = plain.annex(2, "Lot 2", "PLIE")
+    assert annex.insertion is None and annex.number == 2
+    assert annex.social_criterion_text.startswith("performances en matière d'insertion")
+    worded = ClauseSpec.from_json({"insertion": INSERTION,
+                                   "social_criterion": {"weight": "10", "description": "heures d'insertion proposées"},
+                                   "environmental_criterion": {"weight": "5", "description": "bilan carbone"}})
+    annex = worded.annex(1, "Lot 1", "PLIE Lille")
+    assert annex.social_criterion_text == "heures d'insertion proposées"
+    assert annex.environmental_criterion_text == "bilan carbone"
+    assert annex.insertion.hours == Decimal(833) and annex.insertion.facilitator == "PLIE Lille"
+    assert annex.insertion.penalty_per_hour == Decimal(30)

@@ -32,7 +32,7 @@ def tick(page: Page, field_id: str) -> None:
     page.locator(f"label[for='{field_id}']").click()
 
 
-def test_need_to_award(page: Page, app, make_user, make_structure, check_page):  # noqa: F811
+def test_need_to_award(page: Page, app, catalogue_index, make_user, make_structure, check_page):  # noqa: F811
     page.set_viewport_size({"width": 1280, "height": 900})
     make_user(BUYER, name="Ville de Roubaix")
     make_structure(siret="75187049400026", name="La Collecterie")

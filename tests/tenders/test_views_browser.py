@@ -57,7 +57,9 @@ def test_a_buyer_drafts_a_two_lot_tender_and_the_checklist_turns_green(page: Pag
     page.get_by_label("Montant servant au calcul (€ HT)").fill("700000")
     tick(page, "modes-0")
     tick(page, "publics-0")
-    expect(checklist).to_contain_text("700\u202f000 € × 50 % × 5 % ÷ 30 €/h = 583 h")
+    # no sector chosen: those of the CPV code (green spaces), a labour-intensive family (clauses/rules.py):
+    # 700 000 × 70 % × 10 % ÷ 28 €/h = 1 750 h
+    expect(checklist).to_contain_text("700\u202f000 € × 70 % × 10 % ÷ 28 €/h = 1\u202f750 h")
     tick(page, "environmental_conditions-0")
     tick(page, "environmental_criterion")
     page.get_by_label("Pondération du critère environnemental (%)").fill("20")
@@ -66,10 +68,10 @@ def test_a_buyer_drafts_a_two_lot_tender_and_the_checklist_turns_green(page: Pag
     expect(checklist).to_contain_text("Encore manquante : Élagage.")
     check_page(page, "clauses du lot 1, liste verte")
     page.get_by_role("button", name="Enregistrer les clauses").click()
-    expect(page.get_by_text("583 heures")).to_be_visible()
+    expect(page.get_by_text("1\u202f750 heures")).to_be_visible()
 
     page.get_by_role("link", name="Annexe des clauses (texte)").click()
-    expect(page.get_by_label("Texte de l'annexe")).to_contain_text("583 heures")
+    expect(page.get_by_label("Texte de l'annexe")).to_contain_text("1\u202f750 heures")
     check_page(page, "annexe")
     page.goto("/consultations/mes-consultations")
     expect(page.get_by_role("link", name="Entretien des espaces verts des écoles")).to_be_visible()
