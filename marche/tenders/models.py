@@ -159,6 +159,8 @@ class TenderLot(TimestampMixin, db.Model):
     #: the lot's clauses, one document read and written through `tenders.drafting` (checked by `clauses`)
     clauses: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     status: Mapped[str] = mapped_column(String(16), default=LotStatus.OPEN, server_default="open")
+    #: environmental commitments (`EnvLabel` values) a structure must hold, still valid, to answer this lot
+    required_env: Mapped[list[str]] = mapped_column(ARRAY(String(24)), default=list, server_default="{}")
 
     tender: Mapped[Tender] = relationship(back_populates="lots")
     award: Mapped["LotAward | None"] = relationship(back_populates="lot", cascade="all, delete-orphan",
@@ -251,3 +253,158 @@ class TenderRectificatif(db.Model):
 
     tender: Mapped[Tender] = relationship(back_populates="rectificatifs")
     author = relationship("User")
+
+
+# --- reaching the structures: relay, answers, questions, re-notifications, watch (issue 20) ---------------
+
+class Interest(LabelledEnum):
+    INTERESTED = "interested", "Intéressée"
+    NOT_INTERESTED = "not_interested", "Pas intéressée"
+
+
+class WatchFrequency(LabelledEnum):
+    IMMEDIATE = "immediate", "Dès sa publication"
+    DAILY = "daily", "Chaque jour (un courriel récapitulatif)"
+    WEEKLY = "weekly", "Chaque semaine (un courriel récapitulatif)"
+    NEVER = "never", "Jamais (flux Atom seulement)"
+
+
+class TenderNotification(db.Model):
+    """A structure the relay matched with a published tender: at most one per (tender, structure), enforced by the
+    database, so that a relay job run twice mails nobody twice."""
+
+    __tablename__ = "tender_notification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tender.id", ondelete="CASCADE"))
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id", ondelete="CASCADE"), index=True)
+    #: the lots this structure matched
+    lot_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list, server_default="{}")
+    #: why it matched, shown on the tender page: {"<lot id>": ["Secteur : Espaces verts", ...]}
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: when its mail left (None: not sent yet, or not sent because of the preferences or the deadline)
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: why no mail was sent ("opted_out", "deadline_passed", "no_recipient"), None otherwise
+    skipped_reason: Mapped[str | None] = mapped_column(String(24))
+
+    tender: Mapped[Tender] = relationship()
+    structure = relationship("Structure")
+
+    __table_args__ = (UniqueConstraint("tender_id", "structure_id", name="uq_tender_notification_once"),)
+
+
+class LotResponse(TimestampMixin, db.Model):
+    """Where one structure stands on one lot (the buyer's funnel): notified → viewed → interested or not (with a
+    reason) → answered (a quote in the portal, or an offer declared as deposited on the buyer profile)."""
+
+    __tablename__ = "lot_response"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("tender_lot.id", ondelete="CASCADE"))
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id", ondelete="CASCADE"), index=True)
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    viewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    interest: Mapped[str | None] = mapped_column(String(16))
+    interest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: why not interested: a code of `answers.NOT_INTERESTED_REASONS`, and free text
+    reason_code: Mapped[str | None] = mapped_column(String(24))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    #: the answer: a quote sent in the portal (demande de devis, sourcing) or an offer declared (appel d'offres)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    answer_message: Mapped[str | None] = mapped_column(Text)
+    #: the quote PDF under the uploads root (`core.uploads`), with its name as uploaded
+    quote_path: Mapped[str | None] = mapped_column(String(300))
+    quote_filename: Mapped[str | None] = mapped_column(String(200))
+    offer_declared: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+    lot: Mapped[TenderLot] = relationship()
+    structure = relationship("Structure")
+    answered_by = relationship("User")
+
+    __table_args__ = (
+        UniqueConstraint("lot_id", "structure_id", name="uq_lot_response_once"),
+        CheckConstraint("interest IS NULL OR interest IN ('interested', 'not_interested')", name="interest"),
+        CheckConstraint("interest IS DISTINCT FROM 'not_interested' OR reason_code IS NOT NULL",
+                        name="not_interested_has_reason"),
+    )
+
+
+class TenderQuestion(db.Model):
+    """A question a structure asks the buyer; once answered, it is shown to everyone with the asker anonymised."""
+
+    __tablename__ = "tender_question"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tender.id", ondelete="CASCADE"), index=True)
+    #: None: the question is about the whole tender
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("tender_lot.id", ondelete="CASCADE"))
+    structure_id: Mapped[int | None] = mapped_column(ForeignKey("structure.id", ondelete="SET NULL"))
+    asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    tender: Mapped[Tender] = relationship()
+    lot: Mapped[TenderLot | None] = relationship()
+    structure = relationship("Structure")
+    asked_by = relationship("User", foreign_keys=[asked_by_id])
+    answered_by = relationship("User", foreign_keys=[answered_by_id])
+
+
+class LotRenotification(db.Model):
+    """A message the buyer sent again to one status group of a lot's funnel (at most twice, a week apart)."""
+
+    __tablename__ = "lot_renotification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("tender_lot.id", ondelete="CASCADE"), index=True)
+    #: the funnel group: "notified" (no answer yet), "viewed", "interested"
+    group: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RelayPreference(db.Model):
+    """How a structure wants to hear of tenders that match it (no row: mailed for each matching tender)."""
+
+    __tablename__ = "relay_preference"
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id", ondelete="CASCADE"), primary_key=True)
+    #: false after the one-click unsubscribe (or unticked on the preferences page)
+    relay_mails: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    #: private token of the iCalendar feed of the deadlines of tenders the structure is interested in
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    structure = relationship("Structure")
+
+
+class SavedSearch(TimestampMixin, db.Model):
+    """A tender search a user keeps: its arguments (as the tender search reads them), how often they hear of new
+    matches, and the private token of its Atom feed."""
+
+    __tablename__ = "saved_search"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    #: the search's GET arguments as [[name, value], ...], parsed again (and checked) whenever it runs
+    args: Mapped[list[list[str]]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+    frequency: Mapped[str] = mapped_column(String(12), default=WatchFrequency.DAILY, server_default="daily")
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True)
+    last_digest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user = relationship("User")
+
+    __table_args__ = (
+        CheckConstraint("frequency IN ('immediate', 'daily', 'weekly', 'never')", name="frequency"),
+    )
+
+
+class SavedSearchDelivery(db.Model):
+    """A tender already mailed for a saved search: a digest never sends it again."""
+
+    __tablename__ = "saved_search_delivery"
+    saved_search_id: Mapped[int] = mapped_column(ForeignKey("saved_search.id", ondelete="CASCADE"), primary_key=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tender.id", ondelete="CASCADE"), primary_key=True)
+    delivered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
