@@ -26,3 +26,10 @@ def init_app(app: Flask) -> None:
     outbox.register_periodic("tenders.close_due", 300, workflow.close_due_task)
     app.add_template_global(workflow_views.panel_for, "workflow_panel")
     app.register_blueprint(workflow_views.bp)
+
+    # answers: the structure side of a published tender and the structure dashboard (answers*.py)
+    from . import answers_access, answers_views
+
+    core_access.register(answers_access.RULES)
+    app.add_template_global(answers_views.answers_panel, "answers_panel")
+    app.register_blueprint(answers_views.bp)
