@@ -112,7 +112,13 @@ def _lot(tender: Tender, lot_id: int) -> TenderLot:
 
 
 def _structure(form) -> Structure:
-    """The structure named by the form, if the user speaks for it; 404 otherwise (another organisation's)."""
+    """The structure named by the form, if the user speaks for it; 404 otherwise (another organisation's). A form
+    naming none answers for the user's only structure (404 when there are several to choose from)."""
+    if not (form.structure.data or "").strip():
+        structures = answering_structures(current_user)
+        if len(structures) != 1:
+            abort(404)
+        return structures[0]
     structure_id = form.structure_id()
     return get_or_404(db.session.get(Structure, structure_id) if structure_id else None, current_user, "answer_as")
 

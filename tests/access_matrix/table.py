@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from .actors import LOGGED_OUT, NAMES
-from .world import (CLAIMED_SIRET, CONTACT_EMAIL, FAVORITE_LIST_NAME, JOINER_EMAIL, MISSING_ID, MISSING_SIRET,
+from .actors import ACTORS, LOGGED_OUT, NAMES
+from .world import (PDF, CLAIMED_SIRET, CONTACT_EMAIL, FAVORITE_LIST_NAME, JOINER_EMAIL, MISSING_ID, MISSING_SIRET,
                     PENDING_SIRET, TENDER_TITLE, UNCLAIMED_NAME, UNCLAIMED_SIRET, World)
 
 OK, LOGIN, FORBIDDEN, HIDDEN = "OK", "LOGIN", "FORBIDDEN", "HIDDEN"
@@ -335,6 +335,84 @@ CASES: list[Case] = [
 ]
 
 
+# --- the structure side of buyer A's published tender (tenders/answers*.py): the claimed profile's members
+# answer (a form naming no structure answers for their only one); the buyer reads the questions with their
+# asker and the quote; a platform admin speaks for no structure ----------------------------------------------
+ANSWER_QUESTION = "Question posée par la matrice"
+
+
+def published_lot(w: World) -> int:
+    from marche.extensions import db
+    from marche.tenders.models import Tender
+
+    with w._context():
+        lot_id = db.session.get(Tender, w.tender_published_id).lots[0].id
+        db.session.remove()
+    return lot_id
+
+
+def structure_question(w: World) -> int:
+    """The claimed profile's question on the published tender, unanswered (created once)."""
+    from marche.extensions import db
+    from marche.tenders.models import TenderQuestion
+
+    with w._context():
+        question = db.session.query(TenderQuestion).filter_by(tender_id=w.tender_published_id).first()
+        if question is None:
+            question = TenderQuestion(tender_id=w.tender_published_id, structure_id=w.claimed_id,
+                                      asked_by_id=w.users["structure"], body=ANSWER_QUESTION)
+            db.session.add(question)
+            db.session.commit()
+        question_id = question.id
+        db.session.remove()
+    return question_id
+
+
+def structure_quote(w: World) -> dict:
+    """URL values of the claimed profile's quote PDF on the published tender's lot (created once)."""
+    from marche.core.uploads import store_upload
+    from marche.extensions import db
+    from marche.tenders.models import LotResponse
+
+    lot_id = published_lot(w)
+    with w._context():
+        response = db.session.query(LotResponse).filter_by(lot_id=lot_id, structure_id=w.claimed_id).first()
+        if response is None:
+            response = LotResponse(lot_id=lot_id, structure_id=w.claimed_id)
+            db.session.add(response)
+        if not response.quote_path:
+            response.quote_path, response.quote_filename = store_upload(PDF, "pdf", "quotes"), "devis.pdf"
+        db.session.commit()
+        response_id = response.id
+        db.session.remove()
+    return {"tender_id": w.tender_published_id, "lot_id": lot_id, "response_id": response_id}
+
+
+STRUCTURE_ROW = row(HIDDEN, anonymous=LOGIN, ok=OWNER)
+STRUCTURE_ASKER = next(actor.email for actor in ACTORS if actor.name == "structure")
+CASES += [
+    Case("tenders.show", PUBLIC, label="publiée, côté structure", params=published,
+         shows=("Répondre en tant que structure", OWNER)),
+    # the unanswered question: its asker and the buyer read it; the asker's e-mail only the buyer
+    Case("tenders.show", PUBLIC, label="publiée, question en attente",
+         params=lambda w: (structure_question(w), published(w))[1],
+         shows=(ANSWER_QUESTION, BUYER_A + OWNER + ADMIN)),
+    Case("tenders.show", PUBLIC, label="publiée, auteur de la question",
+         params=lambda w: (structure_question(w), published(w))[1],
+         shows=(STRUCTURE_ASKER, BUYER_A + ADMIN)),
+    *[Case(f"tender_answers.{name}", STRUCTURE_ROW,
+           params=lambda w: {**published(w), "lot_id": published_lot(w)},
+           missing=lambda w: {**published(w), "lot_id": MISSING_ID}) for name in ("interest", "quote", "offer")],
+    Case("tender_answers.ask", STRUCTURE_ROW, params=published, missing=no_tender),
+    Case("tender_answers.answer_question", BUYER_A_ROW,
+         params=lambda w: {**published(w), "question_id": structure_question(w)},
+         missing=lambda w: {**published(w), "question_id": MISSING_ID}),
+    Case("tender_answers.quote_file", row(HIDDEN, anonymous=LOGIN, ok=BUYER_A + OWNER + ADMIN),
+         params=structure_quote, missing=lambda w: {**structure_quote(w), "response_id": MISSING_ID}),
+    Case("tender_answers.dashboard", STRUCTURE_ROW),
+]
+
+
 #: cells where today's code answers OK although the table refuses: (case key, actor) -> why.
 #: The test checks that each gap is still open (the answer is OK), and fails once it closes, so
 #: this list only shrinks: remove a line when the test says « faille connue refermée ».
@@ -369,6 +447,9 @@ GUARD_RAILS: dict[str, tuple[str, ...]] = {
     "tender_workflow.comment": BUYER_A + ("facilitator",) + ADMIN,
     "core.document": ("public_buyer",),
     "core.document_download": ("public_buyer",),
+    **{f"tender_answers.{name}": OWNER for name in ("interest", "quote", "offer", "ask", "dashboard")},
+    "tender_answers.answer_question": BUYER_A + ADMIN,
+    "tender_answers.quote_file": BUYER_A + OWNER + ADMIN,
 }
 
 #: POST routes that take no CSRF token, and why (every other POST route must refuse a missing token)
