@@ -339,6 +339,8 @@ class Dashboard:
     #: the lot responses with an interest or an answer, by deadline
     answers: list[LotResponse]
     saved_searches: list[SavedSearch]
+    #: ids of the matched tenders one of the structures already opened (the others are « nouvelles »)
+    viewed_tender_ids: set[int]
 
 
 DASHBOARD_ROWS = 50
@@ -358,4 +360,9 @@ def dashboard(user, structures: list[Structure]) -> Dashboard:
         .order_by(Tender.answers_deadline.asc().nulls_last(), Tender.id, TenderLot.position).limit(DASHBOARD_ROWS)))
     searches = list(db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == user.id)
                                        .order_by(SavedSearch.name, SavedSearch.id)))
-    return Dashboard(structures, matches, answers, searches)
+    tender_ids = [tender.id for _, tender in matches]
+    viewed = set(db.session.scalars(
+        select(TenderLot.tender_id).join(LotResponse, LotResponse.lot_id == TenderLot.id)
+        .where(TenderLot.tender_id.in_(tender_ids), LotResponse.structure_id.in_(ids),
+               LotResponse.viewed_at.is_not(None)).distinct())) if tender_ids else set()
+    return Dashboard(structures, matches, answers, searches, viewed)

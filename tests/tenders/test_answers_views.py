@@ -148,6 +148,18 @@ def test_a_reserved_lot_shows_and_answers_the_article_to_a_structure_of_another_
     assert "J'ai déposé une offre" in page_text(client_of(app, INSERTION).get(page))
 
 
+def test_a_form_naming_no_structure_answers_for_the_only_one(app, people):
+    tender_id = tender_of(app, people["org"])
+    lot = lot_ids(app, tender_id)[0]
+    page = f"/consultations/{tender_id}"
+    client = client_of(app, INSERTION)
+    assert post(client, f"/consultations/{tender_id}/lots/{lot}/interet", page,
+                {"interest": "interested"}).status_code == 302
+    with app.app_context():
+        row = db.session.query(LotResponse).filter_by(lot_id=lot).one()
+        assert (row.structure_id, row.interest) == (people["aci"], Interest.INTERESTED)
+
+
 def test_an_offer_declared_twice_is_refused(app, people):
     tender_id = tender_of(app, people["org"])
     lot = lot_ids(app, tender_id)[0]
@@ -212,6 +224,11 @@ def test_a_member_of_an_organisation_owning_two_structures_chooses_which_answers
     assert "Fiche en attente" not in html and "Nous sommes intéressés" not in html and rows(app, tender_id) == []
     html = page_text(client.get(f"{page}?structure={second}"))
     assert "Vous répondez pour <strong>Atelier Vélo Solidaire</strong>" in html and "Nous sommes intéressés" in html
+    # a form naming no structure is refused while there are several to choose from
+    token = csrf_token(client.get(page).get_data(as_text=True))
+    lot = lot_ids(app, tender_id)[0]
+    assert client.post(f"/consultations/{tender_id}/lots/{lot}/interet",
+                       data={"csrf_token": token, "interest": "interested"}).status_code == 404
     # another organisation's structure in the URL: nothing chosen, nothing recorded for it
     html = page_text(client.get(f"{page}?structure={people['ea']}"))
     assert "Vous répondez pour" not in html

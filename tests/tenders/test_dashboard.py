@@ -41,7 +41,7 @@ def test_the_dashboard_lists_matches_answers_and_saved_searches(app, people):
             LotResponse(lot_id=answered.lots[0].id, structure_id=people["aci"], interest="interested",
                         interest_at=now, answered_at=now, offer_declared=True),
             LotResponse(lot_id=older.lots[0].id, structure_id=people["aci"], interest="not_interested",
-                        interest_at=now, reason_code="too_far"),
+                        interest_at=now, reason_code="too_far", viewed_at=now),
             LotResponse(lot_id=viewed_only.lots[0].id, structure_id=people["aci"], viewed_at=now),
             LotResponse(lot_id=theirs.lots[0].id, structure_id=people["ea"], interest="interested",
                         interest_at=now)])
@@ -57,8 +57,13 @@ def test_the_dashboard_lists_matches_answers_and_saved_searches(app, people):
     assert matches.index("Nettoyage des plages") < matches.index("Tonte des parcs")  # newest first
     assert deadlines["Nettoyage des plages"] in matches and deadlines["Tonte des parcs"] in matches
     assert "Consultation close" not in matches and "Pour l'atelier" not in html
+    # not opened yet: « Nouvelle »; the one with a first view recorded (older) is not
+    rows = {title: matches.split(title, 1)[1].split("</tr>", 1)[0]
+            for title in ("Nettoyage des plages", "Tonte des parcs")}
+    assert "Nouvelle" in rows["Nettoyage des plages"] and "Nouvelle" not in rows["Tonte des parcs"]
     mine = html.split('id="reponses"', 1)[1].split('id="recherches"', 1)[0]
-    assert "Entretien des cimetières" in mine and "Offre déclarée" in mine and deadlines["Entretien des cimetières"] in mine
+    assert "Entretien des cimetières" in mine and "Offre déclarée" in mine
+    assert deadlines["Entretien des cimetières"] in mine
     assert "Pas intéressés (Trop loin de nos implantations)" in mine
     assert mine.index("Entretien des cimetières") < mine.index("Tonte des parcs")  # nearest deadline first
     assert "Consultation seulement lue" not in mine
