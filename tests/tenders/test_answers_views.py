@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
 
 from marche.clauses import rules
 from marche.extensions import db
