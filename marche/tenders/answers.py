@@ -239,6 +239,14 @@ def quote_path(response: LotResponse):
     return upload_root() / response.quote_path
 
 
+def received_answers(tender: Tender) -> list[LotResponse]:
+    """The answers sent on the tender's lots (quotes, declared offers), oldest first: what the buyer reads."""
+    return list(db.session.scalars(
+        select(LotResponse).join(TenderLot, TenderLot.id == LotResponse.lot_id)
+        .where(TenderLot.tender_id == tender.id, LotResponse.answered_at.is_not(None))
+        .order_by(TenderLot.position, LotResponse.answered_at, LotResponse.id)))
+
+
 # --- questions -------------------------------------------------------------------------------------------------
 
 def ask_question(user, tender: Tender, structure: Structure, body: str, lot: TenderLot | None = None,

@@ -51,8 +51,9 @@ class AnswerPanel:
     answers_open: bool = False
     questions_open: bool = False
     own_questions: list[TenderQuestion] = field(default_factory=list)
-    #: the buyer's view: every question with its asker
+    #: the buyer's view: every question with its asker, and the answers received (quotes, declared offers)
     buyer_questions: list[TenderQuestion] | None = None
+    received: list[LotResponse] = field(default_factory=list)
     forms: dict[str, Any] = field(default_factory=dict)
     reasons_labels: dict[str, str] = field(default_factory=lambda: answers.NOT_INTERESTED_REASONS)
 
@@ -68,6 +69,7 @@ def answers_panel(tender: Tender) -> AnswerPanel:
     user = current_user if current_user.is_authenticated else None
     if user is not None and can(user, "answer_questions", tender):
         panel.buyer_questions = answers.all_questions(tender)
+        panel.received = answers.received_answers(tender)
         panel.forms["answer"] = QuestionAnswerForm(formdata=None)
     if user is None or not can(user, "answer", tender):
         return panel

@@ -1,6 +1,7 @@
 """The structure side in Chromium (axe and the CSP guard on each page): a structure member opens a published
-tender the relay proposed, reads why, declares interest, asks the buyer a question, then finds the tender on
-its dashboard; the buyer answers and a visitor reads the answer without the structure's name."""
+tender the relay proposed, reads why, declares interest, asks the buyer a question, declares its offer, then
+finds the tender on its dashboard; the buyer sees the offer and answers the question, and a visitor reads the
+answer without the structure's name."""
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
@@ -42,6 +43,10 @@ def test_a_structure_declares_interest_and_asks_a_question(page: Page, app, peop
     expect(page.locator("#questions")).to_contain_text(QUESTION)
     check_page(page, "question posée")
 
+    page.locator("#reponse").get_by_role("button", name="J'ai déposé une offre").click()
+    expect(page.get_by_text("Offre déclarée : l'acheteur voit")).to_be_visible()
+    check_page(page, "offre déclarée")
+
     page.get_by_role("link", name="Mes consultations à suivre").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes consultations à suivre")
     expect(page.get_by_role("link", name="Tonte des parcs de Lille").first).to_be_visible()
@@ -52,6 +57,7 @@ def test_a_structure_declares_interest_and_asks_a_question(page: Page, app, peop
     page.goto(f"/consultations/{tender_id}")
     questions = page.locator("#questions")
     expect(questions).to_contain_text("Les Jardins Solidaires")
+    expect(page.locator("#reponses-recues")).to_contain_text("Offre déposée sur le profil d'acheteur")
     questions.get_by_label("Réponse (publiée pour tous, sans le nom de la structure)").fill(ANSWER)
     questions.get_by_role("button", name="Publier la réponse").click()
     expect(page.get_by_text("Réponse publiée : tous ceux")).to_be_visible()

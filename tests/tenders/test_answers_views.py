@@ -201,6 +201,12 @@ def test_a_quote_pdf_is_read_by_the_buyer_and_the_answering_structure_only(app, 
         response = reader.get(quote)
         assert response.status_code == 200 and response.data == PDF
         assert response.headers["Content-Type"] == "application/pdf"
+    # the buyer's page lists the answer with its quote; no one else's does
+    buyer_page = page_text(client_of(app, BUYER).get(page))
+    assert "Réponses reçues" in buyer_page and "Voici notre devis." in buyer_page and quote in buyer_page
+    for reader in (app.test_client(), client_of(app, ADAPTED)):
+        other_page = page_text(reader.get(page))
+        assert "Réponses reçues" not in other_page and "Voici notre devis." not in other_page
     assert client_of(app, ADAPTED).get(quote).status_code == 404
     make_user("autre@roubaix.example.fr", name="Ville de Roubaix")
     assert client_of(app, "autre@roubaix.example.fr").get(quote).status_code == 404
