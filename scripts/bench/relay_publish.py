@@ -67,7 +67,8 @@ def bench_structures(sector: Sector) -> list[int]:
         Structure.siret.like(SIRET_PREFIX + "%")))
     password = hash_password("banc-d-essai-1")
     for n in range(have, STRUCTURES):
-        organisation = Organisation(name=f"Structure du banc {n}", kind=OrganisationKind.INCLUSIVE_STRUCTURE)
+        organisation = Organisation(name=f"Structure du banc {n}", kind=OrganisationKind.INCLUSIVE_STRUCTURE,
+                                    siret=f"{SIRET_PREFIX}{n:011d}")
         user = User(email=f"bench.relais.{n}@marche.example.fr", password_hash=password, full_name=f"Membre {n}",
                     email_confirmed_at=datetime.now(timezone.utc))
         structure = Structure(siret=f"{SIRET_PREFIX}{n:011d}", siren=f"{SIRET_PREFIX}{n:011d}"[:9],
