@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import User
 from ..core import audit
@@ -60,7 +61,7 @@ class LotFunnel:
 
 def lot_funnel(lot: TenderLot) -> LotFunnel:
     responses = list(db.session.execute(
-        select(LotResponse).join(Structure, Structure.id == LotResponse.structure_id)
+        select(LotResponse).join(LotResponse.structure).options(contains_eager(LotResponse.structure))
         .where(LotResponse.lot_id == lot.id).order_by(Structure.name, Structure.id)).scalars())
     counts = {
         "notified": sum(1 for r in responses if r.notified_at is not None),

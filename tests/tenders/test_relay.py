@@ -163,3 +163,34 @@ def test_meilisearch_down_publication_succeeds_and_the_relay_answers_from_sql(ap
         assert recipients(mailbox, SUBJECT) == expected_mails(world, world.matching)
         assert set(notifications(tender_id)) == {world.structures[name] for name in world.matching}
         db.session.remove()
+
+
+def test_two_relay_jobs_at_the_same_time_mail_each_structure_once(app, world, mailbox):
+    """Two workers run the relay of the same tender at once: the unique constraint makes the second insert
+    nothing (it waits for the first's rows, then skips them), so only one set of batches leaves."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    tender_id = make_tender(world.buyer_org, status=TenderStatus.PUBLISHED)
+    db.session.get(Tender, tender_id).sectors = [db.session.get(Sector, world.sector_id)]
+    db.session.commit()
+    barrier, errors = threading.Barrier(2), []
+
+    def run() -> None:
+        try:
+            with app.test_request_context(base_url=app.config["BASE_URL"]), Session(db.engine) as session:
+                barrier.wait()
+                relay.relay_tender(session, {"tender_id": tender_id})
+                session.commit()  # the batches it queued run inline, after this commit
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert recipients(mailbox, SUBJECT) == expected_mails(world, world.matching)
+    assert set(notifications(tender_id)) == {world.structures[name] for name in world.matching}
