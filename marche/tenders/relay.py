@@ -15,7 +15,7 @@ it said « pas intéressée » for every lot it matched. Each mail carries a sig
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -178,8 +178,7 @@ def recipients(session: Session, organisation_ids: Iterable[int]) -> dict[int, l
 def _url_context():
     """Links in mails are built from BASE_URL: a worker has no request, so it borrows one."""
     if has_request_context():
-        with nullcontext():
-            yield
+        yield
     else:
         with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
             yield
