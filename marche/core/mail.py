@@ -28,9 +28,15 @@ def header_text(value: str) -> str:
     return _HEADER_BREAKS.sub(" ", value or "").strip()
 
 
-def queue_mail(to: str, subject: str, template: str, reply_to: str | None = None, **context) -> None:
+#: the extra headers a queued message may carry (RFC 8058 one-click unsubscribe)
+EXTRA_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
+
+
+def queue_mail(to: str, subject: str, template: str, reply_to: str | None = None,
+               headers: dict[str, str] | None = None, session: Session | None = None, **context) -> None:
     """Render `templates/mails/<template>.txt|.html` now and queue the message. `reply_to`: where an
-    answer goes (a person's address, for a message a user wrote through the portal)."""
+    answer goes (a person's address, for a message a user wrote through the portal); `headers`: some of
+    `EXTRA_HEADERS`; `session`: an outbox handler's own session (default: the request's)."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     subject = header_text(subject)
     payload = {
@@ -41,7 +47,9 @@ def queue_mail(to: str, subject: str, template: str, reply_to: str | None = None
     }
     if reply_to:
         payload["reply_to"] = header_text(reply_to)
-    enqueue(MAIL_SEND, payload)
+    if headers:
+        payload["headers"] = {name: header_text(value) for name, value in headers.items() if name in EXTRA_HEADERS}
+    enqueue(MAIL_SEND, payload, session=session)
 
 
 def build_message(payload: dict) -> EmailMessage:
@@ -53,6 +61,9 @@ def build_message(payload: dict) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain="marche.local")
     if payload.get("reply_to"):
         message["Reply-To"] = header_text(payload["reply_to"])
+    for name, value in (payload.get("headers") or {}).items():
+        if name in EXTRA_HEADERS:
+            message[name] = header_text(value)
     message.set_content(payload["text"])
     message.add_alternative(payload["html"], subtype="html")
     return message

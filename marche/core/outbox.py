@@ -73,11 +73,12 @@ def run_periodic(last_runs: dict[str, float], now: float) -> list[str]:
     return ran
 
 
-def enqueue(kind: str, payload: dict[str, Any] | None = None) -> OutboxMessage:
+def enqueue(kind: str, payload: dict[str, Any] | None = None, session: Session | None = None) -> OutboxMessage:
+    """`session`: a handler's own session, when one outbox job queues the next ones (default: the request's)."""
     if kind not in _handlers:
         raise ValueError(f"no outbox handler for {kind!r}")
     message = OutboxMessage(kind=kind, payload=payload or {}, status=OutboxStatus.PENDING)
-    db.session.add(message)
+    (session or db.session).add(message)
     return message
 
 
@@ -87,6 +88,10 @@ def _collect_new(session, flush_context) -> None:
 
 
 def _after_commit(session) -> None:
+    if session.in_nested_transaction():
+        # SQLAlchemy also signals the release of a SAVEPOINT (a handler's `begin_nested`): its rows are not
+        # committed yet, they leave with the outer transaction
+        return
     ids = session.info.pop("outbox_ids", [])
     if ids:
         dispatch(ids)

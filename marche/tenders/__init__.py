@@ -33,3 +33,17 @@ def init_app(app: Flask) -> None:
     core_access.register(answers_access.RULES)
     app.add_template_global(answers_views.answers_panel, "answers_panel")
     app.register_blueprint(answers_views.bp)
+
+    # relay: the matching structures mailed once per tender, unsubscribe and preferences (relay*.py)
+    from . import relay, relay_views
+
+    outbox.register_handler(relay.RELAY, relay.relay_tender)
+    outbox.register_handler(relay.RELAY_BATCH, relay.mail_batch)
+    outbox.register_handler(relay.RECTIFICATIF_MAIL, relay.mail_rectificatif)
+    app.register_blueprint(relay_views.bp)
+
+    # the buyer's funnel per lot: counts, contact, re-notifications, exports (funnel*.py)
+    from . import funnel, funnel_views
+
+    core_access.register(funnel.RULES)
+    app.register_blueprint(funnel_views.bp)

@@ -32,6 +32,7 @@ from ..geo.services import TerritoryError, resolve, territory_label
 from ..reference.cpv_sectors import suggest_sectors
 from ..reference.models import CpvCode, Sector
 from ..reference.services import cpv_check_digit
+from . import relay
 from .models import (Nature, Tender, TenderAttachment, TenderKind, TenderLot, TenderRectificatif, TenderStatus)
 
 #: a tender or a lot over 10 billion euros HT is a typing error (the calculator's own bound)
@@ -370,6 +371,7 @@ def record_rectificatif(user, tender: Tender, changes: list[dict[str, str]], not
     db.session.add(rectificatif)
     db.session.flush()
     audit.record(user, "tender.rectificatif", tender, fields=[c["field"] for c in changes])
+    relay.request_rectificatif_mail(rectificatif)  # to the structures interested in the tender
     return rectificatif
 
 

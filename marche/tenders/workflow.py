@@ -23,7 +23,7 @@ from ..core.urls import external_url
 from ..core.models import utcnow
 from ..core.states import Move, StateMachine
 from ..extensions import db
-from . import workflow_access
+from . import relay, workflow_access
 from .models import CommentKind, LotStatus, Tender, TenderComment, TenderStatus
 
 S = TenderStatus
@@ -207,6 +207,7 @@ def publish(actor: User, tender: Tender, now: datetime | None = None) -> None:
     TENDER_STATES.move(actor, tender, S.PUBLISHED)
     tender.published_at = now or utcnow()
     db.session.flush()
+    relay.request_relay(tender)  # the matching structures are mailed by the outbox, after the commit
 
 
 def cancel(actor: User, tender: Tender, reason: str | None) -> None:

@@ -332,6 +332,21 @@ CASES: list[Case] = [
     Case("tender_workflow.award", BUYER_A_ROW,
          params=lambda w: {"tender_id": w.tender_ids["closed"], "lot_id": w.tender_lot("closed")},
          missing=lambda w: {"tender_id": w.tender_ids["closed"], "lot_id": MISSING_ID}),
+    # --- relay: the one-click unsubscribe link works for whoever holds it (the signed token is the proof; a
+    # tampered one is 404); the relay preferences of a profile belong to its organisation's members
+    Case("tender_relay.unsubscribe", PUBLIC, params=lambda w: {"token": w.unsubscribe_token()}),
+    Case("tender_relay.unsubscribe_confirm", PUBLIC, params=lambda w: {"token": w.unsubscribe_token()}),
+    Case("tender_relay.unsubscribe", NOBODY, label="jeton altéré",
+         params=lambda w: {"token": w.unsubscribe_token()[:-3] + "xyz"}),
+    Case("tender_relay.preferences", OWNER_ONLY, params=claimed, missing=unknown_structure),
+    # --- the buyer's funnel of its published tender: its members only (an empty message is a 400) --------
+    Case("tender_funnel.show", BUYER_A_ROW, params=published, missing=no_tender),
+    Case("tender_funnel.export", BUYER_A_ROW, params=lambda w: {**published(w), "fmt": "csv"},
+         missing=lambda w: {**no_tender(w), "fmt": "csv"}),
+    Case("tender_funnel.contact", BUYER_A_ROW, params=lambda w: {**published(w), "lot_id": w.published_lot()},
+         missing=lambda w: {**published(w), "lot_id": MISSING_ID}),
+    Case("tender_funnel.renotify", BUYER_A_ROW, params=lambda w: {**published(w), "lot_id": w.published_lot()},
+         missing=lambda w: {**published(w), "lot_id": MISSING_ID}),
 ]
 
 
@@ -445,6 +460,8 @@ GUARD_RAILS: dict[str, tuple[str, ...]] = {
     "tender_workflow.send_back": ("facilitator",) + ADMIN,
     "tender_workflow.show": BUYER_A + ("facilitator",) + ADMIN,
     "tender_workflow.comment": BUYER_A + ("facilitator",) + ADMIN,
+    "tender_relay.preferences": OWNER + ADMIN,
+    **{f"tender_funnel.{name}": BUYER_A + ADMIN for name in ("show", "export", "contact", "renotify")},
     "core.document": ("public_buyer",),
     "core.document_download": ("public_buyer",),
     **{f"tender_answers.{name}": OWNER for name in ("interest", "quote", "offer", "ask", "dashboard")},
@@ -453,4 +470,6 @@ GUARD_RAILS: dict[str, tuple[str, ...]] = {
 }
 
 #: POST routes that take no CSRF token, and why (every other POST route must refuse a missing token)
-CSRF_EXEMPT = {"api_v1.lookup": "API JSON sans session, appelée par des scripts (lecture seule)"}
+CSRF_EXEMPT = {"api_v1.lookup": "API JSON sans session, appelée par des scripts (lecture seule)",
+               "tender_relay.unsubscribe_confirm": "désabonnement en un clic (RFC 8058) : le client de messagerie "
+                                                   "poste sans formulaire, le jeton signé de l'URL est la preuve"}

@@ -201,6 +201,23 @@ class World:
         return attachment_id
 
 
+    def published_lot(self) -> int:
+        """The first lot of buyer A's published tender (the funnel's routes)."""
+        from marche.tenders.models import Tender
+
+        with self._context():
+            lot_id = db.session.get(Tender, self.tender_published_id).lots[0].id
+            db.session.remove()
+        return lot_id
+
+    def unsubscribe_token(self, structure_id: int | None = None) -> str:
+        """The signed one-click unsubscribe token of the claimed profile (a relay mail's link)."""
+        from marche.tenders.relay import unsubscribe_token
+
+        with self._context():
+            return unsubscribe_token(structure_id or self.claimed_id)
+
+
 _PASSWORD_HASH: list[str] = []
 _LIST_NUMBERS = itertools.count(1)
 #: SIRETs no other test uses, for the organisations made during the walk
