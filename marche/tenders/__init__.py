@@ -26,3 +26,9 @@ def init_app(app: Flask) -> None:
     outbox.register_periodic("tenders.close_due", 300, workflow.close_due_task)
     app.add_template_global(workflow_views.panel_for, "workflow_panel")
     app.register_blueprint(workflow_views.bp)
+
+    # market depth: who can answer a lot, on its clause page (depth_views.py, matching.py)
+    from . import depth_views
+
+    app.add_template_global(depth_views.panel_for, "depth_panel")
+    app.register_blueprint(depth_views.bp)
