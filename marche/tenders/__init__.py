@@ -30,5 +30,5 @@ def init_app(app: Flask) -> None:
     # market depth: who can answer a lot, on its clause page (depth_views.py, matching.py)
     from . import depth_views
 
-    app.add_template_global(depth_views.panel_for, "depth_panel")
+    app.add_template_global(depth_views.depth_for, "lot_depth")
     app.register_blueprint(depth_views.bp)

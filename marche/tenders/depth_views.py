@@ -1,12 +1,11 @@
 """The market depth panel of a lot's clause page (blueprint "tender_depth", under /consultations): how many
 structures of the directory can answer the lot, the ranked list and, below LOW_DEPTH, the levers. The clause page
-renders it (template global `depth_panel`); htmx asks it again with the builder's unsaved values (reservation,
+renders it (template global `lot_depth`); htmx asks it again with the builder's unsaved values (reservation,
 required commitments) on every change. Seen by the buyer and its assisting facilitator only; anyone else: 404."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from ..core.access import can, get_or_404
 from ..extensions import db
@@ -38,9 +37,10 @@ def _draft_values() -> dict:
     return {"reservation": reservation if reservation in RESERVED_KINDS else None, "env": env}
 
 
-def panel_for(lot: TenderLot) -> Markup:
-    """The panel for the lot as stored (template global `depth_panel`, on the clause page)."""
-    return Markup(render_template("tenders/depth/_panel.html", lot=lot, depth=matching.market_depth(lot)))
+def depth_for(lot: TenderLot) -> matching.MarketDepth:
+    """The lot's depth as stored (template global `lot_depth`: the clause page shows its panel and a summary
+    beside the fields that change it)."""
+    return matching.market_depth(lot)
 
 
 @bp.post("/<int:tender_id>/lots/<int:lot_id>/profondeur")
@@ -50,7 +50,7 @@ def panel(tender_id: int, lot_id: int):
     lot = _lot(tender_id, lot_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    return render_template("tenders/depth/_panel.html", lot=lot,
+    return render_template("tenders/depth/_panel_update.html", lot=lot,
                            depth=matching.market_depth(lot, **_draft_values()))
 
 

@@ -8,7 +8,8 @@ the market depth, the relay and the directory's count one and the same figure.
 
 `market_depth(lot)` adds the ranked list (`score_of` says how it is scored), the French reasons each structure
 fits (`reasons_for`, reused by the relay), and, when fewer than LOW_DEPTH can answer, the levers that would widen
-it, each a modified directory query counted the same way.
+it, each a modified directory query counted the same way. The count comes from the directory's search; the
+ranking reads the matching rows in PostgreSQL with the directory's own SQL conditions (`_matching_facts`).
 """
 from __future__ import annotations
 
@@ -394,13 +395,16 @@ def _reasons(wanted: Wanted, row: Any, distance_km: float | None, sector_names: 
 def reasons_for(structure: Any, lot: TenderLot) -> list[str]:
     """Why `structure` (a Structure or its id) fits `lot`, in French (the relay stores them in
     `TenderNotification.reasons`); the same sentences as the buyer's ranked list."""
-    wanted = wanted_of(lot)
     structure_id = structure if isinstance(structure, int) else structure.id
-    rows = _facts([structure_id], wanted.sectors)
-    if not rows:
-        return []
-    distance = _distance(_place_point(wanted.place), rows[0])
-    return _reasons(wanted, rows[0], distance, _sector_names(wanted.sectors))
+    return reasons_by_structure(lot, [structure_id]).get(structure_id, [])
+
+
+def reasons_by_structure(lot: TenderLot, structure_ids: list[int]) -> dict[int, list[str]]:
+    """`reasons_for` of many structures in one query (the relay's batches)."""
+    wanted = wanted_of(lot)
+    point, names = _place_point(wanted.place), _sector_names(wanted.sectors)
+    return {row.id: _reasons(wanted, row, _distance(point, row), names)
+            for row in _facts(list(structure_ids), wanted.sectors)}
 
 
 # --- the levers -----------------------------------------------------------------------------------------------

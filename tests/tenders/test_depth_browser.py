@@ -53,6 +53,8 @@ def test_the_panel_follows_the_reservation_and_the_commitments(page: Page, app, 
     check_page(page, "profondeur : 2 structures")
     tick(page, "reservation-2")  # réservé aux EA et ESAT
     expect(panel.locator("strong.fr-text--lead")).to_have_text("0")
+    # the summary beside the reservation follows too (out of band)
+    expect(page.locator("#profondeur-resume-reservation")).to_contain_text("0 structure peut répondre")
     expect(panel).to_contain_text("Réserver le lot aux SIAE, EA et ESAT ensemble (L2113-14) : passerait de 0 "
                                   "structure à 2 structures")
     tick(page, "reservation-1")  # réservé aux SIAE

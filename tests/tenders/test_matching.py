@@ -259,6 +259,8 @@ def test_the_ranking_reads_sector_fit_claims_commitments_and_past_answers(snap, 
     assert "A déjà remporté un lot d'une consultation publiée sur le portail" in after.reasons
     assert matching.reasons_for(plain.id, lot) == list(after.reasons)
     assert matching.reasons_for(db.session.get(Structure, plain.id), lot) == list(after.reasons)
+    best = matching.market_depth(lot).ranked
+    assert matching.reasons_by_structure(lot, [c.id for c in best]) == {c.id: list(c.reasons) for c in best}
 
 
 def test_meilisearch_down_gives_the_same_depth_from_sql(snap, app, app_config):
