@@ -417,7 +417,7 @@ def _place_steps(place: str | None) -> list[tuple[str, str | None]]:
     for ref in enclosing_refs(place)[1:]:
         kind = ref.split(":")[0]
         if kind == "country":
-            steps.append(("toute la France", None))
+            steps.append(("à toute la France", None))
         else:
             word = "au département" if kind == "dep" else "à la région"
             steps.append((f"{word} {territory_label(ref)}", ref))
