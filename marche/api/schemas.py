@@ -791,3 +791,44 @@ class TenderDetail(TenderItem):
     sectors = fields.List(fields.Nested(SectorItem), required=True)
     lots = fields.List(fields.Nested(TenderLotDetail), required=True)
     rectificatifs = fields.List(fields.Nested(Rectificatif), required=True)
+
+
+# --- market depth (tenders.matching) -----------------------------------------------------------------------------
+
+class MarketDepthParameters(Parameters):
+    sector = Repeatable(Pattern(SECTOR, "Secteur inconnu : {value}"), **_describe(
+        "Secteur du lot : identifiant ou slug publiés par /api/v1/sectors (répétable : au moins un des secteurs)"))
+    kind = Repeatable(Choice(_values(StructureKind)), **_describe(
+        "Types de structure admis (répétable) : pour un lot réservé, EI, AI, ACI, ETTI, EITI (SIAE, L2113-13) ou "
+        "EA, EATT, ESAT (L2113-12)"))
+    territory = TerritoryRef(("commune", "dep", "reg"), AREA_REF, **_describe(
+        "Lieu d'exécution : commune:<code INSEE>, dep:<code>, reg:<code> ; la zone d'intervention de la structure "
+        "doit le couvrir (absent : toute la France)", examples=["commune:59350", "dep:59"]))
+    env = Repeatable(Choice(_values(EnvLabel)), **_describe(
+        "Engagement environnemental exigé, en cours de validité (répétable : l'un d'eux suffit)"))
+
+
+class DepthCandidate(Schema):
+    class Meta:
+        ordered = True
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    siret = _nullable(fields.String, required=True)
+    kinds = _enum_list(_values(StructureKind), required=True)
+    city = _nullable(fields.String, required=True)
+    claimed = fields.Boolean(required=True)
+    score = fields.Integer(required=True, metadata={"description": "Points du classement (voir le README)"})
+    distance_km = _nullable(fields.Float, required=True, metadata={
+        "description": "Distance au lieu (au centre du territoire pour un département ou une région)"})
+    reasons = fields.List(fields.String(), required=True, metadata={"description": "Pourquoi elle convient"})
+    url = _nullable(fields.String, required=True)
+
+
+class MarketDepthAnswer(Schema):
+    count = fields.Integer(required=True, metadata={
+        "description": "Nombre de structures qui peuvent répondre : le même que /api/v1/structures avec les mêmes "
+                       "filtres et territory_mode=covers"})
+    results = fields.List(fields.Nested(DepthCandidate), required=True, metadata={
+        "description": "Les 20 mieux placées, de la meilleure à la moins bonne"})
+    backend = fields.String(required=True, validate=validate.OneOf(["meilisearch", "sql"]))

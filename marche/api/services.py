@@ -329,3 +329,23 @@ def public_tender(tender_id: int) -> dict[str, Any] | None:
                           for r in tender.rectificatifs],
     })
     return body
+
+
+def market_depth(parameters: dict[str, Any]) -> dict[str, Any]:
+    """How many structures can answer a lot with these filters ("covers" mode, as the directory counts them), and
+    the best placed (tenders.matching ranks them)."""
+    from ..tenders.matching import Wanted, depth_of
+
+    args = MultiDict([("literal", "1"), ("territory_mode", "covers")])
+    for name in ("kind", "env"):
+        for value in parameters.get(name) or []:
+            args.add(name, str(value))
+    if parameters.get("territory"):
+        args.add("territory", parameters["territory"])
+    for sector in sector_ids(parameters.get("sector", [])):
+        args.add("sector", str(sector))
+    query = parse_query(args)
+    depth = depth_of(Wanted(sectors=query.sectors, place=query.territory, env=query.env, asked_kinds=query.kinds),
+                     levers=False)
+    return {"count": depth.count, "results": [candidate.as_json() for candidate in depth.ranked],
+            "backend": depth.backend}

@@ -151,6 +151,15 @@ def tender(tender_id: int):
     return found
 
 
+@bp.route("/market-depth", methods=["GET"], tags=TENDERS)
+@bp.doc(operationId="marketDepth", summary="Qui peut répondre à un lot : nombre de structures et les mieux placées")
+@bp.arguments(schemas.MarketDepthParameters, location="query")
+@bp.response(200, schemas.MarketDepthAnswer, description="Le nombre de structures qui peuvent répondre et le classement")
+@bp.alt_response(400, schema=schemas.ParameterError, description="Paramètre invalide")
+def market_depth(parameters):
+    return services.market_depth(parameters)
+
+
 @bp.route("/openapi.json", methods=["GET"], tags=DOCUMENTATION)
 @bp.doc(operationId="getOpenapi", summary="Ce document")
 @bp.alt_response(200, schema={"type": "object"}, description="Le document OpenAPI 3.1", success=True)

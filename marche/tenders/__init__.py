@@ -47,3 +47,9 @@ def init_app(app: Flask) -> None:
 
     core_access.register(funnel.RULES)
     app.register_blueprint(funnel_views.bp)
+
+    # market depth: who can answer a lot, on its clause page (depth_views.py, matching.py)
+    from . import depth_views
+
+    app.add_template_global(depth_views.depth_for, "lot_depth")
+    app.register_blueprint(depth_views.bp)

@@ -548,6 +548,14 @@ def set_lot_clauses(user, lot: TenderLot, form: Mapping[str, Any]) -> ClauseSpec
     _require_editable(tender)
     spec = read_clauses(form)
     document = spec.to_json()
+    if "required_env" in form:  # the environmental commitments asked of who answers (tenders.matching reads them)
+        required_env = _required_env(form["required_env"])
+        if required_env != list(lot.required_env or []):
+            record_rectificatif(user, tender, [{
+                "field": "lot_required_env", "label": f"Lot {lot.position} : engagements environnementaux exigés",
+                "before": _env_words(lot.required_env), "after": _env_words(required_env)}])
+            lot.required_env = required_env
+            db.session.flush()
     if document != ClauseSpec.from_json(lot.clauses).to_json():
         before = ClauseSpec.from_json(lot.clauses)
         lot.clauses = document
@@ -557,6 +565,23 @@ def set_lot_clauses(user, lot: TenderLot, form: Mapping[str, Any]) -> ClauseSpec
             "field": "lot_clauses", "label": f"Lot {lot.position} : clauses sociales et environnementales",
             "before": clause_summary(before), "after": clause_summary(spec)}])
     return spec
+
+
+def _required_env(values: Any) -> list[str]:
+    """Known commitment codes, each once, in the list's order; an unknown one is refused naming the field."""
+    from ..suppliers.models import EnvLabel
+
+    chosen = list(dict.fromkeys(values or []))
+    for value in chosen:
+        if value not in EnvLabel._value2member_map_:
+            raise DraftingError(f"Engagement environnemental inconnu : « {str(value)[:30]} ».", "required_env")
+    return chosen
+
+
+def _env_words(values: Any) -> str:
+    from ..suppliers.models import EnvLabel
+
+    return ", ".join(EnvLabel(value).label for value in values or [] if value in EnvLabel._value2member_map_) or "aucun"
 
 
 def clause_summary(spec: ClauseSpec) -> str:
@@ -596,6 +621,7 @@ def builder_values(lot: TenderLot) -> dict[str, Any]:
         if spec.environmental_criterion else "",
         "waiver_exception": spec.waivers[0].exception if spec.waivers else "",
         "waiver_reason": spec.waivers[0].reason if spec.waivers else "",
+        "required_env": list(lot.required_env or []),
     }
     if spec.insertion is not None:
         i = spec.insertion

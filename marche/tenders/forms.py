@@ -11,6 +11,7 @@ from ..clauses import legal
 from ..clauses.catalogue import EligiblePublic, EnvironmentalCondition, FulfilmentMode
 from ..clauses.rules import SOCIAL_CONSIDERATION
 from ..core.forms import AsciiIntegerField, Form, ascii_int
+from ..suppliers.models import EnvLabel
 from .drafting import MAX_ATTACHMENT_BYTES, LotInput, TenderInput
 from .models import Nature, TenderKind
 
@@ -135,6 +136,10 @@ class ClauseForm(Form):
                                                  validators=[Optional(), Length(max=20)])
     environmental_criterion_description = TextAreaField("Libellé du critère environnemental",
                                                         validators=[Optional(), Length(max=2000)])
+    required_env = CheckboxesField("Engagements environnementaux exigés", choices=EnvLabel.choices(),
+                                   validators=[Optional()],
+                                   description="Seules les structures dont l'un de ces engagements est en cours de "
+                                               "validité peuvent répondre.")
     waiver_exception = SelectField(
         f"Exception à la considération sociale obligatoire ({SOCIAL_CONSIDERATION.article})",
         choices=[("", "Aucune exception invoquée")] + list(SOCIAL_CONSIDERATION.exceptions), validators=[Optional()])

@@ -268,6 +268,7 @@ CASES: list[Case] = [
          missing=lambda w: {"siret": MISSING_SIRET}),
     Case("api_v1.lookup", PUBLIC, json={"sirets": [CLAIMED_SIRET, UNCLAIMED_SIRET]}),
     Case("api_v1.openapi", PUBLIC),
+    Case("api_v1.market_depth", PUBLIC),
     # --- tenders through the API: published ones to everyone; a draft to no one, its buyer included
     # (the API is the public face: drafts are read on the tender pages, by those who may)
     Case("api_v1.tenders", PUBLIC),
@@ -297,6 +298,11 @@ CASES: list[Case] = [
     Case("tenders.clauses", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.draft_lot()},
          missing=lambda w: {**draft(w), "lot_id": MISSING_ID}),
     Case("tenders.check", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.draft_lot()},
+         missing=lambda w: {**draft(w), "lot_id": MISSING_ID}),
+    # the market depth panel of a lot (tenders.depth_views): those who see the draft's tools, as the clause page
+    Case("tender_depth.page", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.draft_lot()},
+         missing=lambda w: {**draft(w), "lot_id": MISSING_ID}),
+    Case("tender_depth.panel", DRAFT_EDITORS, params=lambda w: {**draft(w), "lot_id": w.draft_lot()},
          missing=lambda w: {**draft(w), "lot_id": MISSING_ID}),
     Case("tenders.annex", DRAFT_ONLY, params=draft, missing=no_tender),
     Case("tenders.annex_pdf", DRAFT_ONLY, params=draft, missing=no_tender),
@@ -463,6 +469,8 @@ GUARD_RAILS: dict[str, tuple[str, ...]] = {
     "tender_relay.preferences": OWNER + ADMIN,
     **{f"tender_funnel.{name}": BUYER_A + ADMIN for name in ("show", "export", "contact", "renotify")},
     "core.document": ("public_buyer",),
+    "tender_depth.page": BUYER_A + ADMIN,
+    "tender_depth.panel": BUYER_A + ADMIN,
     "core.document_download": ("public_buyer",),
     **{f"tender_answers.{name}": OWNER for name in ("interest", "quote", "offer", "ask", "dashboard")},
     "tender_answers.answer_question": BUYER_A + ADMIN,

@@ -162,6 +162,8 @@ def test_real_answers_match_the_declared_schemas(api, api_app, document):
         ("/api/v1/territories/{ref}", "get", "404", api.get("/api/v1/territories/dep:999")),
         ("/api/v1/cpv", "get", "200", api.get("/api/v1/cpv?q=peinture")),
         ("/api/v1/sectors", "get", "200", api.get("/api/v1/sectors")),
+        ("/api/v1/market-depth", "get", "200", api.get("/api/v1/market-depth?kind=ACI&territory=dep:59")),
+        ("/api/v1/market-depth", "get", "400", api.get("/api/v1/market-depth?env=vert")),
     ]
     for path, method, status, response in answers:
         assert str(response.status_code) == status, (path, response.data[:200])
