@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     from . import funnel, funnel_views
 
     core_access.register(funnel.RULES)
+    app.add_template_global(funnel.reason_label, "funnel_reason")
     app.register_blueprint(funnel_views.bp)
 
     # market depth: who can answer a lot, on its clause page (depth_views.py, matching.py)

@@ -25,6 +25,7 @@ from ..core.urls import external_url
 from ..extensions import db
 from ..suppliers.models import Structure
 from . import relay
+from .answers import NOT_INTERESTED_REASONS
 from .models import Interest, LotRenotification, LotResponse, RelayPreference, Tender, TenderLot
 from .workflow_access import is_buyer
 
@@ -77,6 +78,13 @@ def lot_funnel(lot: TenderLot) -> LotFunnel:
                      renotifications)
 
 
+def reason_label(code: str | None) -> str:
+    """A not-interested reason as the structure chose it (`answers.NOT_INTERESTED_REASONS`); "" for none."""
+    if not code:
+        return ""
+    return NOT_INTERESTED_REASONS.get(code, code)
+
+
 def tender_funnel(tender: Tender) -> list[LotFunnel]:
     return [lot_funnel(lot) for lot in sorted(tender.lots, key=lambda lot: lot.position)]
 
@@ -89,7 +97,7 @@ def export_rows(tender: Tender) -> list[list]:
     """One line per lot × structure, in the funnel's order (dates in Paris time)."""
     labels = dict(Interest.choices())
     return [[funnel.lot.position, r.structure.display_name, r.structure.siret or "", fr_datetime(r.notified_at),
-             fr_datetime(r.viewed_at), labels.get(r.interest, ""), fr_datetime(r.interest_at), r.reason_code or "",
+             fr_datetime(r.viewed_at), labels.get(r.interest, ""), fr_datetime(r.interest_at), reason_label(r.reason_code),
              r.reason_text or "", fr_datetime(r.answered_at)]
             for funnel in tender_funnel(tender) for r in funnel.responses]
 

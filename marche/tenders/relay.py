@@ -139,10 +139,13 @@ def relay_tender(session: Session, payload: dict[str, Any]) -> None:
     # may be the publishing request's, just committed, when the outbox runs inline
     with current_app.app_context():
         for lot in sorted(tender.lots, key=lambda lot: lot.position):
-            reasons = lot_reasons(session, lot)
-            for structure_id in matching.matching_ids(lot, claimed_only=True):
+            ids = matching.matching_ids(lot, claimed_only=True)
+            # each structure's own reasons (the buyer's ranked list says the same); the lot's when none is found
+            general = lot_reasons(session, lot)
+            own = matching.reasons_by_structure(lot, ids) if ids else {}
+            for structure_id in ids:
                 lots_of[structure_id].append(lot.id)
-                reasons_of[structure_id][str(lot.id)] = reasons
+                reasons_of[structure_id][str(lot.id)] = own.get(structure_id) or general
     if not lots_of:
         return
     inserted = session.execute(

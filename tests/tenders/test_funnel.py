@@ -18,6 +18,7 @@ from marche.core.filters import fr_datetime
 from marche.core.models import utcnow
 from marche.extensions import db
 from marche.tenders import funnel
+from marche.tenders.answers import NOT_INTERESTED_REASONS
 from marche.tenders.models import Interest, LotRenotification, LotResponse, Tender
 from tests.conftest import csrf_token, login, page_text
 from tests.tenders.relay_fixtures import build, publish, recipients, submitted_tender
@@ -26,7 +27,7 @@ from tests.tenders.relay_fixtures import build, publish, recipients, submitted_t
 STORY = {
     "Atelier A": (True, Interest.INTERESTED, None, True),
     "Bâtisseurs B": (True, Interest.INTERESTED, None, False),
-    "Chantier C": (True, Interest.NOT_INTERESTED, "capacity", False),
+    "Chantier C": (True, Interest.NOT_INTERESTED, "too_large", False),
     "Débroussaille D": (True, None, None, False),
 }
 
@@ -77,7 +78,8 @@ def test_the_funnel_counts_each_stage_and_each_reason(app, story):
     html = page.get_data(as_text=True)
     for stage, count in expected_counts().items():
         assert f'data-count="{stage}">{count}<' in html
-    assert 'data-reason="capacity"' in html
+    # the reason as the structure chose it, in words
+    assert f'data-reason="too_large">{NOT_INTERESTED_REASONS["too_large"]}<' in html
     # the tender page links the buyer to it
     assert f"/consultations/{tender_id}/reponses" in buyer_client(app).get(f"/consultations/{tender_id}").get_data(as_text=True)
 
@@ -93,6 +95,7 @@ def test_the_exports_parse_back_with_one_line_per_structure(app, story):
     assert sorted(row[1] for row in rows[1:]) == expected
     interest = {row[1]: row[5] for row in rows[1:]}
     assert interest["Chantier C"] == "Pas intéressée" and interest["Atelier A"] == "Intéressée"
+    assert {row[1]: row[7] for row in rows[1:]}["Chantier C"] == NOT_INTERESTED_REASONS["too_large"]
     assert {row[1] for row in rows[1:] if row[9]} == {n for n, (*_, a) in STORY.items() if a}
     workbook = load_workbook(io.BytesIO(client.get(f"/consultations/{tender_id}/reponses/export.xlsx").get_data()))
     sheet_rows = list(workbook.active.iter_rows(values_only=True))

@@ -13,8 +13,8 @@ from marche.core import outbox
 from marche.core.models import utcnow
 from marche.extensions import db
 from marche.reference.models import Sector
-from marche.tenders import drafting, relay
-from marche.tenders.models import (Interest, LotResponse, RelayPreference, Tender, TenderNotification,
+from marche.tenders import drafting, matching, relay
+from marche.tenders.models import (Interest, LotResponse, RelayPreference, Tender, TenderLot, TenderNotification,
                                    TenderStatus)
 from tests.conftest import RUN_ID, free_port
 from tests.tenders.factories import make_tender
@@ -44,7 +44,7 @@ def test_each_matching_structure_is_mailed_once_even_when_the_relay_and_a_batch_
     db.session.add(RelayPreference(structure_id=world.structures["Chantier C"], relay_mails=False))
     lot_id = db.session.get(Tender, tender_id).lots[0].id
     db.session.add(LotResponse(lot_id=lot_id, structure_id=world.structures["Débroussaille D"],
-                               interest=Interest.NOT_INTERESTED, reason_code="capacity"))
+                               interest=Interest.NOT_INTERESTED, reason_code="too_large"))
     db.session.commit()
 
     publish(world, tender_id)
@@ -58,7 +58,10 @@ def test_each_matching_structure_is_mailed_once_even_when_the_relay_and_a_batch_
     assert by_name["Chantier C"].skipped_reason == relay.SkipReason.OPTED_OUT
     assert by_name["Débroussaille D"].skipped_reason == relay.SkipReason.NOT_INTERESTED
     assert by_name["Atelier A"].lot_ids == [lot_id]
-    assert any(reason.startswith("Intervient à") for reason in by_name["Atelier A"].reasons[str(lot_id)])
+    # the structure's own reasons, the same sentences as the buyer's ranked list
+    lot = db.session.get(TenderLot, lot_id)
+    assert by_name["Atelier A"].reasons[str(lot_id)] == matching.reasons_for(world.structures["Atelier A"], lot)
+    assert any(reason.startswith("Peut intervenir à") for reason in by_name["Atelier A"].reasons[str(lot_id)])
     # every matching structure is notified on the lot (the funnel's first stage)
     notified = set(db.session.execute(select(LotResponse.structure_id).where(
         LotResponse.lot_id == lot_id, LotResponse.notified_at.is_not(None))).scalars())
