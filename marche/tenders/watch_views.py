@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..search.query import QueryError
 from ..suppliers.models import Structure
+from ..suppliers.services import owned_structures
 from .models import WatchFrequency
 from .search_views import RESERVED_LABELS
 from . import watch
@@ -21,11 +22,8 @@ bp = Blueprint("tender_watch", __name__)
 
 
 def _my_structures() -> list[Structure]:
-    organisation = current_user.organisation
-    if organisation is None:
-        return []
-    return list(db.session.execute(select(Structure).where(Structure.owner_organisation_id == organisation.id)
-                                   .order_by(Structure.id)).scalars())
+    """The profiles the user's organisations manage: their members may create the calendar's token."""
+    return owned_structures(current_user)
 
 
 @bp.get("/veille")

@@ -23,9 +23,13 @@ from tests.tenders.tender_search_data import HIDDEN, build_tenders
 
 
 @pytest.fixture
-def data(app_ctx):
-    ids = build_tenders()
-    wait_for_pending()
+def data(app):
+    """The tenders, built in a context of their own: a test client's requests must not share it (flask_login
+    keeps the current user in the application context's `g`)."""
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        ids = build_tenders()
+        wait_for_pending()
+        db.session.remove()
     return ids
 
 
@@ -39,7 +43,7 @@ def names(ids: dict, hit_ids) -> list[str]:
     return [by_id[i] for i in hit_ids]
 
 
-def test_both_backends_answer_the_same_ids_counts_and_facets(data, make_structure):
+def test_both_backends_answer_the_same_ids_counts_and_facets(data, make_structure, app_ctx):
     structure = make_structure(siret="75187049400026")  # Montreuil, 30 km around: Paris and its suburbs
     in_a_week = (NOW + timedelta(days=7)).date().isoformat()
     cases = {
@@ -86,14 +90,14 @@ def test_both_backends_answer_the_same_ids_counts_and_facets(data, make_structur
     assert both(())[0].facets["departments"] == {"59": 2, "75": 1, "13": 1}
 
 
-def test_recent_sort_and_pages_agree(data):
+def test_recent_sort_and_pages_agree(data, app_ctx):
     for args in ((("sort", "recent"), ("per_page", "2"), ("page", "2")), (("per_page", "4"), ("page", "2"))):
         meili, sql = both(args)
         assert [h["id"] for h in meili.hits] == [h["id"] for h in sql.hits]
         assert meili.count == sql.count == 6 and len(meili.hits) == 2
 
 
-def test_closed_draft_expired_cancelled_never_appear(data):
+def test_closed_draft_expired_cancelled_never_appear(data, app_ctx):
     for args in ((), (("q", "nettoyage"),), (("territory", "dep:59"),)):
         for result in both(args):
             found = set(names(data, [h["id"] for h in result.hits]))
@@ -102,7 +106,7 @@ def test_closed_draft_expired_cancelled_never_appear(data):
         data[k] for k in ("green", "cleaning", "catering", "waste", "roads", "nowhere", "expired"))
 
 
-def test_index_follows_publish_close_cancel_and_rectification(data):
+def test_index_follows_publish_close_cancel_and_rectification(data, app_ctx):
     tender = db.session.get(Tender, data["draft"])
     tender.status, tender.published_at, tender.answers_deadline = "published", NOW, NOW + timedelta(days=3)
     db.session.commit()
@@ -122,7 +126,7 @@ def test_index_follows_publish_close_cancel_and_rectification(data):
     assert TENDERS.name and not tenders_index().get_documents({"filter": f"id = {data['cleaning']}"}).results
 
 
-def test_reconcile_catches_a_change_the_index_missed(data):
+def test_reconcile_catches_a_change_the_index_missed(data, app_ctx):
     from sqlalchemy import text
 
     from marche.search.indexer import reconcile
