@@ -26,7 +26,9 @@ OPERATIONS = [(method.upper(), path, mode) for path, item in DOCUMENT.items() fo
 #: (a commune, a department, a sector, a CPV code): a 400 naming one of them is the right answer to valid-looking data
 DATA_DEPENDENT = {"/api/v1/structures": {"territory", "near", "sector"},
                   # a whole CPV code must also be in the catalogue (its check digit is right)
-                  "/api/v1/tenders": {"territory", "sector", "cpv"}}
+                  "/api/v1/tenders": {"territory", "sector", "cpv"},
+                  # a structure id must name a published structure
+                  "/api/v1/tenders/search": {"territory", "sector", "structure"}}
 
 
 @pytest.fixture(scope="module")
