@@ -15,7 +15,9 @@ buyer's name as Meilisearch matches it (search.typos: the same typo budget, the 
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any, Iterable
 
 from sqlalchemy import event, select, text
@@ -28,7 +30,7 @@ from ..search.document_types import DocumentType, GroupedFacet, SearchResult
 from ..search.documents import version_of
 from ..search.meili_backend import any_of, quote
 from ..search.sql_backend import Where
-from ..search.typos import word_pattern_sql
+from ..search.typos import word_pattern, word_pattern_sql
 from .models import Tender, TenderKind, TenderLot, TenderStatus
 from .queries import lot_summary
 from .search_query import (NO_DEADLINE_TS, RESERVATIONS, TenderQuery, TenderResolution, day_end_ts, day_start_ts,
@@ -222,6 +224,68 @@ def meili_sort(query: TenderQuery, resolution: TenderResolution) -> list[str]:
     if query.sort == "recent":
         return ["published_ts:desc", "id:desc"]
     return ["deadline_ts:asc", "id:asc"]
+
+
+# --- the same filters over documents in memory (the watch's digests: a few new tenders, many searches) ------
+
+def searchable_text(document: dict[str, Any]) -> str:
+    """The document's searchable attributes (SETTINGS), folded as the SQL fallback folds them."""
+    return normalize_search(" ".join(document[name] or "" for name in SETTINGS["searchableAttributes"]))
+
+
+@lru_cache(maxsize=4096)
+def _word_patterns(q: str) -> tuple[re.Pattern, ...]:
+    words = normalize_search(q).split()
+    return tuple(word_pattern(word, position == len(words) - 1) for position, word in enumerate(words))
+
+
+def matches(document: dict[str, Any], text: str, query: TenderQuery, resolution: TenderResolution,
+            words_cache: dict[tuple[str, int], bool] | None = None) -> bool:
+    """Does the document answer the query? `meili_filters` clause for clause, read in Python; `text` is
+    `searchable_text(document)`. Tests compare its answers with both engines'. `words_cache` keeps the text's
+    answer per (words, document) for a pass over many queries (the patterns, with their typo variants, are
+    most of the cost)."""
+    if resolution.impossible or document["deadline_ts"] <= resolution.now_ts:
+        return False
+    if query.ids is not None and document["id"] not in query.ids:
+        return False
+    if query.kinds and document["kind"] not in query.kinds:
+        return False
+    if query.sectors and set(query.sectors).isdisjoint(document["sectors"]):
+        return False
+    if query.reserved and {r for asked in query.reserved for r in RESERVATIONS[asked]}.isdisjoint(document["reserved"]):
+        return False
+    if query.clause_types and set(query.clause_types).isdisjoint(document["clause_types"]):
+        return False
+    if query.cpv and set(query.cpv).isdisjoint(document["cpv_prefixes"]):
+        return False
+    if query.buyer is not None and document["buyer_id"] != query.buyer:
+        return False
+    for scope, contained in resolution.places:
+        if set(scope).isdisjoint(document["place_scope"]) and set(contained).isdisjoint(document["place_refs"]):
+            return False
+    if query.deadline_after and document["deadline_ts"] < day_start_ts(query.deadline_after):
+        return False
+    if query.deadline_before and document["deadline_ts"] > day_end_ts(query.deadline_before):
+        return False
+    if query.published_after and document["published_ts"] < day_start_ts(query.published_after):
+        return False
+    if not query.q:
+        return True
+    key = (query.q, document["id"])
+    if words_cache is not None and key in words_cache:
+        return words_cache[key]
+    found = all(pattern.search(text) for pattern in _word_patterns(query.q))
+    if words_cache is not None:
+        words_cache[key] = found
+    return found
+
+
+def sort_key(query: TenderQuery):
+    """The order `meili_sort` gives, for documents in memory."""
+    if query.sort == "recent":
+        return lambda document: (-document["published_ts"], -document["id"])
+    return lambda document: (document["deadline_ts"], document["id"])
 
 
 # --- SQL translation ---------------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ hears of new matches: at once (`immediate`, a pass every minute), in a daily or 
 Atom feed only). A tender is mailed at most once per saved search: `SavedSearchDelivery` (primary key
 saved search × tender) is written with the mail, in the same transaction.
 
-Digests in one pass: the tenders published since the oldest due digest are few (a day's worth); each due
-saved search becomes one engine query restricted to those ids (`TenderQuery.ids`), sent to Meilisearch in
-multi-search batches (SQL fallback, query by query, when it cannot answer). 10 000 saved searches over
-20 000 tenders: see `scripts/bench/digests.py`.
+Digests in one pass: the tenders published since the oldest due digest are few (a day's worth). They are
+turned into documents once, by the index's serializer, and each due saved search is read against them in
+memory (`search_documents.matches`, the engines' filters clause for clause, tested against both): no search
+engine round trip per saved search, and digests go out even while Meilisearch is down. The same arguments
+are parsed once per pass. 10 000 saved searches over 20 000 tenders: `scripts/bench/digests.py`.
 
 The iCalendar feed lists the answers deadlines of the open tenders a structure said it is interested in
 (`LotResponse.interest == "interested"`), at the private `RelayPreference.calendar_token` URL.
@@ -23,8 +24,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from ..core import outbox
@@ -36,15 +37,14 @@ from ..search import service
 from ..search.query import QueryError
 from .models import (Interest, LotResponse, RelayPreference, SavedSearch, SavedSearchDelivery, Tender, TenderLot,
                      TenderStatus, WatchFrequency)
-from .search_query import TenderQuery, parse_tender_query
+from .search_documents import matches, searchable_text, sort_key
+from .search_query import TenderQuery, parse_tender_query, resolve_tender_query
 
 log = logging.getLogger(__name__)
 MAX_NAME = 120
 #: saved searches per user: enough for any real use, bounded so that one account cannot load the digests
 MAX_PER_USER = 50
 MAX_ARGS = 60
-#: Meilisearch queries per multi-search request in a digest pass
-BATCH = 250
 #: tenders listed in one mail (the rest: « et N autres » with the link to the search)
 MAIL_LIMIT = 30
 PERIODS = {WatchFrequency.IMMEDIATE: timedelta(0), WatchFrequency.DAILY: timedelta(days=1),
@@ -132,35 +132,6 @@ def by_feed_token(token: str) -> SavedSearch | None:
 
 # --- matching many saved searches at once ----------------------------------------------------------------------
 
-def _search_ids_many(queries: list[TenderQuery], limit: int) -> list[list[int]]:
-    """The matching ids of each query, Meilisearch multi-search in batches; SQL for a batch it cannot answer."""
-    from ..core import meili
-    from ..core.meili import index_name
-    from ..search import document_types, meili_backend, sql_backend
-    from .search_documents import TENDERS
-
-    answers: list[list[int]] = []
-    uid = index_name(TENDERS.name)
-    for start in range(0, len(queries), BATCH):
-        batch = [document_types.for_query(q).prepared(q) for q in queries[start:start + BATCH]]
-        bodies = []
-        for query in batch:
-            clauses = TENDERS.meili_filters(query, TENDERS.resolution(query))
-            bodies.append(None if clauses is None else {
-                "indexUid": uid, "q": query.q, "filter": clauses, "matchingStrategy": "all", "limit": limit,
-                "attributesToRetrieve": ["id"], "sort": TENDERS.meili_sort(query, None)})
-        sent = [body for body in bodies if body is not None]
-        try:
-            if service.meili_resting():
-                raise meili.MeiliSearchFailed("unreachable", "au repos")
-            results = iter(meili.post("/multi-search", {"queries": sent}, 30)["results"]) if sent else iter(())
-            answers += [[] if body is None else [hit["id"] for hit in next(results)["hits"]] for body in bodies]
-        except service.UNAVAILABLE as error:
-            log.warning("digests: Meilisearch unavailable (%s), SQL for %d searches", error, len(batch))
-            answers += [sql_backend.search_ids(query, limit) for query in batch]
-    return answers
-
-
 @dataclass
 class Digest:
     saved: SavedSearch
@@ -172,7 +143,8 @@ def _due(frequency: str, now: datetime) -> list[SavedSearch]:
     condition = [SavedSearch.frequency == frequency]
     if period:
         condition.append((SavedSearch.last_digest_at.is_(None)) | (SavedSearch.last_digest_at <= now - period))
-    return list(db.session.execute(select(SavedSearch).where(*condition).order_by(SavedSearch.id)).scalars())
+    return list(db.session.execute(select(SavedSearch).where(*condition).order_by(SavedSearch.id)
+                                   .options(joinedload(SavedSearch.user))).scalars())
 
 
 def digests(frequency: str, now: datetime | None = None) -> list[Digest]:
@@ -188,37 +160,57 @@ def digests(frequency: str, now: datetime | None = None) -> list[Digest]:
         (Tender.answers_deadline.is_(None)) | (Tender.answers_deadline > now))).all()
     if not new:
         return []
-    queries, kept = [], []
+    # the new tenders as documents, once, by the index's own serializer; each saved search is then read
+    # against them in memory (search_documents.matches: the engines' filters clause for clause)
+    documents = _documents([id_ for id_, _ in new])
+    texts = {document["id"]: searchable_text(document) for document in documents}
+    published = dict(new)
+    parsed: dict[tuple, TenderQuery | None] = {}
+    wanted: dict[int, list[int]] = {}
+    words_cache: dict[tuple[str, int], bool] = {}
     for saved in due:
-        try:
-            query = query_of(saved)
-        except QueryError as error:  # an argument that no longer reads (a territory removed): skipped, logged
-            log.warning("recherche enregistrée %s illisible : %s", saved.id, error.message)
+        key = tuple(tuple(pair) for pair in saved.args)
+        if key not in parsed:  # the same arguments are read once per pass
+            try:
+                query = query_of(saved)
+                parsed[key] = replace(query, resolved=resolve_tender_query(query, now))
+            except QueryError as error:  # an argument that no longer reads (a territory removed): skipped
+                log.warning("recherche enregistrée %s illisible : %s", saved.id, error.message)
+                parsed[key] = None
+        query = parsed[key]
+        if query is None:
             continue
         since = saved.last_digest_at or saved.created_at
-        ids = tuple(sorted(id_ for id_, published in new if published > since))
-        if ids:
-            queries.append(replace(query, ids=ids, page=1, facets=False))
-            kept.append(saved)
-    matches = _search_ids_many(queries, max(len(q.ids) for q in queries) if queries else 1)
-    wanted = {(saved.id, tender_id) for saved, ids in zip(kept, matches) for tender_id in ids}
+        resolution = query.resolved
+        found = [d for d in documents if published[d["id"]] > since and matches(d, texts[d["id"]], query, resolution, words_cache)]
+        if found:
+            wanted[saved.id] = [d["id"] for d in sorted(found, key=sort_key(query))]
     if not wanted:
         return []
-    delivered = set()
-    pairs = sorted(wanted)
-    for start in range(0, len(pairs), 5000):
+    delivered: set[tuple[int, int]] = set()
+    saved_ids = sorted(wanted)
+    for start in range(0, len(saved_ids), 5000):
         delivered |= set(db.session.execute(select(SavedSearchDelivery.saved_search_id, SavedSearchDelivery.tender_id)
-                                            .where(tuple_(SavedSearchDelivery.saved_search_id,
-                                                          SavedSearchDelivery.tender_id).in_(pairs[start:start + 5000]))
-                                            ).tuples())
-    tender_ids = {tender_id for _, tender_id in wanted}
-    tenders = {t.id: t for t in db.session.execute(select(Tender).where(Tender.id.in_(tender_ids))).scalars()}
-    found = []
-    for saved, ids in zip(kept, matches):
-        fresh = [tenders[i] for i in ids if (saved.id, i) not in delivered and i in tenders]
+                                            .where(SavedSearchDelivery.saved_search_id.in_(saved_ids[start:start + 5000]),
+                                                   SavedSearchDelivery.tender_id.in_(list(published)))).tuples())
+    tenders = {t.id: t for t in db.session.execute(select(Tender).where(Tender.id.in_(list(published)))
+                                                   .options(joinedload(Tender.organisation))).scalars()}
+    digests_found = []
+    for saved in due:
+        fresh = [tenders[i] for i in wanted.get(saved.id, ()) if (saved.id, i) not in delivered and i in tenders]
         if fresh:
-            found.append(Digest(saved, fresh))
-    return found
+            digests_found.append(Digest(saved, fresh))
+    return digests_found
+
+
+def _documents(ids: list[int]) -> list[dict[str, Any]]:
+    from .search_documents import TENDERS
+
+    documents = []
+    for start in range(0, len(ids), 1000):
+        rows = TENDERS.load(db.session, ids[start:start + 1000])
+        documents += TENDERS.documents(db.session, rows, utcnow().date())
+    return documents
 
 
 def send_digests(frequency: str, now: datetime | None = None) -> int:
@@ -234,9 +226,16 @@ def send_digests(frequency: str, now: datetime | None = None) -> int:
                    tenders=digest.tenders[:MAIL_LIMIT], more=max(0, len(digest.tenders) - MAIL_LIMIT),
                    base=base, search_path=_search_path(saved), watch_path="/veille")
         rows += [{"saved_search_id": saved.id, "tender_id": t.id, "delivered_at": now} for t in digest.tenders]
-    if rows:
-        for start in range(0, len(rows), 5000):
-            db.session.execute(insert(SavedSearchDelivery).values(rows[start:start + 5000]).on_conflict_do_nothing())
+    # one statement per 20 000 deliveries over two arrays: 400 000 in seconds, where row-by-row takes a minute;
+    # each stays well within a web request's statement timeout
+    for start in range(0, len(rows), 20_000):
+        chunk = rows[start:start + 20_000]
+        db.session.execute(text(
+            "INSERT INTO saved_search_delivery (saved_search_id, tender_id, delivered_at) "
+            "SELECT s, t, :now FROM unnest(CAST(:searches AS int[]), CAST(:tenders AS int[])) AS d(s, t) "
+            "ON CONFLICT DO NOTHING"),
+            {"searches": [r["saved_search_id"] for r in chunk], "tenders": [r["tender_id"] for r in chunk],
+             "now": now})
     for saved in _due(frequency, now):
         saved.last_digest_at = now
     return len(found)

@@ -14,7 +14,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_database import prepare_bench_database  # noqa: E402  (scripts/bench/bench_database.py)
 from services import start_services  # noqa: E402
 
-BENCHMARKS = ["search_bench.py", "page_weight.py", "clauses_bench.py", "need_bench.py", "tenders_bench.py"]
+BENCHMARKS = ["search_bench.py", "page_weight.py", "clauses_bench.py", "need_bench.py", "tenders_bench.py",
+              "tender_search.py", "digests.py"]
 #: the directory size the figures are measured at: the real structures, topped up with synthetic ones
 TARGET_COUNT = 50_000
 

@@ -14,7 +14,7 @@ from marche.search import meili_backend, sql_backend
 from marche.search.indexer import reindex, wait_for_pending
 from marche.search.query import QueryError
 from marche.tenders.models import Tender
-from marche.tenders.search_documents import TENDERS, tenders_index
+from marche.tenders.search_documents import TENDERS, matches, searchable_text, sort_key, tenders_index
 from marche.tenders.search_query import parse_tender_query
 from tests.conftest import page_text
 from tests.suppliers.conftest import make_structure  # noqa: F401  (fixture)
@@ -77,8 +77,15 @@ def test_both_backends_answer_the_same_ids_counts_and_facets(data, make_structur
         (("kind", "call_for_tenders"), ("reserved", "siae"), ("sector", str(data["sector0"]))): ["catering"],
         (("q", "nettoyage"), ("sort", "recent")): ["cleaning"],
     }
+    rows = TENDERS.load(db.session, list(data.values()))
+    documents = TENDERS.documents(db.session, rows, date.today())
     for args, expected in cases.items():
         meili, sql = both(args)
+        # the watch's reading in memory (search_documents.matches) answers as the engines do
+        query = TENDERS.prepared(parse_tender_query(MultiDict(args)))
+        in_memory = sorted((d for d in documents if matches(d, searchable_text(d), query, query.resolved)),
+                           key=sort_key(query))
+        assert [d["id"] for d in in_memory] == [h["id"] for h in meili.hits], args
         assert names(data, [h["id"] for h in meili.hits]) == expected, args
         assert [h["id"] for h in sql.hits] == [h["id"] for h in meili.hits], args
         assert (sql.count, sql.facets) == (meili.count, meili.facets) == (len(expected), sql.facets), args
