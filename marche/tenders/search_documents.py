@@ -424,23 +424,23 @@ def reconcile_task() -> tuple[int, int] | None:
 # --- live updates: changed tenders and lots noticed at flush ------------------------------------------------
 
 def _changed_tender_ids(session: Session) -> set[int]:
+    """Tenders whose document may have changed: published now or until this flush (published → closed,
+    cancelled…), and the published tenders of changed lots. Drafts and the award of a closed tender write
+    nothing: the index never held them."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm.util import identity_key
+
     ids: set[int] = set()
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Tender) and obj.id is not None:
-            status_history = _history(obj, "status")
-            if obj.status == TenderStatus.PUBLISHED or status_history or obj in session.deleted:
+            was = inspect(obj).attrs["status"].history.deleted or ()
+            if obj.status == TenderStatus.PUBLISHED or TenderStatus.PUBLISHED in was:
                 ids.add(obj.id)
         elif isinstance(obj, TenderLot) and obj.tender_id is not None:
-            tender = obj.__dict__.get("tender")
+            tender = obj.__dict__.get("tender") or session.identity_map.get(identity_key(Tender, obj.tender_id))
             if tender is None or tender.status == TenderStatus.PUBLISHED:
                 ids.add(obj.tender_id)
     return ids
-
-
-def _history(obj: Any, attribute: str) -> bool:
-    from sqlalchemy import inspect
-
-    return inspect(obj).attrs[attribute].history.has_changes()
 
 
 def _after_flush(session: Session, flush_context) -> None:
