@@ -14,7 +14,7 @@ from ..core.errors import render_error
 from ..extensions import csrf
 from ..geo.services import TerritoryError
 from ..search.query import QueryError
-from . import schemas, services
+from . import schemas, services, tender_search
 from .framework import ApiBlueprint, body_error, parameter_error
 from .openapi import openapi_document
 
@@ -135,6 +135,16 @@ def clause_legal_check(parameters):
 @bp.alt_response(400, schema=schemas.ParameterError, description="Paramètre invalide")
 def tenders(parameters):
     return services.tenders(parameters)
+
+
+@bp.route("/tenders/search", methods=["GET"], tags=TENDERS)
+@bp.doc(operationId="searchOpenTenders", summary="Chercher les consultations ouvertes (moteur de recherche, facettes)")
+@bp.arguments(tender_search.TenderIndexParameters, location="query")
+@bp.response(200, tender_search.TenderIndexPage,
+             description="Une page de consultations publiées dont la date limite n'est pas passée, et les facettes")
+@bp.alt_response(400, schema=schemas.ParameterError, description="Paramètre invalide")
+def tenders_search(parameters):
+    return tender_search.search(parameters)
 
 
 @bp.route("/tenders/<int:tender_id>", methods=["GET"], tags=TENDERS,

@@ -54,3 +54,15 @@ def init_app(app: Flask) -> None:
 
     app.add_template_global(depth_views.depth_for, "lot_depth")
     app.register_blueprint(depth_views.bp)
+
+    # search (issue 20): the `tenders` document type, kept in step by a flush listener and a periodic
+    # reconciliation; the search page /consultations/recherche and the watch /veille (saved searches, feeds)
+    from ..search import register_document_type
+    from . import search_documents, search_views, watch, watch_views
+
+    register_document_type(search_documents.TENDERS)
+    search_documents.listen()
+    outbox.register_periodic("tenders.search_reconcile", 600, search_documents.reconcile_task)
+    watch.register(app)
+    app.register_blueprint(search_views.bp)
+    app.register_blueprint(watch_views.bp)

@@ -334,6 +334,23 @@ CASES: list[Case] = [
     # the queue: verified facilitators (each sees its territory's tenders) and the platform
     Case("tender_workflow.queue", row(HIDDEN, anonymous=LOGIN, ok=FACILITATORS + ADMIN),
          shows=(TENDER_TITLE, ("facilitator",) + ADMIN)),
+    # --- tender search and watch (issue 20): the search is public; saved searches are their owner's alone (404 for
+    # everyone else, a platform admin included); the feeds answer to their private token, 404 to a wrong one
+    Case("tender_search.search", PUBLIC),
+    Case("tender_watch.index", LOGGED_IN),
+    Case("tender_watch.create", LOGGED_IN, data={"name": "Matrice", "arg_q": "nettoyage"}),
+    Case("tender_watch.edit", row(HIDDEN, anonymous=LOGIN, ok=("structure",)),
+         params=lambda w: {"saved_id": w.saved_search_id}, missing=lambda w: {"saved_id": MISSING_ID},
+         data={"name": "Matrice", "frequency": "weekly"}),
+    Case("tender_watch.delete", row(HIDDEN, anonymous=LOGIN, ok=("structure",)),
+         params=lambda w: {"saved_id": w.new_saved_search()}, missing=lambda w: {"saved_id": MISSING_ID}),
+    Case("tender_watch.calendar_create", row(HIDDEN, anonymous=LOGIN, ok=("structure",)),
+         params=lambda w: {"structure_id": w.claimed_id}, missing=lambda w: {"structure_id": MISSING_ID}),
+    Case("tender_watch.atom", PUBLIC, params=lambda w: {"token": w.feed_token},
+         missing=lambda w: {"token": "jeton-inconnu"}),
+    Case("tender_watch.calendar", PUBLIC, params=lambda w: {"token": w.calendar_token},
+         missing=lambda w: {"token": "jeton-inconnu"}),
+    Case("api_v1.tenders_search", PUBLIC),
     # awarding a lot of the closed tender (a POST without its outcome is refused, 400: nothing recorded)
     Case("tender_workflow.award", BUYER_A_ROW,
          params=lambda w: {"tender_id": w.tender_ids["closed"], "lot_id": w.tender_lot("closed")},
@@ -471,6 +488,9 @@ GUARD_RAILS: dict[str, tuple[str, ...]] = {
     "core.document": ("public_buyer",),
     "tender_depth.page": BUYER_A + ADMIN,
     "tender_depth.panel": BUYER_A + ADMIN,
+    "tender_watch.edit": ("structure",),
+    "tender_watch.delete": ("structure",),
+    "tender_watch.calendar_create": ("structure",),
     "core.document_download": ("public_buyer",),
     **{f"tender_answers.{name}": OWNER for name in ("interest", "quote", "offer", "ask", "dashboard")},
     "tender_answers.answer_question": BUYER_A + ADMIN,

@@ -68,11 +68,26 @@ class World:
     tender_published_id: int = 0
     #: tenders of buyer A in Montreuil (93): the `facilitator` actor's territory (tender workflow)
     tender_ids: dict[str, int] = field(default_factory=dict)
+    #: the `structure` actor's saved search (tender watch) and its feed token; the claimed profile's calendar token
+    saved_search_id: int = 0
+    feed_token: str = ""
+    calendar_token: str = ""
 
     # --- per-request objects for the routes that consume theirs ------------------------------
 
     def _context(self):
         return self.app.test_request_context(base_url=self.app.config["BASE_URL"])
+
+    def new_saved_search(self) -> int:
+        """A saved search of the `structure` actor (its deletion consumes it)."""
+        from marche.tenders import watch
+
+        with self._context():
+            saved = watch.create(self.users["structure"], "Matrice", [("q", "nettoyage")])
+            db.session.commit()
+            saved_id = saved.id
+            db.session.remove()
+        return saved_id
 
     def _owner(self) -> User:
         return db.session.get(User, self.users["structure"])
@@ -335,4 +350,14 @@ def build_world(app, make_structure) -> World:
         db.session.remove()
     world.new_tender_attachment()
     world.new_tender_attachment(world.tender_published_id)
+    # the tender watch: a saved search of the structure's member, and its profile's calendar token
+    from marche.tenders import watch
+    from marche.tenders.models import SavedSearch
+
+    world.saved_search_id = world.new_saved_search()
+    with world._context():
+        world.feed_token = db.session.get(SavedSearch, world.saved_search_id).feed_token
+        world.calendar_token = watch.calendar_token(world.claimed_id)
+        db.session.commit()
+        db.session.remove()
     return world

@@ -27,7 +27,9 @@ OPERATIONS = [(method.upper(), path, mode) for path, item in DOCUMENT.items() fo
 DATA_DEPENDENT = {"/api/v1/structures": {"territory", "near", "sector"},
                   # a whole CPV code must also be in the catalogue (its check digit is right)
                   "/api/v1/tenders": {"territory", "sector", "cpv"},
-                  "/api/v1/market-depth": {"territory", "sector"}}
+                  "/api/v1/market-depth": {"territory", "sector"},
+                  # a structure id must name a published structure
+                  "/api/v1/tenders/search": {"territory", "sector", "structure"}}
 
 
 @pytest.fixture(scope="module")
