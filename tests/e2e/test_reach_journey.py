@@ -1,10 +1,13 @@
 """Issue 20's journey in one browser run (axe and the CSP guard on each page): a buyer sees that only 2 structures
 can answer its Roubaix lot and that widening the place to the Nord would make 9; it widens it, publishes; a
 structure receives the relay mail, opens the tender, declares interest and asks a question; the buyer answers it
-and reads the funnel."""
+and reads the funnel; another structure finds the tender in the tender search, saves the search, and reads the
+tender in the search's private Atom feed."""
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ElementTree
+from urllib.parse import urlsplit
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -21,6 +24,8 @@ from tests.e2e.test_journey import flash, log_in, log_out, wait_for_mail
 from tests.tenders.factories import make_tender, organisation_of
 
 BUYER, MEMBER = "acheteuse@roubaix.example.fr", "contact@jardins-roubaix.example.fr"
+OTHER = "veille@recyclerie-douai.example.fr"
+ATOM = "{http://www.w3.org/2005/Atom}"
 QUESTION = "Le ramassage des feuilles est-il compris ?"
 ANSWER = "Oui, de octobre à décembre."
 #: two structures in Roubaix itself (a 10 km radius covers it), seven elsewhere in the Nord (their 10 km radius
@@ -132,3 +137,24 @@ def test_a_lot_reaches_the_structures_that_can_answer(page: Page, app, make_user
         expect(page.locator(f"[data-count='{stage}']").first).to_have_text(str(count))
     expect(page.locator("main")).to_contain_text("Les Jardins de Roubaix")
     check_page(page, "entonnoir de l'acheteuse")
+
+    log_out(page)
+
+    # another structure: the tender search finds it, the search is saved, its Atom feed lists the tender
+    make_user(OTHER, kind=OrganisationKind.INCLUSIVE_STRUCTURE, name="Recyclerie du Douaisis")
+    log_in(page, OTHER)
+    page.goto("/consultations/recherche?q=espaces+verts&territory=dep:59")
+    expect(page.get_by_role("link", name="Entretien des espaces verts des écoles")).to_be_visible()
+    check_page(page, "recherche de consultations")
+    page.get_by_label("Nom de la recherche").fill("Espaces verts dans le Nord")
+    page.get_by_role("button", name="Enregistrer cette recherche").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Recherche enregistrée « Espaces verts dans le Nord »")
+    check_page(page, "recherche enregistrée")
+    feed_path = urlsplit(page.locator("code").filter(has_text="/veille/flux/").inner_text().strip()).path
+    response = page.request.get(feed_path)
+    assert response.status == 200 and "atom" in response.headers["content-type"]
+    feed = ElementTree.fromstring(response.body())
+    titles = [entry.findtext(f"{ATOM}title") for entry in feed.iter(f"{ATOM}entry")]
+    assert any("Entretien des espaces verts des écoles" in (title or "") for title in titles)
+    # a tampered token is no feed
+    assert page.request.get(feed_path.replace("/flux/", "/flux/x")).status == 404
