@@ -162,6 +162,7 @@ def create_demo() -> list[dict]:
     create_supplier_demo()
     create_trust_demo()
     create_tender_demo()
+    create_reach_demo()
     return [{"role": a["role"], "email": a["email"], "password": DEMO_PASSWORD}
             for a in DEMO_ACCOUNTS + [PENDING_FACILITATOR]]
 
@@ -282,6 +283,14 @@ def demo_tenders() -> list[dict]:
          "sectors": ["collecte-dencombrants"], "duration": 2, "launch": -60, "deadline": -40,
          "lots": [(None, 25_000, _spec(25_000, "services", waste, environment=("reuse", "waste_sorting")))],
          "awards": [{"holder": "collecterie", "amount": 23_800, "offers": 3}]},
+        {"buyer": PRIVATE_BUYER_EMAIL, "status": "published", "kind": "quote_request",
+         "title": "Collecte et réemploi des équipements du site de Montreuil",
+         "object": "Enlèvement trimestriel des équipements réformés (mobilier, petit électroménager), réemploi "
+                   "ou don, tri du reste ; bordereau de suivi à chaque passage.",
+         "cpv": ["90500000-2"], "nature": "services", "place": "commune:93048",
+         "sectors": ["collecte-dencombrants"], "duration": 24, "launch": -2, "questions": 14, "deadline": 21,
+         "lots": [(None, 40_000, _spec(40_000, "services", waste, reservation="siae",
+                                       environment=("reuse", "waste_sorting")))]},
         {"buyer": PRIVATE_BUYER_EMAIL, "status": "draft", "kind": "quote_request",
          "title": "Entretien des espaces verts du site de Vénissieux",
          "object": "Tonte et taille, douze passages par an.", "cpv": ["77310000-6"], "nature": "services",
@@ -390,4 +399,51 @@ def create_tender_demo() -> None:
                                  awarded_on=day + timedelta(days=data.get("notification") or -20),
                                  offers_count=award["offers"], recorded_by_id=buyer.id, recorded_at=utcnow())
         db.session.add(tender)
+    db.session.flush()
+
+
+# --- reaching the structures (issue 20): the demo structure on the published Lille tender -----------------------
+
+REACH_TENDER = "Collecte et réemploi des équipements du site de Montreuil"
+DEMO_QUESTION = "Les équipements électriques hors d'usage sont-ils compris dans l'enlèvement ?"
+
+
+def create_reach_demo() -> None:
+    """La Collecterie (the demo structure's profile) as the relay finds it on the private buyer's published
+    Montreuil quote request: notified with its reasons, interested, a question answered publicly; the structure
+    account's saved search and its calendar link. Each created once."""
+    from sqlalchemy import select
+
+    from .core.models import utcnow
+    from .suppliers.models import Structure
+    from .tenders import watch
+    from .tenders.matching import reasons_for
+    from .tenders.models import (Interest, LotResponse, SavedSearch, Tender, TenderNotification, TenderQuestion,
+                                 TenderStatus)
+
+    refuse_in_production()
+    structure_user = services.find_user_by_email("structure@demo.marche.local")
+    buyer = services.find_user_by_email(PRIVATE_BUYER_EMAIL)
+    collecterie = db.session.scalar(select(Structure).where(Structure.siret == COLLECTERIE_SIRET))
+    tender = db.session.scalar(select(Tender).where(Tender.title == REACH_TENDER,
+                                                    Tender.status == TenderStatus.PUBLISHED))
+    if structure_user is None or buyer is None or collecterie is None or tender is None:
+        return
+    now = utcnow()
+    if db.session.scalar(select(TenderNotification.id).where(TenderNotification.tender_id == tender.id,
+                                                             TenderNotification.structure_id == collecterie.id)) is None:
+        lots = sorted(tender.lots, key=lambda lot: lot.position)
+        db.session.add(TenderNotification(
+            tender_id=tender.id, structure_id=collecterie.id, lot_ids=[lot.id for lot in lots], mailed_at=now,
+            reasons={str(lot.id): reasons_for(collecterie.id, lot) for lot in lots}))
+        for lot in lots:
+            db.session.add(LotResponse(lot_id=lot.id, structure_id=collecterie.id, notified_at=now, viewed_at=now,
+                                       interest=Interest.INTERESTED, interest_at=now))
+        db.session.add(TenderQuestion(tender_id=tender.id, lot_id=lots[0].id, structure_id=collecterie.id,
+                                      asked_by_id=structure_user.id, body=DEMO_QUESTION, created_at=now,
+                                      answer="Oui : deux passages par semaine d'octobre à décembre.",
+                                      answered_at=now, answered_by_id=buyer.id))
+    if db.session.scalar(select(SavedSearch.id).where(SavedSearch.user_id == structure_user.id)) is None:
+        watch.create(structure_user.id, "Réemploi réservé aux SIAE", [("q", "réemploi"), ("reserved", "siae")])
+    watch.calendar_token(collecterie.id)
     db.session.flush()

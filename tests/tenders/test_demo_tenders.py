@@ -123,6 +123,38 @@ def test_the_api_shows_only_the_public_demo_tenders(app, client):
         published = {t.id for t in db.session.execute(select(Tender).where(Tender.status == "published")).scalars()}
         hidden = [t.id for t in db.session.execute(
             select(Tender).where(Tender.status.in_(["draft", "submitted", "cancelled"]))).scalars()]
-    assert {r["id"] for r in listed["results"]} == published and len(published) == 2
+    assert {r["id"] for r in listed["results"]} == published and len(published) == 3
     for tender_id in hidden:
         assert client.get(f"/api/v1/tenders/{tender_id}").status_code == 404
+
+
+def test_the_demo_structure_is_reached_by_the_montreuil_quote_request_it_really_matches(app, client):
+    """Issue 20's demo: La Collecterie notified (with its own reasons), interested, a question answered publicly
+    (its name not shown), a saved search and a calendar link; created once."""
+    from marche.demo import DEMO_QUESTION, REACH_TENDER
+    from marche.search import sql_backend
+    from marche.tenders import matching
+    from marche.tenders.models import (LotResponse, RelayPreference, SavedSearch, TenderNotification,
+                                       TenderQuestion)
+
+    with app.app_context():
+        import_structures(DATA_DIR / "structures_siae_geiq_ea.csv")
+        db.session.commit()
+    _create(app)  # twice: nothing doubles
+    with app.app_context():
+        tender = db.session.scalar(select(Tender).where(Tender.title == REACH_TENDER))
+        collecterie = db.session.scalar(select(Structure).where(Structure.siret == COLLECTERIE_SIRET))
+        lot = tender.lots[0]
+        # the relay would really have found it: the lot's directory query (SQL backend) holds it
+        assert collecterie.id in sql_backend.search_ids(matching.lot_query(lot, claimed=True), 20_000)
+        notifications = db.session.execute(select(TenderNotification)).scalars().all()
+        assert [(n.tender_id, n.structure_id) for n in notifications] == [(tender.id, collecterie.id)]
+        assert notifications[0].reasons[str(lot.id)] == matching.reasons_for(collecterie.id, lot) != []
+        responses = db.session.execute(select(LotResponse)).scalars().all()
+        assert [(r.lot_id, r.interest) for r in responses] == [(lot.id, "interested")]
+        assert db.session.scalar(select(func.count()).select_from(TenderQuestion)) == 1
+        assert db.session.scalar(select(func.count()).select_from(SavedSearch)) == 1
+        assert db.session.get(RelayPreference, collecterie.id).calendar_token
+        tender_id, name = tender.id, collecterie.display_name
+    page = client.get(f"/consultations/{tender_id}").get_data(as_text=True)
+    assert DEMO_QUESTION.replace("'", "&#39;") in page and name not in page.split('id="questions"')[1]
