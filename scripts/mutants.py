@@ -93,6 +93,10 @@ TARGETS = (
            ("tests/tenders/test_access_rules.py", "tests/tenders/test_workflow.py", "tests/tenders/test_award.py")),
     Target("tenders.workflow", "marche/tenders/workflow.py", ("tests/tenders/test_workflow.py",)),
     Target("tenders.award", "marche/tenders/award.py", ("tests/tenders/test_award.py",)),
+    # reaching the structures (issue 20): who answers for a structure, the funnel's re-notification limits
+    Target("tenders.answers_access", "marche/tenders/answers_access.py",
+           ("tests/tenders/test_answers.py", "tests/tenders/test_answers_views.py")),
+    Target("tenders.funnel", "marche/tenders/funnel.py", ("tests/tenders/test_funnel.py",)),
 )
 
 #: the mutations kept, in the spirit of mutmut: a boundary moved by one or a test negated, not every

@@ -36,6 +36,12 @@ REFERENCE_TABLES = {"alembic_version", "region", "department", "commune", "refer
 RUN_ID = secrets.token_hex(4)
 
 
+def load_factor() -> float:
+    """How much slower than an idle machine a timing may be now: the load average per core, at least 1 (these
+    machines are shared; a timing bound in a test is multiplied by it, the benches measure the real figures)."""
+    return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+
+
 def _server_url() -> tuple[str, object | None]:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:

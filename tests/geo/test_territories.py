@@ -10,6 +10,7 @@ from marche.geo.services import (
     FRANCE, Territory, TerritoryError, haversine_km, parse_ref, parse_territory_list, point_of_commune, resolve,
     search_territories, shape_of,
 )
+from tests.conftest import load_factor
 
 
 def ids(q: str, **kwargs) -> list[str]:
@@ -115,7 +116,8 @@ def test_search_is_fast(app_ctx):
     started = time.perf_counter()
     for q in queries:
         search_territories(q)
-    assert (time.perf_counter() - started) / len(queries) < 0.05  # ~5 ms each on a laptop; slack for CI
+    # ~5 ms each on a laptop; slack for CI, and for the load of a shared machine
+    assert (time.perf_counter() - started) / len(queries) < 0.05 * load_factor()
 
 
 # --- shapes and distances ---------------------------------------------------------------------
