@@ -21,6 +21,7 @@ from ..suppliers.models import Structure
 from . import answers
 from .answers_access import answering_structures
 from .answers_forms import InterestForm, OfferForm, QuestionAnswerForm, QuestionForm, QuoteForm
+from .loading import lot_or_404, tender_or_404
 from .models import LotResponse, Tender, TenderKind, TenderLot, TenderQuestion
 
 bp = Blueprint("tender_answers", __name__)
@@ -99,18 +100,7 @@ def answers_panel(tender: Tender) -> AnswerPanel:
 
 # --- loading -------------------------------------------------------------------------------------------------
 
-def _tender(tender_id: int, action: str) -> Tender:
-    tender = get_or_404(db.session.get(Tender, tender_id), current_user, "view")
-    if not can(current_user, action, tender):
-        abort(404)
-    return tender
-
-
-def _lot(tender: Tender, lot_id: int) -> TenderLot:
-    lot = next((lot for lot in tender.lots if lot.id == lot_id), None)
-    if lot is None:
-        abort(404)
-    return lot
+_tender, _lot = tender_or_404, lot_or_404
 
 
 def _structure(form) -> Structure:

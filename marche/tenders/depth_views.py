@@ -5,28 +5,21 @@ required commitments) on every change. Seen by the buyer and its assisting facil
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from ..core.access import can, get_or_404
-from ..extensions import db
 from ..suppliers.models import EnvLabel
 from . import matching
 from .forms import EmptyForm
+from .loading import lot_or_404, tender_or_404
 from .matching import RESERVED_KINDS
-from .models import Tender, TenderLot
+from .models import TenderLot
 
 bp = Blueprint("tender_depth", __name__, url_prefix="/consultations")
 
 
 def _lot(tender_id: int, lot_id: int) -> TenderLot:
     """The lot, if this user may see the tender's drafting tools; 404 otherwise, as for one that does not exist."""
-    tender = get_or_404(db.session.get(Tender, tender_id), current_user, "view")
-    if not can(current_user, "see_draft_tools", tender):
-        abort(404)
-    lot = next((lot for lot in tender.lots if lot.id == lot_id), None)
-    if lot is None:
-        abort(404)
-    return lot
+    return lot_or_404(tender_or_404(tender_id, "see_draft_tools"), lot_id)
 
 
 def _draft_values() -> dict:

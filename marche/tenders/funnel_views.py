@@ -13,7 +13,8 @@ from ..core.forms import Form, commit_or_report
 from ..core.models import utcnow
 from ..extensions import db
 from . import funnel
-from .models import Tender, TenderLot
+from .loading import lot_or_404
+from .models import Tender
 
 bp = Blueprint("tender_funnel", __name__, url_prefix="/consultations")
 
@@ -31,11 +32,7 @@ def _tender(tender_id: int) -> Tender:
     return get_or_404(db.session.get(Tender, tender_id), current_user, "see_funnel")
 
 
-def _lot(tender: Tender, lot_id: int) -> TenderLot:
-    lot = next((lot for lot in tender.lots if lot.id == lot_id), None)
-    if lot is None:
-        abort(404)
-    return lot
+_lot = lot_or_404
 
 
 def _render(tender: Tender, failed: tuple[int, str, Form] | None = None):

@@ -12,7 +12,7 @@ from ..clauses.annex import ANNEX_DOCUMENT
 from ..clauses.calculator import euros
 from ..clauses.spec import CLAUSE_TYPES
 from ..core import documents
-from ..core.access import can, get_or_404
+from ..core.access import can
 from ..core.errors import DomainError
 from ..core.forms import commit_or_report
 from ..extensions import db
@@ -20,6 +20,7 @@ from ..geo.services import territory_label
 from ..reference.services import sectors_by_group
 from . import drafting, workflow
 from .forms import AttachmentForm, ClauseForm, EmptyForm, LotForm, TenderForm
+from .loading import lot_or_404, tender_or_404
 from .models import Nature, Tender, TenderKind, TenderAttachment, TenderLot, TenderStatus
 
 bp = Blueprint("tenders", __name__, url_prefix="/consultations")
@@ -28,19 +29,7 @@ PER_PAGE = 50
 INLINE_ANNEX_LOTS = 20
 
 
-def _tender(tender_id: int, action: str = "view") -> Tender:
-    """The tender if this user may `action` it; 404 otherwise, exactly as for one that does not exist."""
-    tender = get_or_404(db.session.get(Tender, tender_id), current_user, "view")
-    if action != "view" and not can(current_user, action, tender):
-        abort(404)
-    return tender
-
-
-def _lot(tender: Tender, lot_id: int) -> TenderLot:
-    lot = next((lot for lot in tender.lots if lot.id == lot_id), None)
-    if lot is None:
-        abort(404)
-    return lot
+_tender, _lot = tender_or_404, lot_or_404
 
 
 def _sector_groups():
