@@ -4,6 +4,12 @@
 (function () {
   var element = document.querySelector("[data-tender-map]");
   if (!element || !window.L) return;
+
+  function textElement(text) {
+    var span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
   var counts = JSON.parse(element.dataset.counts || "{}");
   var max = Object.keys(counts).reduce(function (m, k) { return Math.max(m, counts[k]); }, 0);
   var map = L.map(element, { minZoom: 4, maxZoom: 10, fadeAnimation: false }).setView([46.6, 2.4], 5);
@@ -16,9 +22,8 @@
       },
       onEachFeature: function (feature, layer) {
         var n = counts[feature.properties.code] || 0;
-        var span = document.createElement("span");
-        span.textContent = feature.properties.nom + " (" + feature.properties.code + ") : " + n + " consultation" + (n > 1 ? "s" : "");
-        layer.bindTooltip(span);
+        layer.bindTooltip(textElement(feature.properties.nom + " (" + feature.properties.code + ") : " + n +
+                                      " consultation" + (n > 1 ? "s" : "")));
         layer.on("click", function () {
           window.location = element.dataset.departmentUrl.replace("__CODE__", encodeURIComponent(feature.properties.code));
         });
