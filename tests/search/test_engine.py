@@ -123,13 +123,13 @@ def test_registry_finds_the_type_by_name_and_by_query(sectors):
 
 def test_an_unknown_document_type_is_refused(app_ctx, sectors):
     @dataclass(frozen=True)
-    class TenderQuery:
+    class ContractQuery:  # a type no domain registers (yet)
         q: str = ""
 
-    with pytest.raises(UnknownDocumentType, match="TenderQuery"):
-        service.search(TenderQuery())
-    with pytest.raises(UnknownDocumentType, match="tenders"):
-        document_types.get("tenders")
+    with pytest.raises(UnknownDocumentType, match="ContractQuery"):
+        service.search(ContractQuery())
+    with pytest.raises(UnknownDocumentType, match="contracts"):
+        document_types.get("contracts")
     with pytest.raises(ValueError, match="test-sectors"):
         document_types.register(SectorDocuments())  # another object may not take the name
     assert document_types.get("test-sectors") is SECTORS
