@@ -63,9 +63,29 @@ class AnswerPanel:
         return self.tender.kind in answers.PORTAL_KINDS
 
 
+def _reading_structure(structures: list[Structure]) -> Structure | None:
+    """The structure the page is read for: the one asked (`?structure=`) among the user's, or the only one."""
+    wanted = request.args.get("structure", type=int)
+    if wanted:
+        return next((structure for structure in structures if structure.id == wanted), None)
+    return structures[0] if len(structures) == 1 else None
+
+
+def record_first_view(tender: Tender) -> bool:
+    """A structure member reading the tender records the view of each lot (never overwritten), like a read
+    receipt; True when there was a structure to record it for (the caller commits)."""
+    if not current_user.is_authenticated or not can(current_user, "answer", tender):
+        return False
+    structure = _reading_structure(answering_structures(current_user))
+    if structure is None:
+        return False
+    answers.record_views(tender, structure)
+    return True
+
+
 def answers_panel(tender: Tender) -> AnswerPanel:
-    """The structure side for this user (template global `answers_panel`). A structure member's first reading of
-    the tender records the view of each lot (never overwritten), committed here, like a read receipt."""
+    """The structure side for this user (template global `answers_panel`); the view has recorded the first
+    reading (`record_first_view`)."""
     panel = AnswerPanel(tender, answers.public_questions(tender))
     user = current_user if current_user.is_authenticated else None
     if user is not None and can(user, "answer_questions", tender):
@@ -75,14 +95,9 @@ def answers_panel(tender: Tender) -> AnswerPanel:
     if user is None or not can(user, "answer", tender):
         return panel
     panel.structures = answering_structures(user)
-    wanted = request.args.get("structure", type=int)
-    chosen = [s for s in panel.structures if s.id == wanted] if wanted else panel.structures[:1] if len(
-        panel.structures) == 1 else []
-    if not chosen:
+    structure = panel.structure = _reading_structure(panel.structures)
+    if structure is None:
         return panel
-    structure = panel.structure = chosen[0]
-    answers.record_views(tender, structure)
-    db.session.commit()
     reasons = answers.match_reasons(tender, structure)
     panel.matched = reasons is not None
     responses = answers.responses_of(structure, tender.lots)
@@ -131,22 +146,31 @@ def _flash_errors(form) -> None:
 
 # --- the answers ---------------------------------------------------------------------------------------------
 
-@bp.post("/consultations/<int:tender_id>/lots/<int:lot_id>/interet")
-@login_required
-def interest(tender_id: int, lot_id: int):
+def _answer(tender_id: int, lot_id: int, form_class, operation, message) -> Any:
+    """One of the structure's answers on a lot: the tender and lot (404 when hidden), the form and the structure
+    it speaks for, then `operation(lot, structure, form)` committed once; `message(form)` flashed on success."""
     tender = _tender(tender_id, "answer")
     lot = _lot(tender, lot_id)
-    form = InterestForm()
+    form = form_class()
     structure = _structure(form)
     if not form.validate_on_submit():
         _flash_errors(form)
         return _back(tender, structure)
-    interested = form.interest.data == "interested"
-    if commit_or_report(lambda: answers.declare_interest(current_user, lot, structure, interested,
-                                                         form.reason_code.data, form.reason_text.data)):
-        flash("Intérêt enregistré : l'acheteur voit que vous êtes intéressés." if interested else
-              "Réponse enregistrée : vous ne recevrez plus de relance pour ce lot.", "success")
+    if commit_or_report(lambda: operation(lot, structure, form)):
+        flash(message(form), "success")
     return _back(tender, structure)
+
+
+@bp.post("/consultations/<int:tender_id>/lots/<int:lot_id>/interet")
+@login_required
+def interest(tender_id: int, lot_id: int):
+    return _answer(tender_id, lot_id, InterestForm,
+                   lambda lot, structure, form: answers.declare_interest(
+                       current_user, lot, structure, form.interest.data == "interested", form.reason_code.data,
+                       form.reason_text.data),
+                   lambda form: "Intérêt enregistré : l'acheteur voit que vous êtes intéressés."
+                   if form.interest.data == "interested" else
+                   "Réponse enregistrée : vous ne recevrez plus de relance pour ce lot.")
 
 
 @bp.url_value_preprocessor
@@ -159,32 +183,18 @@ def _quote_size_limit(endpoint, values) -> None:
 @bp.post("/consultations/<int:tender_id>/lots/<int:lot_id>/devis")
 @login_required
 def quote(tender_id: int, lot_id: int):
-    tender = _tender(tender_id, "answer")
-    lot = _lot(tender, lot_id)
-    form = QuoteForm()
-    structure = _structure(form)
-    if not form.validate_on_submit():
-        _flash_errors(form)
-        return _back(tender, structure)
-    if commit_or_report(lambda: answers.send_quote(current_user, lot, structure, form.message.data,
-                                                   form.quote.data)):
-        flash("Réponse envoyée à l'acheteur.", "success")
-    return _back(tender, structure)
+    return _answer(tender_id, lot_id, QuoteForm,
+                   lambda lot, structure, form: answers.send_quote(current_user, lot, structure, form.message.data,
+                                                                  form.quote.data),
+                   lambda form: "Réponse envoyée à l'acheteur.")
 
 
 @bp.post("/consultations/<int:tender_id>/lots/<int:lot_id>/offre-deposee")
 @login_required
 def offer(tender_id: int, lot_id: int):
-    tender = _tender(tender_id, "answer")
-    lot = _lot(tender, lot_id)
-    form = OfferForm()
-    structure = _structure(form)
-    if not form.validate_on_submit():
-        _flash_errors(form)
-        return _back(tender, structure)
-    if commit_or_report(lambda: answers.declare_offer(current_user, lot, structure)):
-        flash("Offre déclarée : l'acheteur voit que vous avez déposé une offre.", "success")
-    return _back(tender, structure)
+    return _answer(tender_id, lot_id, OfferForm,
+                   lambda lot, structure, form: answers.declare_offer(current_user, lot, structure),
+                   lambda form: "Offre déclarée : l'acheteur voit que vous avez déposé une offre.")
 
 
 @bp.get("/consultations/<int:tender_id>/lots/<int:lot_id>/devis/<int:response_id>")

@@ -30,9 +30,7 @@ from ..core import outbox
 from ..core.mail import queue_mail
 from ..core.models import utcnow
 from ..core.urls import external_url
-from ..geo.services import territory_label
-from ..reference.models import Sector
-from ..suppliers.models import EnvLabel, Structure
+from ..suppliers.models import Structure
 from . import matching
 from .models import (Interest, LotResponse, RelayPreference, Tender, TenderLot, TenderNotification,
                      TenderRectificatif, TenderStatus)
@@ -102,29 +100,6 @@ def set_relay_mails(session: Session, structure_id: int, enabled: bool) -> Relay
     return preference
 
 
-# --- why a lot matched -----------------------------------------------------------------------------------
-
-RESERVATION_REASONS = {"siae": "Réservé aux SIAE", "disability": "Réservé aux EA et ESAT",
-                       "both": "Réservé aux SIAE, EA et ESAT"}
-
-
-def lot_reasons(session: Session, lot: TenderLot) -> list[str]:
-    """Why a structure found by this lot's query matches it, in French, read from the query itself."""
-    query = matching.lot_query(lot)
-    reasons = []
-    if query.sectors:
-        names = session.execute(select(Sector.name).where(Sector.id.in_(query.sectors)).order_by(Sector.name))
-        reasons.append("Secteur : " + ", ".join(names.scalars()))
-    if query.territory:
-        reasons.append(f"Intervient à {territory_label(query.territory)}")
-    reservation = (lot.clauses or {}).get("reservation")
-    if reservation in RESERVATION_REASONS:
-        reasons.append(RESERVATION_REASONS[reservation])
-    labels = dict(EnvLabel.choices())
-    reasons.extend(f"Engagement : {labels[code]}" for code in query.env if code in labels)
-    return reasons
-
-
 # --- the relay job ---------------------------------------------------------------------------------------
 
 def relay_tender(session: Session, payload: dict[str, Any]) -> None:
@@ -140,12 +115,11 @@ def relay_tender(session: Session, payload: dict[str, Any]) -> None:
     with current_app.app_context():
         for lot in sorted(tender.lots, key=lambda lot: lot.position):
             ids = matching.matching_ids(lot, claimed_only=True)
-            # each structure's own reasons (the buyer's ranked list says the same); the lot's when none is found
-            general = lot_reasons(session, lot)
-            own = matching.reasons_by_structure(lot, ids) if ids else {}
+            # each structure's own reasons, the same sentences as the buyer's ranked list
+            reasons = matching.reasons_by_structure(lot, ids) if ids else {}
             for structure_id in ids:
                 lots_of[structure_id].append(lot.id)
-                reasons_of[structure_id][str(lot.id)] = own.get(structure_id) or general
+                reasons_of[structure_id][str(lot.id)] = reasons.get(structure_id, [])
     if not lots_of:
         return
     inserted = session.execute(

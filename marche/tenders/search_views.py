@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
 
+from ..clauses import legal
 from ..clauses.spec import CLAUSE_TYPES
 from ..geo.services import territory_label
 from ..reference.services import sectors_by_group
@@ -20,8 +21,10 @@ from .search_query import RESERVATIONS, TenderQuery, parse_tender_query
 bp = Blueprint("tender_search", __name__)
 
 PAGE_SIZE = 20
-RESERVED_LABELS = {"siae": "Réservé aux SIAE (L2113-13)", "disability": "Réservé aux EA / ESAT (L2113-12)",
-                   "both": "Réservé aux SIAE et EA / ESAT (L2113-14)"}
+#: the articles come from the one table the legal check reads
+RESERVED_LABELS = {"siae": f"Réservé aux SIAE ({legal.RESERVATIONS['siae']})",
+                   "disability": f"Réservé aux EA / ESAT ({legal.RESERVATIONS['disability']})",
+                   "both": f"Réservé aux SIAE et EA / ESAT ({legal.RESERVATIONS['both']})"}
 
 
 @bp.app_template_filter("iso_datetime")

@@ -18,7 +18,7 @@ from ..core.forms import commit_or_report
 from ..extensions import db
 from ..geo.services import territory_label
 from ..reference.services import sectors_by_group
-from . import drafting, workflow
+from . import answers_views, drafting, workflow
 from .forms import AttachmentForm, ClauseForm, EmptyForm, LotForm, TenderForm
 from .loading import lot_or_404, tender_or_404
 from .models import Nature, Tender, TenderKind, TenderAttachment, TenderLot, TenderStatus
@@ -89,7 +89,8 @@ def new():
 @bp.get("/<int:tender_id>")
 def show(tender_id: int):
     tender = _tender(tender_id)
-    if workflow.close_if_due(tender):  # the worker may be late: a page never shows a passed deadline as open
+    closed = workflow.close_if_due(tender)  # the worker may be late: a page never shows a passed deadline as open
+    if answers_views.record_first_view(tender) or closed:
         db.session.commit()
     draft_tools = can(current_user, "see_draft_tools", tender)
     check, check_error = None, None
