@@ -23,6 +23,8 @@ from .models import OutboxMessage, OutboxStatus, utcnow
 
 Handler = Callable[[Session, dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
+#: further handlers of a kind, run after its own in the same transaction (another domain following an event)
+_subscribers: dict[str, list[Handler]] = {}
 #: work the worker runs on a schedule: name -> (interval in seconds, function of no argument)
 _periodic: dict[str, tuple[float, Callable[[], Any]]] = {}
 log = logging.getLogger(__name__)
@@ -31,6 +33,15 @@ log = logging.getLogger(__name__)
 def register_handler(kind: str, func: Handler) -> None:
     """The function that processes outbox rows of this kind (called by a domain's `init_app`)."""
     _handlers[kind] = func
+
+
+def subscribe(kind: str, func: Handler) -> None:
+    """Another domain's handler of an event kind (`tenders.lot_awarded` is followed by groupings): it runs after
+    the kind's own handler (an event may have none, only followers), in the same transaction, so that the
+    message is done only when all of them are."""
+    followers = _subscribers.setdefault(kind, [])
+    if func not in followers:
+        followers.append(func)
 
 
 def register_periodic(name: str, every_seconds: float, func: Callable[[], Any]) -> None:
@@ -75,7 +86,7 @@ def run_periodic(last_runs: dict[str, float], now: float) -> list[str]:
 
 def enqueue(kind: str, payload: dict[str, Any] | None = None, session: Session | None = None) -> OutboxMessage:
     """`session`: a handler's own session, when one outbox job queues the next ones (default: the request's)."""
-    if kind not in _handlers:
+    if kind not in _handlers and not _subscribers.get(kind):
         raise ValueError(f"no outbox handler for {kind!r}")
     message = OutboxMessage(kind=kind, payload=payload or {}, status=OutboxStatus.PENDING)
     (session or db.session).add(message)
@@ -150,9 +161,11 @@ def process(message_id: int) -> str | None:
         try:
             with session.begin_nested():
                 func = _handlers.get(message.kind)
-                if func is None:
+                followers = _subscribers.get(message.kind, [])
+                if func is None and not followers:
                     raise LookupError(f"aucun traitement pour « {message.kind} »")
-                func(session, dict(message.payload))
+                for step in ([func] if func else []) + followers:
+                    step(session, dict(message.payload))
         except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
             message.last_error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
             if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,8 @@ from . import workflow
 from .models import LotAward, LotStatus, Tender, TenderLot, TenderStatus
 
 LOT_AWARDED = "tenders.lot_awarded"
+#: a lot declared « infructueux » (other domains follow it: a grouping that answered learns it is not retained)
+LOT_UNSUCCESSFUL = "tenders.lot_unsuccessful"
 #: Numeric(14, 2): below 10^12 €
 MAX_AMOUNT = Decimal("999999999999.99")
 MAX_OFFERS = 100_000
@@ -45,6 +47,26 @@ class AwardData:
     amount: Any
     awarded_on: date | None
     offers_count: int | None
+    #: a grouping (GME) that answered the lot, chosen as holder instead of a structure or a SIRET
+    grouping_id: int | None = None
+
+
+@dataclass(frozen=True)
+class GroupingHolder:
+    """A grouping named as holder, as the groupings domain describes it: its mandataire stands for it (SIRET,
+    directory profile), `members` go into the award event (for the DECP `titulaires` and the hours follow-up)."""
+
+    grouping_id: int
+    structure_id: int | None
+    siret: str
+    name: str
+    #: « Conjoint » or « Solidaire » (DECP `typeGroupementOperateurs`)
+    decp_type: str
+    members: tuple[dict[str, Any], ...]
+
+
+#: set by the groupings domain: (grouping id, lot) → its holder, or DomainError when it may not hold the lot
+grouping_holder: Callable[[int, TenderLot], GroupingHolder] | None = None
 
 
 def _check_lot(tender: Tender, lot: TenderLot) -> None:
@@ -123,7 +145,15 @@ def _date(value: date | None, tender: Tender) -> date:
 def award_lot(actor, tender: Tender, lot: TenderLot, data: AwardData) -> LotAward:
     """Record the lot's holder and enqueue `tenders.lot_awarded`; conclude the tender when every lot is decided."""
     _check_lot(tender, lot)
-    structure, siret, name = _holder(data)
+    group = None
+    if data.grouping_id is not None:
+        if grouping_holder is None:
+            raise DomainError("Groupement inconnu.", "grouping_id")
+        group = grouping_holder(data.grouping_id, lot)
+        structure = db.session.get(Structure, group.structure_id) if group.structure_id else None
+        siret, name = group.siret, group.name[:250]
+    else:
+        structure, siret, name = _holder(data)
     amount = _amount(data.amount)
     awarded_on = _date(data.awarded_on, tender)
     offers = _offers(data.offers_count, 1)
@@ -133,14 +163,15 @@ def award_lot(actor, tender: Tender, lot: TenderLot, data: AwardData) -> LotAwar
         raise DomainError(f"Les clauses du lot {lot.position} sont illisibles : {error.message}") from None
     award = LotAward(lot=lot, awarded=True, holder_structure_id=structure.id if structure else None,
                      holder_siret=siret, holder_name=name, amount=amount, awarded_on=awarded_on,
-                     offers_count=offers, recorded_by_id=getattr(actor, "id", None), recorded_at=utcnow())
+                     offers_count=offers, recorded_by_id=getattr(actor, "id", None), recorded_at=utcnow(),
+                     holder_grouping_id=group.grouping_id if group else None)
     db.session.add(award)
     lot.status = LotStatus.AWARDED
     db.session.flush()
     audit.record(actor, "tender.lot_awarded", tender, lot_id=lot.id, position=lot.position, holder_siret=siret,
-                 holder_structure_id=award.holder_structure_id, amount=str(amount),
-                 awarded_on=awarded_on.isoformat(), offers_count=offers)
-    outbox.enqueue(LOT_AWARDED, award_event(tender, lot, award, spec))
+                 holder_structure_id=award.holder_structure_id, holder_grouping_id=award.holder_grouping_id,
+                 amount=str(amount), awarded_on=awarded_on.isoformat(), offers_count=offers)
+    outbox.enqueue(LOT_AWARDED, award_event(tender, lot, award, spec, group))
     workflow.conclude(actor, tender)
     return award
 
@@ -162,12 +193,16 @@ def mark_unsuccessful(actor, tender: Tender, lot: TenderLot, reason: str | None,
     db.session.flush()
     audit.record(actor, "tender.lot_unsuccessful", tender, lot_id=lot.id, position=lot.position, reason=reason,
                  offers_count=offers)
+    outbox.enqueue(LOT_UNSUCCESSFUL, {"lot": {"id": lot.id, "position": lot.position}, "tender": {"id": tender.id},
+                                      "reason": reason, "offers_count": offers})
     workflow.conclude(actor, tender)
     return award
 
 
-def award_event(tender: Tender, lot: TenderLot, award: LotAward, spec: ClauseSpec) -> dict[str, Any]:
-    """The payload of `tenders.lot_awarded` (JSON: decimals and dates as strings)."""
+def award_event(tender: Tender, lot: TenderLot, award: LotAward, spec: ClauseSpec,
+                group: GroupingHolder | None = None) -> dict[str, Any]:
+    """The payload of `tenders.lot_awarded` (JSON: decimals and dates as strings); a grouping holder adds its id,
+    its type and its members."""
     organisation = tender.organisation
     hours = spec.insertion.hours if spec.insertion is not None else None
     return {
@@ -179,7 +214,9 @@ def award_event(tender: Tender, lot: TenderLot, award: LotAward, spec: ClauseSpe
         "buyer": {"organisation_id": organisation.id, "name": organisation.name, "siret": organisation.siret,
                   "category": workflow.buyer_category(organisation)},
         "holder": {"structure_id": award.holder_structure_id, "siret": award.holder_siret,
-                   "name": award.holder_name},
+                   "name": award.holder_name, "grouping_id": group.grouping_id if group else None,
+                   "grouping_type": group.decp_type if group else "Pas de groupement",
+                   "members": list(group.members) if group else []},
         "award": {"id": award.id, "amount": str(award.amount), "awarded_on": award.awarded_on.isoformat(),
                   "offers_count": award.offers_count},
         "clauses": spec.to_json(),

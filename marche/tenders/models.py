@@ -186,6 +186,9 @@ class LotAward(db.Model):
                                                             index=True)
     holder_siret: Mapped[str | None] = mapped_column(String(14))
     holder_name: Mapped[str | None] = mapped_column(String(250))
+    #: a grouping (GME) of the portal, when the holder is one (its mandataire's SIRET is `holder_siret`)
+    holder_grouping_id: Mapped[int | None] = mapped_column(ForeignKey("grouping.id", ondelete="SET NULL"),
+                                                           index=True)
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     awarded_on: Mapped[date | None] = mapped_column(Date)
     offers_count: Mapped[int | None] = mapped_column(Integer)

@@ -37,6 +37,7 @@ class AssistForm(Form):
 
 
 class AwardForm(Form):
+    grouping_id = AsciiIntegerField("Groupement qui a répondu", validators=[Optional()])
     structure_id = AsciiIntegerField("Structure de l'annuaire", validators=[Optional()])
     siret = StringField("SIRET du titulaire", validators=[Optional(), Length(max=20)],
                         description="14 chiffres. Une structure de l'annuaire est reconnue par son SIRET.")

@@ -276,7 +276,8 @@ def award(tender_id: int, lot_id: int):
             if outcome == "awarded":
                 data = awards.AwardData(award_form.structure_id.data, award_form.siret.data,
                                         award_form.holder_name.data, award_form.amount.data,
-                                        award_form.awarded_on.data, award_form.offers_count.data)
+                                        award_form.awarded_on.data, award_form.offers_count.data,
+                                        award_form.grouping_id.data)
                 done = commit_or_report(lambda: awards.award_lot(current_user, tender, lot, data), form)
             else:
                 done = commit_or_report(lambda: awards.mark_unsuccessful(
