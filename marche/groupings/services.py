@@ -270,8 +270,8 @@ def _reuse_or_new(grouping: Grouping, member: GroupingMember | None, name: str) 
     if len(active) >= MAX_MEMBERS:
         raise GroupingError(f"Un groupement compte {MAX_MEMBERS} membres au plus (invitations en attente comprises).")
     if member is None:
-        member = GroupingMember(grouping=grouping)
-        grouping.members.append(member)
+        member = GroupingMember(grouping=grouping)  # the relationship's back-reference appends it to the members
+        db.session.add(member)
     member.status = MemberStatus.INVITED
     member.answered_by_id, member.answered_at, member.decline_reason = None, None, None
     return member

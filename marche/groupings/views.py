@@ -1,7 +1,435 @@
-from flask import Blueprint
+"""Pages of the groupings (blueprint "groupings"): forming one from a tender (« Répondre en groupement »), its page
+(members, lots and shares, invitations, partner suggestions, subcontractors, thread, log, moves), the answer to an
+invitation (a member's admin on the page, a company through its e-mailed link), the documents, and « Mes
+groupements ».
+
+A grouping the user may not see, a member or a lot of another grouping answer 404; a refusal of the rules is
+flashed in French, nothing changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..accounts.models import Organisation
+from ..accounts.tokens import TokenError
+from ..core.access import can, get_or_404
+from ..core.forms import commit_or_report
+from ..core.models import AuditEntry
+from ..extensions import db
+from ..search.query import StructureQuery
+from ..search.service import search as search_structures
+from ..suppliers.models import Publication, Structure
+from ..tenders.answers_access import answering_structures
+from ..tenders.loading import tender_or_404
+from ..tenders.models import Tender
+from . import services, tokens
+from .forms import (AnswerForm, DissolveForm, EmptyForm, InviteEmailForm, InviteStructureForm, MemberForm,
+                    MessageForm, StartForm, SubcontractorForm, TermsForm)
+from .models import (ANSWERED_STATUSES, Grouping, GroupingMember, GroupingStatus, GroupingSubcontractor,
+                     MemberStatus)
 
 bp = Blueprint("groupings", __name__)
+#: structures offered for one directory search on the invitation form
+INVITE_RESULTS = 8
 
 
-def tender_panel(tender):
-    return None
+def _grouping(grouping_id: int, action: str = "view") -> Grouping:
+    grouping = get_or_404(db.session.get(Grouping, grouping_id), current_user, "view")
+    if action != "view" and not can(current_user, action, grouping):
+        abort(404)
+    return grouping
+
+
+def _member(grouping: Grouping, member_id: int | None) -> GroupingMember:
+    member = next((m for m in grouping.members if m.id == member_id), None)
+    if member is None:
+        abort(404)
+    return member
+
+
+def _back(grouping: Grouping, anchor: str = ""):
+    return redirect(url_for("groupings.show", grouping_id=grouping.id) + (f"#{anchor}" if anchor else ""))
+
+
+def _flash_errors(form) -> None:
+    for name, messages in form.errors.items():
+        if name == "csrf_token":
+            abort(400)
+        label = getattr(form, name).label.text if hasattr(form, name) else name
+        for message in messages:
+            flash(f"{label} : {message}", "error")
+
+
+def _do(grouping: Grouping, form, operation, message: str, anchor: str = ""):
+    """One write of the grouping page: the form checked, the service committed once (or its refusal flashed),
+    then back to the page."""
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return _back(grouping, anchor)
+    if commit_or_report(operation):
+        flash(message, "success")
+    return _back(grouping, anchor)
+
+
+# --- « Répondre en groupement » -----------------------------------------------------------------------------
+
+def tender_panel(tender: Tender) -> dict[str, Any] | None:
+    """What the tender page shows about groupings: for a structure, its groupings on the tender and the button to
+    form one; for the buyer, the groupings that answered with their members."""
+    if not current_user.is_authenticated:
+        return None
+    mine = [g for g in services.groupings_of_user(current_user) if g.tender_id == tender.id]
+    answered = []
+    if can(current_user, "award", tender) or can(current_user, "answer_questions", tender):
+        answered = list(db.session.scalars(select(Grouping).where(
+            Grouping.tender_id == tender.id, Grouping.status.in_(ANSWERED_STATUSES)).order_by(Grouping.id)))
+    can_form = can(current_user, "form_grouping", tender)
+    if not (mine or answered or can_form):
+        return None
+    return {"mine": mine, "answered": answered, "can_form": can_form,
+            "shares": {g.id: services.shares_of(g) for g in answered}}
+
+
+@bp.route("/consultations/<int:tender_id>/groupement", methods=["GET", "POST"])
+@login_required
+def start(tender_id: int):
+    tender = tender_or_404(tender_id, "form_grouping")
+    structures = answering_structures(current_user)
+    form = StartForm()
+    form.lot_ids.choices = [(lot.id, f"Lot {lot.position} : {lot.title}" if tender.allotted else lot.title)
+                            for lot in tender.lots]
+    if request.method == "GET":
+        form.lot_ids.data = [lot.id for lot in tender.lots] if len(tender.lots) == 1 else []
+    status = 200
+    if form.validate_on_submit():
+        structure = (next((s for s in structures if s.id == form.structure_id.data), None)
+                     if form.structure_id.data else (structures[0] if len(structures) == 1 else None))
+        if structure is None:
+            abort(404)
+        done = commit_or_report(lambda: services.start(current_user, tender, structure, form.lot_ids.data or [],
+                                                       form.kind.data, form.jointly_liable.data), form)
+        if done:
+            flash("Groupement créé : vous en êtes le mandataire. Invitez maintenant vos partenaires.", "success")
+            return redirect(url_for("groupings.show", grouping_id=done.value.id) + "#inviter")
+        status = 400
+    elif request.method == "POST":
+        if "csrf_token" in form.errors:
+            abort(400)
+        status = 400
+    return render_template("groupings/start.html", tender=tender, form=form, structures=structures), status
+
+
+# --- the grouping's page ------------------------------------------------------------------------------------
+
+@dataclass
+class LotShares:
+    grouping_lot: Any
+    rows: list[tuple[GroupingMember, Any]]
+    total: Any
+
+
+@dataclass
+class Page:
+    grouping: Grouping
+    manage: bool
+    forming: bool
+    member: GroupingMember | None
+    lots: list[LotShares]
+    log: list[AuditEntry]
+    problems: list[str]
+    forms: dict[str, Any] = field(default_factory=dict)
+    candidates: list[Structure] = field(default_factory=list)
+    q: str = ""
+    suggestions: Any = None
+    answerable: list[GroupingMember] = field(default_factory=list)
+
+
+def _lot_shares(grouping: Grouping) -> list[LotShares]:
+    shares = services.shares_of(grouping)
+    totals = services.lot_totals(grouping)
+    return [LotShares(gl, [(m, shares.get((m.id, gl.id))) for m in grouping.accepted_members], totals[gl.id])
+            for gl in grouping.lots]
+
+
+def _log(grouping: Grouping) -> list[AuditEntry]:
+    return list(db.session.scalars(select(AuditEntry).where(
+        AuditEntry.object_type == "grouping", AuditEntry.object_id == str(grouping.id)).order_by(AuditEntry.id)))
+
+
+def _candidates(grouping: Grouping, q: str) -> list[Structure]:
+    """Claimed, published structures of the directory named like `q` (name or SIRET), not already in."""
+    q = q.strip()
+    if len(q) < 2:
+        return []
+    result = search_structures(StructureQuery(q=q, claimed=True, per_page=INVITE_RESULTS + 5, facets=False))
+    present = {m.structure_id for m in grouping.members if m.status in (MemberStatus.INVITED, MemberStatus.ACCEPTED)}
+    ids = [int(hit["id"]) for hit in result.hits if int(hit["id"]) not in present][:INVITE_RESULTS]
+    rows = {s.id: s for s in db.session.scalars(select(Structure).where(Structure.id.in_(ids)))} if ids else {}
+    return [rows[i] for i in ids if i in rows]
+
+
+def page_of(grouping: Grouping) -> Page:
+    manage = can(current_user, "manage", grouping)
+    forming = grouping.status == GroupingStatus.FORMING
+    answerable = [m for m in grouping.members if can(current_user, "answer_invitation", m)]
+    page = Page(grouping, manage, forming, services.member_of(current_user, grouping), _lot_shares(grouping),
+                _log(grouping), services.confirm_problems(grouping) if manage and forming else [],
+                answerable=answerable)
+    terms = TermsForm(prefix="conditions")
+    terms.lot_ids.choices = [(lot.id, f"Lot {lot.position} : {lot.title}" if grouping.tender.allotted else lot.title)
+                             for lot in grouping.tender.lots]
+    terms.lot_ids.data = [gl.lot_id for gl in grouping.lots]
+    terms.kind.data = grouping.kind
+    terms.jointly_liable.data = grouping.mandataire_jointly_liable
+    subcontractor = SubcontractorForm(prefix="sous-traitant")
+    page.forms = {"terms": terms, "invite": InviteStructureForm(prefix="annuaire"),
+                  "email": InviteEmailForm(prefix="courriel"), "member": MemberForm(), "answer": AnswerForm(),
+                  "subcontractor": subcontractor, "message": MessageForm(), "dissolve": DissolveForm(),
+                  "empty": EmptyForm()}
+    if manage and forming:
+        page.q = request.args.get("q", "")
+        page.candidates = _candidates(grouping, page.q)
+    return page
+
+
+@bp.get("/groupements/<int:grouping_id>")
+@login_required
+def show(grouping_id: int):
+    grouping = _grouping(grouping_id)
+    return render_template("groupings/show.html", page=page_of(grouping), grouping=grouping,
+                           admin_organisations=_admin_organisations())
+
+
+def _admin_organisations() -> list[Organisation]:
+    ids = services.admin_organisation_ids(current_user)
+    return list(db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name))) \
+        if ids else []
+
+
+@bp.post("/groupements/<int:grouping_id>/conditions")
+@login_required
+def terms(grouping_id: int):
+    grouping = _grouping(grouping_id, "manage")
+    form = TermsForm(prefix="conditions")
+    form.lot_ids.choices = [(lot.id, lot.title) for lot in grouping.tender.lots]
+    return _do(grouping, form, lambda: services.update_terms(current_user, grouping, form.kind.data,
+                                                             form.jointly_liable.data, form.lot_ids.data or []),
+               "Type et lots du groupement enregistrés.", "conditions")
+
+
+@bp.post("/groupements/<int:grouping_id>/inviter")
+@login_required
+def invite(grouping_id: int):
+    grouping = _grouping(grouping_id, "manage")
+    form = InviteStructureForm(prefix="annuaire")
+    structure_id = form.structure_id.data if form.validate_on_submit() else None
+    structure = db.session.get(Structure, structure_id) if structure_id else None
+    if structure is None or structure.publication != Publication.PUBLISHED:
+        _flash_errors(form) if form.errors else flash("Structure inconnue dans l'annuaire : choisissez-la à nouveau.",
+                                                      "error")
+        return _back(grouping, "inviter")
+    done = commit_or_report(lambda: services.invite_structure(current_user, grouping, structure, form.services.data))
+    if done:
+        flash(f"Invitation envoyée à {structure.display_name} : ses administrateurs ont reçu un e-mail.", "success")
+    return _back(grouping, "membres" if done else "inviter")
+
+
+@bp.post("/groupements/<int:grouping_id>/inviter-par-courriel")
+@login_required
+def invite_email(grouping_id: int):
+    grouping = _grouping(grouping_id, "manage")
+    form = InviteEmailForm(prefix="courriel")
+    return _do(grouping, form, lambda: services.invite_by_email(current_user, grouping, form.email.data,
+                                                                form.company_name.data, form.siret.data,
+                                                                form.services.data),
+               "Invitation envoyée par e-mail : l'entreprise s'inscrit par le lien reçu, puis répond.", "membres")
+
+
+@bp.post("/groupements/<int:grouping_id>/membres/retirer")
+@login_required
+def remove(grouping_id: int):
+    grouping = _grouping(grouping_id, "manage")
+    form = MemberForm()
+    member = _member(grouping, form.member_id.data) if form.validate_on_submit() else None
+    if member is None:
+        _flash_errors(form)
+        return _back(grouping, "membres")
+    if commit_or_report(lambda: services.remove_member(current_user, grouping, member)):
+        flash(f"{member.display_name} ne fait plus partie du groupement.", "success")
+    return _back(grouping, "membres")
+
+
+@bp.post("/groupements/<int:grouping_id>/mandataire")
+@login_required
+def mandataire(grouping_id: int):
+    grouping = _grouping(grouping_id, "manage")
+    form = MemberForm()
+    member = _member(grouping, form.member_id.data) if form.validate_on_submit() else None
+    if member is None:
+        _flash_errors(form)
+        return _back(grouping, "membres")
+    if commit_or_report(lambda: services.set_mandataire(current_user, grouping, member)):
+        flash(f"{member.display_name} est désormais le mandataire du groupement.", "success")
+    return _back(grouping, "membres")
+
+
+@bp.route("/groupements/<int:grouping_id>/lots/<int:grouping_lot_id>/parts", methods=["GET", "POST"])
+@login_required
+def shares(grouping_id: int, grouping_lot_id: int):
+    grouping = _grouping(grouping_id, "manage")
+    grouping_lot = next((gl for gl in grouping.lots if gl.id == grouping_lot_id), None)
+    if grouping_lot is None:
+        abort(404)
+    form = EmptyForm()
+    members = grouping.accepted_members
+    current = services.shares_of(grouping)
+    values = {m.id: request.form.get(f"part-{m.id}", "") for m in members} if request.method == "POST" else {
+        m.id: (f"{current[(m.id, grouping_lot.id)].percent:f}".replace(".", ",")
+               if (m.id, grouping_lot.id) in current else "") for m in members}
+    texts = {m.id: request.form.get(f"prestations-{m.id}", m.services) if request.method == "POST" else m.services
+             for m in members}
+    price = request.form.get("prix", "") if request.method == "POST" else (
+        "" if grouping_lot.price is None else f"{grouping_lot.price:f}".replace(".", ","))
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        if commit_or_report(lambda: services.set_shares(current_user, grouping, grouping_lot, values, price, texts)):
+            flash(f"Répartition enregistrée pour {services.lot_label(grouping_lot.lot)}.", "success")
+            return _back(grouping, "lots")
+        status = 400
+    return render_template("groupings/shares.html", grouping=grouping, grouping_lot=grouping_lot, members=members,
+                           values=values, texts=texts, price=price, form=form), status
+
+
+@bp.post("/groupements/<int:grouping_id>/invitations/<int:member_id>")
+@login_required
+def answer(grouping_id: int, member_id: int):
+    grouping = _grouping(grouping_id)
+    member = _member(grouping, member_id)
+    if not can(current_user, "answer_invitation", member):
+        abort(404)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return _back(grouping)
+    accept = form.decision.data == "accept"
+    if commit_or_report(lambda: services.answer_invitation(current_user, member, accept, reason=form.reason.data)):
+        flash("Vous faites désormais partie du groupement." if accept else "Invitation déclinée.",
+              "success" if accept else "info")
+    if not accept:
+        return redirect(url_for("groupings.mine"))
+    return _back(grouping)
+
+
+@bp.route("/groupements/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    """A company invited by e-mail: it reads who invites it to what, signs in (or up) with the invited address,
+    and answers for an organisation it administers."""
+    try:
+        data = tokens.read_token(token)
+    except TokenError as error:
+        return render_template("groupings/invitation_invalid.html", expired=error.expired), 400
+    member = db.session.get(GroupingMember, data.get("mid"))
+    if member is None or (member.invited_email or "").lower() != data.get("email"):
+        return render_template("groupings/invitation_invalid.html", expired=False), 400
+    form = AnswerForm()
+    organisations = _admin_organisations() if current_user.is_authenticated else []
+    if request.method == "POST":
+        if not current_user.is_authenticated:
+            abort(404)
+        if not form.validate_on_submit():
+            _flash_errors(form)
+        else:
+            accept = form.decision.data == "accept"
+            organisation = next((o for o in organisations if o.id == form.organisation_id.data), None)
+            if accept and organisation is None and len(organisations) == 1 and not form.organisation_id.data:
+                organisation = organisations[0]
+            if commit_or_report(lambda: services.answer_invitation(current_user, member, accept, organisation,
+                                                                   form.reason.data), form):
+                if accept:
+                    flash("Vous faites désormais partie du groupement.", "success")
+                    return redirect(url_for("groupings.show", grouping_id=member.grouping_id))
+                flash("Invitation déclinée.", "info")
+                return redirect(url_for("core.home"))
+    return render_template("groupings/invitation.html", member=member, grouping=member.grouping, form=form,
+                           token=token, organisations=organisations)
+
+
+@bp.post("/groupements/<int:grouping_id>/sous-traitants")
+@login_required
+def subcontractor(grouping_id: int):
+    grouping = _grouping(grouping_id, "manage")
+    form = SubcontractorForm(prefix="sous-traitant")
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return _back(grouping, "sous-traitants")
+    member = _member(grouping, form.member_id.data)
+    return _do(grouping, EmptyForm(), lambda: services.add_subcontractor(
+        current_user, grouping, member, form.name.data, form.siret.data, form.services.data, form.amount.data),
+        "Sous-traitant déclaré.", "sous-traitants")
+
+
+@bp.post("/groupements/<int:grouping_id>/sous-traitants/<int:row_id>/retirer")
+@login_required
+def remove_subcontractor(grouping_id: int, row_id: int):
+    grouping = _grouping(grouping_id, "manage")
+    row = next((s for s in grouping.subcontractors if s.id == row_id), None)
+    if not isinstance(row, GroupingSubcontractor):
+        abort(404)
+    return _do(grouping, EmptyForm(), lambda: services.remove_subcontractor(current_user, grouping, row),
+               "Sous-traitant retiré.", "sous-traitants")
+
+
+@bp.post("/groupements/<int:grouping_id>/messages")
+@login_required
+def message(grouping_id: int):
+    grouping = _grouping(grouping_id, "post")
+    form = MessageForm()
+    return _do(grouping, form, lambda: services.post_message(current_user, grouping, form.body.data),
+               "Message publié pour les membres.", "discussion")
+
+
+MOVES = {
+    "confirmer": (services.confirm, "Groupement confirmé : l'acheteur voit votre intérêt et votre composition."),
+    "rouvrir": (services.reopen, "Groupement rouvert : vous pouvez changer sa composition, puis le confirmer à "
+                                 "nouveau."),
+    "deposer": (services.submit, "Offre du groupement déclarée déposée."),
+}
+
+
+@bp.post("/groupements/<int:grouping_id>/<any(confirmer, rouvrir, deposer):move>")
+@login_required
+def move(grouping_id: int, move: str):
+    grouping = _grouping(grouping_id, "manage")
+    operation, message = MOVES[move]
+    return _do(grouping, EmptyForm(), lambda: operation(current_user, grouping), message)
+
+
+@bp.post("/groupements/<int:grouping_id>/dissoudre")
+@login_required
+def dissolve(grouping_id: int):
+    grouping = _grouping(grouping_id, "manage")
+    form = DissolveForm()
+    return _do(grouping, form, lambda: services.dissolve(current_user, grouping, form.reason.data),
+               "Groupement dissous : ses membres en sont informés.")
+
+
+@bp.get("/groupements")
+@login_required
+def mine():
+    groupings = services.groupings_of_user(current_user)
+    ids = services.organisation_ids(current_user)
+    pending = [m for g in groupings for m in g.members
+               if m.status == MemberStatus.INVITED and m.organisation_id in ids]
+    return render_template("groupings/mine.html", groupings=groupings, pending=pending)
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    return Response(content, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
