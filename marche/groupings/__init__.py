@@ -17,4 +17,6 @@ def init_app(app: Flask) -> None:
     outbox.subscribe(award.LOT_UNSUCCESSFUL, outcomes.follow_unsuccessful)
     app.add_template_global(outcomes.answered_lot, "lot_groupings")
     app.add_template_global(views.tender_panel, "groupings_panel")
+    app.add_template_global(views.log_line, "grouping_action")
+    app.add_template_global(views.board, "groupings_board")
     app.register_blueprint(views.bp)

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..accounts.models import Organisation
+from ..accounts.models import Organisation, User
 from ..accounts.tokens import TokenError
 from ..core.access import can, get_or_404
 from ..core.forms import commit_or_report
@@ -159,6 +159,35 @@ def _lot_shares(grouping: Grouping) -> list[LotShares]:
 def _log(grouping: Grouping) -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).where(
         AuditEntry.object_type == "grouping", AuditEntry.object_id == str(grouping.id)).order_by(AuditEntry.id)))
+
+
+#: the log's lines, in French (`{member}`: the member the entry names)
+ACTIONS = {
+    "grouping.created": "Groupement créé",
+    "grouping.member_invited": "{member} invité",
+    "grouping.invitation_accepted": "{member} a accepté l'invitation",
+    "grouping.invitation_declined": "{member} a décliné l'invitation",
+    "grouping.member_removed": "{member} retiré du groupement",
+    "grouping.mandataire_changed": "{member} désigné mandataire",
+    "grouping.terms_changed": "Type ou lots modifiés",
+    "grouping.shares_set": "Répartition d'un lot enregistrée",
+    "grouping.subcontractor_declared": "Sous-traitant déclaré",
+    "grouping.subcontractor_removed": "Sous-traitant retiré",
+    "grouping.confirmed": "Groupement confirmé : intérêt déclaré à l'acheteur",
+    "grouping.reopened": "Groupement rouvert pour changer sa composition",
+    "grouping.submitted": "Offre déclarée déposée",
+    "grouping.awarded": "Lot attribué au groupement",
+    "grouping.not_retained": "Groupement non retenu",
+    "grouping.dissolved": "Groupement dissous",
+}
+
+
+def log_line(entry: AuditEntry) -> str:
+    """One line of the grouping's log, in French (template global `grouping_action`)."""
+    member = db.session.get(GroupingMember, entry.details.get("member_id")) if entry.details.get("member_id") else None
+    text = ACTIONS.get(entry.action, entry.action).format(member=member.display_name if member else "Un membre")
+    actor = db.session.get(User, entry.actor_id) if entry.actor_id else None
+    return f"{text} ({actor.full_name})" if actor else text
 
 
 def _candidates(grouping: Grouping, q: str) -> list[Structure]:
@@ -420,16 +449,47 @@ def dissolve(grouping_id: int):
                "Groupement dissous : ses membres en sont informés.")
 
 
-@bp.get("/groupements")
-@login_required
-def mine():
+def board() -> dict[str, Any]:
+    """« Mes groupements » (also on the structure dashboard, template global `groupings_board`): the user's
+    groupings, the invitations its organisations have not answered yet."""
     groupings = services.groupings_of_user(current_user)
     ids = services.organisation_ids(current_user)
     pending = [m for g in groupings for m in g.members
                if m.status == MemberStatus.INVITED and m.organisation_id in ids]
-    return render_template("groupings/mine.html", groupings=groupings, pending=pending)
+    return {"groupings": groupings, "pending": pending}
 
+
+@bp.get("/groupements")
+@login_required
+def mine():
+    return render_template("groupings/mine.html", **board())
+
+
+# --- documents -----------------------------------------------------------------------------------------------
 
 def _pdf(content: bytes, filename: str) -> Response:
     return Response(content, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/groupements/<int:grouping_id>/recapitulatif-dc1.pdf")
+@login_required
+def dc1(grouping_id: int):
+    """The DC1-style summary: the members, and the buyer once the grouping has answered."""
+    grouping = get_or_404(db.session.get(Grouping, grouping_id), current_user, "view_summary")
+    from . import documents
+
+    return _pdf(documents.dc1_pdf(grouping), f"groupement-{grouping.id}-recapitulatif-dc1.pdf")
+
+
+@bp.get("/groupements/<int:grouping_id>/convention")
+@login_required
+def convention(grouping_id: int):
+    """The convention draft as copyable text, with its PDF (members only)."""
+    grouping = _grouping(grouping_id)
+    from . import documents
+
+    if request.args.get("format") == "pdf":
+        return _pdf(documents.convention_pdf(grouping), f"groupement-{grouping.id}-projet-de-convention.pdf")
+    return render_template("groupings/convention.html", grouping=grouping,
+                           text=documents.convention_text(grouping))
