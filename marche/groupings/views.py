@@ -100,6 +100,8 @@ def tender_panel(tender: Tender) -> dict[str, Any] | None:
 def start(tender_id: int):
     tender = tender_or_404(tender_id, "form_grouping")
     structures = answering_structures(current_user)
+    if not structures:  # a platform admin passes the rule but speaks for no structure
+        abort(404)
     form = StartForm()
     form.lot_ids.choices = [(lot.id, f"Lot {lot.position} : {lot.title}" if tender.allotted else lot.title)
                             for lot in tender.lots]
@@ -205,7 +207,10 @@ def _candidates(grouping: Grouping, q: str) -> list[Structure]:
 def page_of(grouping: Grouping) -> Page:
     manage = can(current_user, "manage", grouping)
     forming = grouping.status == GroupingStatus.FORMING
-    answerable = [m for m in grouping.members if can(current_user, "answer_invitation", m)]
+    # the invitations this user answers as an admin of the invited organisation (a platform admin passes the
+    # rule but is not asked on the page)
+    admin_of = services.admin_organisation_ids(current_user)
+    answerable = [m for m in grouping.members if m.status == MemberStatus.INVITED and m.organisation_id in admin_of]
     page = Page(grouping, manage, forming, services.member_of(current_user, grouping), _lot_shares(grouping),
                 _log(grouping), services.confirm_problems(grouping) if manage and forming else [],
                 answerable=answerable)
@@ -369,9 +374,9 @@ def invitation(token: str):
         return render_template("groupings/invitation_invalid.html", expired=False), 400
     form = AnswerForm()
     organisations = _admin_organisations() if current_user.is_authenticated else []
-    if request.method == "POST":
-        if not current_user.is_authenticated:
-            abort(404)
+    if request.method == "POST" and not current_user.is_authenticated:
+        flash("Connectez-vous avec le compte de l'adresse invitée pour répondre.", "error")
+    elif request.method == "POST":
         if not form.validate_on_submit():
             _flash_errors(form)
         else:
@@ -424,20 +429,29 @@ def message(grouping_id: int):
                "Message publié pour les membres.", "discussion")
 
 
-MOVES = {
-    "confirmer": (services.confirm, "Groupement confirmé : l'acheteur voit votre intérêt et votre composition."),
-    "rouvrir": (services.reopen, "Groupement rouvert : vous pouvez changer sa composition, puis le confirmer à "
-                                 "nouveau."),
-    "deposer": (services.submit, "Offre du groupement déclarée déposée."),
-}
-
-
-@bp.post("/groupements/<int:grouping_id>/<any(confirmer, rouvrir, deposer):move>")
-@login_required
-def move(grouping_id: int, move: str):
+def _move(grouping_id: int, operation, message: str):
     grouping = _grouping(grouping_id, "manage")
-    operation, message = MOVES[move]
     return _do(grouping, EmptyForm(), lambda: operation(current_user, grouping), message)
+
+
+@bp.post("/groupements/<int:grouping_id>/confirmer")
+@login_required
+def confirm(grouping_id: int):
+    return _move(grouping_id, services.confirm,
+                 "Groupement confirmé : l'acheteur voit votre intérêt et votre composition.")
+
+
+@bp.post("/groupements/<int:grouping_id>/rouvrir")
+@login_required
+def reopen(grouping_id: int):
+    return _move(grouping_id, services.reopen,
+                 "Groupement rouvert : vous pouvez changer sa composition, puis le confirmer à nouveau.")
+
+
+@bp.post("/groupements/<int:grouping_id>/deposer")
+@login_required
+def submit(grouping_id: int):
+    return _move(grouping_id, services.submit, "Offre du groupement déclarée déposée.")
 
 
 @bp.post("/groupements/<int:grouping_id>/dissoudre")

@@ -72,6 +72,8 @@ class World:
     saved_search_id: int = 0
     feed_token: str = ""
     calendar_token: str = ""
+    #: URL values of the shared grouping (`grouping()`)
+    grouping_values: dict = field(default_factory=dict)
 
     # --- per-request objects for the routes that consume theirs ------------------------------
 
@@ -231,6 +233,44 @@ class World:
 
         with self._context():
             return unsubscribe_token(structure_id or self.claimed_id)
+
+    def new_grouping(self) -> dict:
+        """A grouping on buyer A's published tender, forming: the claimed profile (the `structure` actor's) is its
+        mandataire; structure B's organisation is invited (its admin, `structure_other`, reads the page and
+        answers); an e-mail invitation, a subcontractor and a lot share. Rows written directly (the walk asks
+        for many, while the rules allow one active grouping per structure and lot). URL values of each part."""
+        from marche.groupings import tokens
+        from marche.groupings.models import (Grouping, GroupingLot, GroupingMember, GroupingSubcontractor,
+                                             MemberStatus)
+        from marche.tenders.models import Tender
+
+        with self._context():
+            tender = db.session.get(Tender, self.tender_published_id)
+            grouping = Grouping(tender=tender, kind="conjoint", status="forming")
+            grouping.lots = [GroupingLot(lot=tender.lots[0], price=tender.lots[0].amount)]
+            lead = GroupingMember(grouping=grouping, structure_id=self.claimed_id,
+                                  organisation_id=self.organisations["structure_a"], status=MemberStatus.ACCEPTED)
+            invited = GroupingMember(grouping=grouping, organisation_id=self.organisations["structure_b"],
+                                     status=MemberStatus.INVITED)
+            by_email = GroupingMember(grouping=grouping, invited_email="invite@matrice.example.fr",
+                                      company_name="Entreprise invitée", status=MemberStatus.INVITED)
+            db.session.add_all([grouping, lead, invited, by_email])
+            db.session.flush()
+            grouping.mandataire = lead
+            row = GroupingSubcontractor(grouping=grouping, member=lead, name="Sous-traitant", siret=CLAIMED_SIRET,
+                                        services="Élagage")
+            db.session.add(row)
+            db.session.commit()
+            values = {"grouping_id": grouping.id, "grouping_lot_id": grouping.lots[0].id, "member_id": invited.id,
+                      "row_id": row.id, "token": tokens.make_token(by_email)}
+            db.session.remove()
+        return values
+
+    def grouping(self) -> dict:
+        """The walk's shared grouping (made once), for the routes that consume nothing."""
+        if not self.grouping_values:
+            self.grouping_values = self.new_grouping()
+        return self.grouping_values
 
 
 _PASSWORD_HASH: list[str] = []
