@@ -163,8 +163,9 @@ def create_demo() -> list[dict]:
     create_trust_demo()
     create_tender_demo()
     create_reach_demo()
+    partner = create_gme_demo()
     return [{"role": a["role"], "email": a["email"], "password": DEMO_PASSWORD}
-            for a in DEMO_ACCOUNTS + [PENDING_FACILITATOR]]
+            for a in DEMO_ACCOUNTS + [PENDING_FACILITATOR] + ([partner] if partner else [])]
 
 
 # --- demo tenders (issue 19): a few in every state for the two demo buyers --------------------------
@@ -447,3 +448,65 @@ def create_reach_demo() -> None:
         watch.create(structure_user.id, "Réemploi réservé aux SIAE", [("q", "réemploi"), ("reserved", "siae")])
     watch.calendar_token(collecterie.id)
     db.session.flush()
+
+
+# --- demo grouping (issue 21) --------------------------------------------------------------------------------
+
+GME_PARTNER_EMAIL = "partenaire@demo.marche.local"
+GME_MESSAGE = "Nous pouvons assurer les passages du mardi et le tri du petit électroménager."
+
+
+def create_gme_demo() -> dict | None:
+    """La Collecterie answers the private buyer's Montreuil quote request (reserved to SIAE) in a confirmed
+    solidaire grouping with another insertion structure of Seine-Saint-Denis from the directory, whose account
+    (« partenaire@… ») the demo creates and whose profile it claims; 60 / 40 and a message in the thread. Returns
+    the partner's login, or None when the directory has no such structure. Created once: a second run finds the
+    grouping."""
+    from sqlalchemy import or_, select
+
+    from .core.models import utcnow
+    from .groupings import services as groupings
+    from .groupings.models import Grouping
+    from .suppliers.models import SIAE_KINDS, Publication, Structure
+    from .tenders.models import Tender, TenderStatus
+
+    refuse_in_production()
+    login = {"role": "Structure partenaire (groupement)", "email": GME_PARTNER_EMAIL, "password": DEMO_PASSWORD}
+    lead_user = services.find_user_by_email("structure@demo.marche.local")
+    collecterie = db.session.scalar(select(Structure).where(Structure.siret == COLLECTERIE_SIRET))
+    tender = db.session.scalar(select(Tender).where(Tender.title == REACH_TENDER,
+                                                    Tender.status == TenderStatus.PUBLISHED))
+    if lead_user is None or collecterie is None or tender is None:
+        return None
+    partner_user = services.find_user_by_email(GME_PARTNER_EMAIL)
+    if partner_user is None:
+        partner = db.session.scalar(
+            select(Structure).where(Structure.department_code == "93", Structure.owner_organisation_id.is_(None),
+                                    Structure.siret.is_not(None), Structure.id != collecterie.id,
+                                    Structure.publication == Publication.PUBLISHED,
+                                    or_(*[Structure.kinds.any(kind) for kind in sorted(SIAE_KINDS)]))
+            .order_by(Structure.name, Structure.id).limit(1))
+        if partner is None or services.find_organisation_by_siret(partner.siret) is not None:
+            return None
+        partner_user = services.create_user(GME_PARTNER_EMAIL, DEMO_PASSWORD, "Thomas Petit", confirmed=True)
+        organisation = services.create_organisation(partner_user, services.OrganisationData(
+            name=partner.display_name[:250], kind=OrganisationKind.INCLUSIVE_STRUCTURE, siret=partner.siret,
+            city=partner.city))
+        partner.owner_organisation_id, partner.claimed_at = organisation.id, utcnow()
+        db.session.flush()
+    partner = db.session.scalar(select(Structure).where(
+        Structure.owner_organisation_id == partner_user.organisation.id).order_by(Structure.id).limit(1))
+    if partner is None:
+        return None
+    if db.session.scalar(select(Grouping.id).where(Grouping.tender_id == tender.id)) is None:
+        grouping = groupings.start(lead_user, tender, collecterie, [lot.id for lot in tender.lots], "solidaire")
+        member = groupings.invite_structure(lead_user, grouping, partner,
+                                            "Passages du mardi, tri et démantèlement du petit électroménager")
+        groupings.answer_invitation(partner_user, member, True)
+        for grouping_lot in grouping.lots:
+            groupings.set_shares(lead_user, grouping, grouping_lot, {grouping.mandataire_id: "60", member.id: "40"})
+        grouping.mandataire.services = "Enlèvement, réemploi et don du mobilier, bordereaux de suivi"
+        groupings.post_message(partner_user, grouping, GME_MESSAGE)
+        groupings.confirm(lead_user, grouping)
+        db.session.flush()
+    return login
