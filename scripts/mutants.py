@@ -91,12 +91,22 @@ TARGETS = (
            ("tests/tenders/test_access_rules.py", "tests/tenders/test_drafting.py")),
     Target("tenders.workflow_access", "marche/tenders/workflow_access.py",
            ("tests/tenders/test_access_rules.py", "tests/tenders/test_workflow.py", "tests/tenders/test_award.py")),
-    Target("tenders.workflow", "marche/tenders/workflow.py", ("tests/tenders/test_workflow.py",)),
+    Target("tenders.workflow", "marche/tenders/workflow.py",
+           ("tests/tenders/test_workflow.py", "tests/tenders/test_workflow_views.py")),
     Target("tenders.award", "marche/tenders/award.py", ("tests/tenders/test_award.py",)),
     # reaching the structures (issue 20): who answers for a structure, the funnel's re-notification limits
     Target("tenders.answers_access", "marche/tenders/answers_access.py",
            ("tests/tenders/test_answers.py", "tests/tenders/test_answers_views.py")),
     Target("tenders.funnel", "marche/tenders/funnel.py", ("tests/tenders/test_funnel.py",)),
+    # groupings (issue 21): who reads and runs a grouping, its rules and table of moves, the share arithmetic
+    Target("groupings.access", "marche/groupings/access.py", ("tests/groupings/test_access_rules.py",)),
+    Target("groupings.services", "marche/groupings/services.py", ("tests/groupings/test_services.py",),
+           scope=("GROUPING_STATES", "_require_forming", "_require_open", "reserved_refusal", "_other_active",
+                  "_require_single", "_lots", "_kind", "_text", "_reuse_or_new", "answer_invitation",
+                  "remove_member", "set_mandataire", "set_shares", "confirm_problems", "confirm", "submit",
+                  "member_of", "admin_organisation_ids", "is_mandataire_side")),
+    Target("groupings.shares", "marche/groupings/shares.py", ("tests/groupings/test_shares.py",)),
+    Target("groupings.outcomes", "marche/groupings/outcomes.py", ("tests/groupings/test_services.py",)),
 )
 
 #: the mutations kept, in the spirit of mutmut: a boundary moved by one or a test negated, not every
