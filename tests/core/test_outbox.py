@@ -354,3 +354,54 @@ def test_a_row_another_worker_holds_is_skipped_not_waited_for(app_ctx):
         other_worker.rollback()  # releases the lock (and a waiting thread, if any)
     thread.join(timeout=10)
     assert finished and results == [None] and calls == []
+
+
+followed: list[tuple[str, dict]] = []
+
+
+@outbox.handler("test.event")
+def own_handler(session, payload):
+    followed.append(("own", payload))
+    session.add(AuditEntry(actor_id=None, action="test.own", object_type="test", object_id="1", details={}))
+
+
+def first_follower(session, payload):
+    followed.append(("first", payload))
+
+
+def failing_follower(session, payload):
+    followed.append(("failing", payload))
+    if payload.get("fail"):
+        raise RuntimeError("le domaine qui suit l'événement est en panne")
+
+
+outbox.subscribe("test.event", first_follower)
+outbox.subscribe("test.event", first_follower)  # registered once, whatever init_app runs twice
+outbox.subscribe("test.event", failing_follower)
+outbox.subscribe("test.followers_only", first_follower)
+
+
+def test_followers_run_after_the_kinds_own_handler_in_its_transaction(app_ctx):
+    followed.clear()
+    outbox.enqueue("test.event", {"n": 1})
+    db.session.commit()
+    assert followed == [("own", {"n": 1}), ("first", {"n": 1}), ("failing", {"n": 1})]
+    assert db.session.scalar(select(db.func.count()).select_from(AuditEntry).where(AuditEntry.action == "test.own")) == 1
+
+
+def test_a_failing_follower_undoes_the_handlers_work_and_the_message_is_retried(app_ctx):
+    followed.clear()
+    outbox.enqueue("test.event", {"fail": True})
+    db.session.commit()
+    message = db.session.execute(select(OutboxMessage)).scalar_one()
+    assert message.status == "pending" and "en panne" in message.last_error
+    # the own handler's row went with the savepoint: nothing half done
+    assert db.session.scalar(select(db.func.count()).select_from(AuditEntry).where(AuditEntry.action == "test.own")) == 0
+
+
+def test_an_event_with_followers_only_is_accepted_and_done(app_ctx):
+    followed.clear()
+    outbox.enqueue("test.followers_only", {"n": 2})
+    db.session.commit()
+    assert followed == [("first", {"n": 2})]
+    assert db.session.execute(select(OutboxMessage.status)).scalar_one() == "done"
