@@ -113,7 +113,8 @@ def member_address(member: GroupingMember) -> str:
 
 
 def liability_wording(kind: str, jointly_liable: bool, mandataire: str) -> tuple[str, ...]:
-    """What the type of the grouping commits each member to (CCP R2142-20 and R2142-24)."""
+    """What the type of the grouping commits each member to (CCP R2142-19 to R2142-27; the mandataire's joint
+    liability in a conjoint grouping: R2142-24)."""
     if kind == GroupingKind.SOLIDAIRE:
         return ("Groupement solidaire : chaque membre est engagé pour la totalité du marché ; il répond à l'égard de "
                 "l'acheteur de l'exécution de l'ensemble des prestations, y compris celles confiées aux autres "
@@ -229,7 +230,7 @@ def convention_articles(facts: GroupingFacts) -> list[Article]:
                  f"{facts.tender_title} » (référence {facts.tender_reference} sur le portail marche) lancée par "
                  f"{facts.buyer}, puis, si le marché est attribué au groupement, son exécution, pour :",),
                 tuple(lot.label for lot in facts.lots)),
-        Article(f"Article 3 — Forme du groupement et responsabilité des membres",
+        Article("Article 3 — Forme du groupement et responsabilité des membres",
                 (f"Le groupement est {facts.kind_label}.",) + facts.liability),
         Article("Article 4 — Mandataire",
                 (f"Les membres désignent {facts.mandataire} comme mandataire du groupement (article R2142-23 du "
