@@ -166,7 +166,8 @@ def test_the_convention_text_says_what_its_pdf_says(app_ctx, gme, tmp_path):
                      f"{aci.name} : 33,33 %, soit {expected_amount(PRICE, '33.33')}",
                      f"{ea.name} : 66,67 %, soit {expected_amount(PRICE, '66.67')}",
                      f"Total : 100 %, soit {french(PRICE)} € HT", "Élagage Martin & Fils",
-                     "Les membres désignent " + aci.name, "(durée prévue : 36 mois)"):
+                     "Les membres désignent " + aci.name,
+                     f"(durée prévue : {tender(gme['tender']).duration_months} mois)"):
         assert expected in text, expected
         assert flat(expected) in pdf, expected
     # a signature block per member, in both
