@@ -211,12 +211,13 @@ def gap_of(lot: TenderLot, member_ids: list[int], held: set[int]) -> LotGap:
 
 # --- the candidates of one lot ------------------------------------------------------------------------------
 
-def _score_sql(point: tuple[float, float] | None) -> str:
+def _score_sql(point: tuple[float, float] | None, with_sectors: bool) -> str:
     """The score's SQL twin (the per-lot part: sectors held among `:target`, claimed, nearness), used only to
-    choose which rows are read; the score itself is computed in Python from those rows (`_points`)."""
+    choose which rows are read; the score itself is computed in Python from those rows (`_sector_points`,
+    `_once_points`)."""
     sectors = ("coalesce((SELECT sum(CASE WHEN ss.inferred THEN :inferred_points ELSE :declared_points END) "
                "FROM structure_sector ss WHERE ss.structure_id = s.id "
-               "AND ss.sector_id = ANY(CAST(:target AS int[]))), 0)")
+               "AND ss.sector_id = ANY(CAST(:target AS int[]))), 0)") if with_sectors else "0"
     claimed = "CASE WHEN s.owner_organisation_id IS NOT NULL THEN :claimed_points ELSE 0 END"
     nearness = (f"coalesce(:distance_points * greatest(0, 1 - {haversine_sql('origin_lat', 'origin_lng')} "
                 f"/ :distance_scale), 0)" if point else "0")
@@ -235,10 +236,11 @@ def _candidate_rows(query: StructureQuery, target: tuple[int, ...], excluded: It
               "today": today(), "cap": cap, "declared_points": DECLARED_SECTOR_POINTS,
               "inferred_points": INFERRED_SECTOR_POINTS, "claimed_points": CLAIMED_POINTS,
               "distance_points": DISTANCE_POINTS, "distance_scale": float(DISTANCE_SCALE_KM)}
-    order = f"{_score_sql(point)} DESC, s.id"
+    score = _score_sql(point, bool(target))
+    order = f"{score} DESC, s.id"
     if point is not None:
         params.update(origin_lat=point[0], origin_lng=point[1])
-        order = f"{_score_sql(point)} DESC, {haversine_sql('origin_lat', 'origin_lng')} NULLS LAST, s.id"
+        order = f"{score} DESC, {haversine_sql('origin_lat', 'origin_lng')} NULLS LAST, s.id"
     conditions = f"{where.sql} AND s.id <> ALL(CAST(:excluded AS int[]))"
     if all_sectors and target:
         conditions += (" AND (SELECT count(DISTINCT ss.sector_id) FROM structure_sector ss WHERE ss.structure_id = "
@@ -247,8 +249,7 @@ def _candidate_rows(query: StructureQuery, target: tuple[int, ...], excluded: It
     # a plan for these values, not a generic one (skewed array columns), as matching asks
     db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     source = f"(SELECT s.id FROM structure s WHERE {conditions} ORDER BY {order} LIMIT :cap) AS m"
-    rows = list(db.session.execute(text(matching.FACTS_SQL.format(source=source)), params))
-    return rows
+    return list(db.session.execute(text(matching.FACTS_SQL.format(source=source)), params))
 
 
 def _sector_points(row: Any) -> int:

@@ -198,7 +198,8 @@ def test_a_place_no_member_covers_is_a_gap_filled_by_those_that_reach_it(app_ctx
     by_id = {p.id: p for p in result.partners}
     assert by_id[near].score == expected_score(near, DECLARED, PLACE)
     assert any(r.startswith("Couvre Lille") and "aucun membre" in r for r in by_id[near].reasons)
-    assert any(r.startswith("Peut intervenir à Lille") and "intervient sur Nord (59)" in r for r in by_id[department].reasons)
+    assert any(r.startswith("Peut intervenir à Lille") and "intervient sur Nord (59)" in r
+               for r in by_id[department].reasons)
 
 
 def test_a_lot_reserved_to_ea_and_esat_never_suggests_an_ei(app_ctx, gme):
