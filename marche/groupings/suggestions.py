@@ -36,7 +36,7 @@ from ..search.structures import haversine_sql
 from ..suppliers.models import Structure, StructureKind
 from ..tenders import matching
 from ..tenders.models import Tender, TenderLot, TenderStatus
-from .models import Grouping, MemberStatus
+from .models import ACTIVE_STATUSES, Grouping, GroupingLot, GroupingMember, MemberStatus
 
 #: matching's points, reused: a missing sector held (declared / deduced), a claimed profile, nearness
 DECLARED_SECTOR_POINTS = matching.DECLARED_SECTOR_POINTS
@@ -349,12 +349,26 @@ def _provision(lots: list[TenderLot], excluded: set[int], top: int) -> list[Part
     return _ranked([_partner(found, [_claim_reason(found.row.claimed)]) for found in gathered.values()], top)
 
 
+def _busy(grouping: Grouping) -> set[int]:
+    """Structures already members of another active grouping on one of this grouping's lots: they could not accept
+    an invitation (a structure answers a lot once, `services._require_single`)."""
+    lot_ids = [grouping_lot.lot_id for grouping_lot in grouping.lots]
+    if not lot_ids:
+        return set()
+    return set(db.session.scalars(
+        select(GroupingMember.structure_id).join(Grouping, Grouping.id == GroupingMember.grouping_id)
+        .join(GroupingLot, GroupingLot.grouping_id == Grouping.id)
+        .where(GroupingMember.status == MemberStatus.ACCEPTED, GroupingMember.structure_id.is_not(None),
+               Grouping.status.in_(ACTIVE_STATUSES), Grouping.id != grouping.id, GroupingLot.lot_id.in_(lot_ids))))
+
+
 def suggest(grouping: Grouping, top: int = 10) -> Suggestions:
     """What the grouping's current members (accepted and invited) leave uncovered in each of its lots, the
     `top` structures that would fill it (ranked as the module says), and the « mise à disposition » partners.
-    Current members, and structures that declined or were removed, are never suggested."""
+    Current members, structures that declined or were removed, and those already answering one of its lots in
+    another active grouping are never suggested."""
     members = [m.structure_id for m in grouping.members if m.status in ACTIVE_MEMBER and m.structure_id]
-    excluded = {m.structure_id for m in grouping.members if m.structure_id is not None}
+    excluded = {m.structure_id for m in grouping.members if m.structure_id is not None} | _busy(grouping)
     held_by = _sectors_held(members)
     held = set().union(*held_by.values()) if held_by else set()
     lots = [grouping_lot.lot for grouping_lot in grouping.lots]

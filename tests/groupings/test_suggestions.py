@@ -108,6 +108,11 @@ def test_a_missing_sector_is_filled_by_those_that_hold_it_and_can_work_at_the_pl
     lille = place_at(LILLE, "Nettoyage lillois", ("ACI",), [nettoyage], owner=gme["company_org"])
     arras = place_at(ARRAS, "Propreté d'Arras", ("EI",), [nettoyage], radius=10)  # 10 km around Arras: not Lille
     same = place_at(ROUBAIX, "Espaces verts de Roubaix", ("EI",), [espaces])  # holds no missing sector
+    give_sectors(gme["stranger_s"], [nettoyage])  # in Lille, but already answering lot 1 in its own grouping
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        tender = db.session.get(Tender, gme["tender"])
+        services.start(user(gme["stranger"]), tender, structure(gme["stranger_s"]), [tender.lots[0].id], "conjoint")
+        db.session.commit()
     grouping_id = formed(gme, lots=(0,))
     db.session.remove()
 
@@ -117,7 +122,7 @@ def test_a_missing_sector_is_filled_by_those_that_hold_it_and_can_work_at_the_pl
     assert not result.complete
     assert [p.id for p in result.partners] == sorted(
         [roubaix, lille], key=lambda i: (-expected_score(i, DECLARED), i))
-    assert arras not in {p.id for p in result.partners} and same not in {p.id for p in result.partners}
+    assert not {arras, same, gme["stranger_s"]} & {p.id for p in result.partners}
     by_id = {p.id: p for p in result.partners}
     for partner_id in (roubaix, lille):
         assert by_id[partner_id].score == expected_score(partner_id, DECLARED)
