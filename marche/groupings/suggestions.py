@@ -423,11 +423,19 @@ def completing_tenders(structures: Iterable[Structure | int], limit: int = 10,
                        now: datetime | None = None) -> list[CompletingTender]:
     """Open tenders where one of these structures fits a lot only partly (some of the lot's sectors but not all,
     or a sector but not the place) and a partner of the directory (an admitted kind, able to work at the place,
-    holding every sector the structure lacks) would complete it; the nearest deadline first, at most `limit`."""
+    holding every sector the structure lacks) would complete it; the nearest deadline first, at most `limit`. A lot
+    the structure already answers in an active grouping (invited or member) is left out."""
     ids = [item if isinstance(item, int) else item.id for item in structures]
     mine = {s.id: s for s in db.session.scalars(select(Structure).where(Structure.id.in_(ids)))} if ids else {}
     held = _sectors_held(list(mine))
     now = now or utcnow()
+    # (lot, structure) pairs already answered together: that structure has its grouping for the lot
+    engaged = set(db.session.execute(
+        select(GroupingLot.lot_id, GroupingMember.structure_id)
+        .join(Grouping, Grouping.id == GroupingLot.grouping_id)
+        .join(GroupingMember, GroupingMember.grouping_id == Grouping.id)
+        .where(GroupingMember.structure_id.in_(list(mine)), GroupingMember.status.in_(ACTIVE_MEMBER),
+               Grouping.status.in_(ACTIVE_STATUSES))).all()) if mine else set()
     covering: dict[str | None, set[int]] = {}
     results: list[CompletingTender] = []
     lookups = 0
@@ -438,7 +446,8 @@ def completing_tenders(structures: Iterable[Structure | int], limit: int = 10,
             place = matching.lot_place(lot)
             for structure_id, structure in mine.items():
                 holds = held[structure_id] & set(lot_sectors)
-                if not holds or (allowed is not None and not set(structure.kinds or ()) & set(allowed)):
+                if not holds or (lot.id, structure_id) in engaged or (
+                        allowed is not None and not set(structure.kinds or ()) & set(allowed)):
                     continue
                 if place not in covering:
                     covering[place] = set(mine) if place is None else _covering(list(mine), place)

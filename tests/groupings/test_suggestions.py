@@ -294,6 +294,7 @@ def test_completing_tenders_finds_lots_a_structure_fits_partly_that_a_partner_co
     # fully fitting: nothing to complete
     whole = make_tender(gme["buyer_org"], status=TenderStatus.PUBLISHED, title="Déjà complète")
     tender_sectors(whole, [espaces])
+    whole_lot = db.session.get(Tender, whole).lots[0].id
 
     found = suggestions.completing_tenders([gme["aci_s"]])
     lots = db.session.get(Tender, gme["tender"]).lots
@@ -311,6 +312,13 @@ def test_completing_tenders_finds_lots_a_structure_fits_partly_that_a_partner_co
     assert all(f.missing[-1].startswith("Intervention à Lille") for f in found)
     assert [f.missing[:-1] for f in found] == [(f"Secteur {nettoyage.name}",)] * 2 + [()]
     assert [f.partner_id for f in found] == [partner, partner, helper]
+
+    # once it answers lot 1 in a grouping, that lot is no longer offered
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        tender = db.session.get(Tender, gme["tender"])
+        services.start(user(gme["aci"]), tender, structure(gme["aci_s"]), [tender.lots[0].id], "conjoint")
+        db.session.commit()
+    assert [f.lot.id for f in suggestions.completing_tenders([gme["aci_s"]])] == [lots[1].id, whole_lot]
 
 
 # --- the real imported directory --------------------------------------------------------------------------------
