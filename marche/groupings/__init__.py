@@ -19,4 +19,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(views.tender_panel, "groupings_panel")
     app.add_template_global(views.log_line, "grouping_action")
     app.add_template_global(views.board, "groupings_board")
+    app.add_template_global(views.completing, "groupings_completing")
     app.register_blueprint(views.bp)

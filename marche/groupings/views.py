@@ -27,7 +27,7 @@ from ..suppliers.models import Publication, Structure
 from ..tenders.answers_access import answering_structures
 from ..tenders.loading import tender_or_404
 from ..tenders.models import Tender
-from . import services, tokens
+from . import services, suggestions, tokens
 from .forms import (AnswerForm, DissolveForm, EmptyForm, InviteEmailForm, InviteStructureForm, MemberForm,
                     MessageForm, StartForm, SubcontractorForm, TermsForm)
 from .models import (ANSWERED_STATUSES, Grouping, GroupingMember, GroupingStatus, GroupingSubcontractor,
@@ -228,6 +228,7 @@ def page_of(grouping: Grouping) -> Page:
     if manage and forming:
         page.q = request.args.get("q", "")
         page.candidates = _candidates(grouping, page.q)
+        page.suggestions = suggestions.suggest(grouping)
     return page
 
 
@@ -471,6 +472,13 @@ def board() -> dict[str, Any]:
     pending = [m for g in groupings for m in g.members
                if m.status == MemberStatus.INVITED and m.organisation_id in ids]
     return {"groupings": groupings, "pending": pending}
+
+
+def completing() -> list:
+    """Open tenders where a suggested partner would complete one of the user's structures (template global
+    `groupings_completing`, on « Mes groupements » and the structure dashboard)."""
+    structures = answering_structures(current_user) if current_user.is_authenticated else []
+    return suggestions.completing_tenders(structures) if structures else []
 
 
 @bp.get("/groupements")
