@@ -70,7 +70,7 @@ def test_an_aci_and_an_ea_answer_together(page: Page, app, make_user, mailbox, l
     page.goto(f"/consultations/{tender_id}")
     page.get_by_role("link", name="Répondre en groupement").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Répondre en groupement")
-    page.get_by_label("Solidaire").check()
+    page.get_by_role("radio", name="Solidaire").check(force=True)  # DSFR draws the radio on its label
     check_page(page, "former un groupement")
     page.get_by_role("button", name="Créer le groupement").click()
     expect(flash(page)).to_contain_text("Groupement créé")
