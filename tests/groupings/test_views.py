@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from marche.extensions import db
 from marche.groupings import tokens
-from marche.search.indexer import wait_for_pending
 from marche.groupings.models import Grouping, GroupingMember, GroupingShare, GroupingStatus, MemberStatus
 from marche.tenders.models import Tender
 from tests.conftest import csrf_token, login, page_text
@@ -65,10 +64,7 @@ def test_an_aci_forms_invites_the_ea_which_accepts_then_shares_and_confirms(app,
         assert (grouping.kind, grouping.status, [gl.lot_id for gl in grouping.lots]) == (
             "solidaire", GroupingStatus.FORMING, [lot1, lot2])
     page = f"/groupements/{grouping_id}"
-    # the directory search offers the EA (claimed), the invitation mails its admin (once the index has the
-    # profiles the world just wrote: the engine applies its tasks asynchronously)
-    with app.app_context():
-        wait_for_pending()
+    # the directory search offers the EA (claimed), the invitation mails its admin
     assert "Atelier du Nord" in page_text(aci.get(f"{page}?q=Atelier"))
     response = post(aci, f"{page}/inviter", page, {"annuaire-structure_id": gme["ea_s"],
                                                    "annuaire-services": "Tonte et taille"})

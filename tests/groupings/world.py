@@ -12,6 +12,7 @@ from marche.accounts.models import OrganisationKind, User
 from marche.extensions import db
 from marche.groupings import services
 from marche.groupings.models import Grouping
+from marche.search.structures import index_structures
 from marche.suppliers.models import Structure
 from marche.tenders.models import Tender, TenderStatus
 from tests.tenders.answers_world import owned_structure
@@ -39,6 +40,8 @@ def gme(app, make_user):
         ids["aci_s"] = owned_structure(ids["aci_org"], "Les Jardins Solidaires", ("ACI",))
         ids["ea_s"] = owned_structure(ids["ea_org"], "Atelier du Nord", ("EA",))
         ids["stranger_s"] = owned_structure(ids["stranger_org"], "Chantier d'ailleurs", ("EI",))
+        # in the directory's index, as the import and the profile pages put them
+        index_structures(db.session, [ids["aci_s"], ids["ea_s"], ids["stranger_s"]], wait=True)
         reserved = dict(complete_clauses(), reservation="both")
         ids["tender"] = make_tender(ids["buyer_org"], status=TenderStatus.PUBLISHED, amount="200000",
                                     lots=[complete_clauses(), reserved], title="Entretien des espaces verts")
