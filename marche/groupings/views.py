@@ -285,32 +285,30 @@ def invite_email(grouping_id: int):
                "Invitation envoyée par e-mail : l'entreprise s'inscrit par le lien reçu, puis répond.", "membres")
 
 
-@bp.post("/groupements/<int:grouping_id>/membres/retirer")
-@login_required
-def remove(grouping_id: int):
+def _on_member(grouping_id: int, operation, message):
+    """A manager's act on one member named by the form (remove it, make it mandataire)."""
     grouping = _grouping(grouping_id, "manage")
     form = MemberForm()
     member = _member(grouping, form.member_id.data) if form.validate_on_submit() else None
     if member is None:
         _flash_errors(form)
-        return _back(grouping, "membres")
-    if commit_or_report(lambda: services.remove_member(current_user, grouping, member)):
-        flash(f"{member.display_name} ne fait plus partie du groupement.", "success")
+    elif commit_or_report(lambda: operation(current_user, grouping, member)):
+        flash(message(member), "success")
     return _back(grouping, "membres")
+
+
+@bp.post("/groupements/<int:grouping_id>/membres/retirer")
+@login_required
+def remove(grouping_id: int):
+    return _on_member(grouping_id, services.remove_member,
+                      lambda member: f"{member.display_name} ne fait plus partie du groupement.")
 
 
 @bp.post("/groupements/<int:grouping_id>/mandataire")
 @login_required
 def mandataire(grouping_id: int):
-    grouping = _grouping(grouping_id, "manage")
-    form = MemberForm()
-    member = _member(grouping, form.member_id.data) if form.validate_on_submit() else None
-    if member is None:
-        _flash_errors(form)
-        return _back(grouping, "membres")
-    if commit_or_report(lambda: services.set_mandataire(current_user, grouping, member)):
-        flash(f"{member.display_name} est désormais le mandataire du groupement.", "success")
-    return _back(grouping, "membres")
+    return _on_member(grouping_id, services.set_mandataire,
+                      lambda member: f"{member.display_name} est désormais le mandataire du groupement.")
 
 
 @bp.route("/groupements/<int:grouping_id>/lots/<int:grouping_lot_id>/parts", methods=["GET", "POST"])

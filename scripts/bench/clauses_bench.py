@@ -7,7 +7,7 @@ import time
 from datetime import date
 from decimal import Decimal
 
-from common import ROOT, summary
+from common import ROOT, timed
 
 from marche import create_app
 from marche.clauses import calculator, legal
@@ -17,15 +17,6 @@ from marche.core.documents import render_document
 
 CALLS, PDF_RUNS = 2000, 5
 CHECK_TARGET_MS, PDF_TARGET_S = 50.0, 1.5
-
-
-def timed(function, calls: int) -> dict[str, float]:
-    values = []
-    for i in range(calls):
-        started = time.perf_counter()
-        function(i)
-        values.append((time.perf_counter() - started) * 1000)
-    return summary(values)
 
 
 def ten_lots() -> list[LotClauses]:

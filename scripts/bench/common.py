@@ -74,3 +74,13 @@ class Gunicorn:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=20)
+
+
+def timed(function, calls: int) -> dict[str, float]:
+    """`function(i)` for i in range(calls), wall clock in ms, summarised."""
+    values = []
+    for i in range(calls):
+        started = time.perf_counter()
+        function(i)
+        values.append((time.perf_counter() - started) * 1000)
+    return summary(values)

@@ -12,11 +12,10 @@ once, kept).
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 from decimal import Decimal
 
-from common import ROOT, summary
+from common import ROOT, timed
 
 from marche import create_app
 from marche.clauses.spec import ClauseSpec, InsertionSpec
@@ -81,15 +80,6 @@ def bench_grouping() -> int:
     db.session.add(grouping)
     db.session.commit()
     return grouping.id
-
-
-def timed(function, calls: int) -> dict[str, float]:
-    values = []
-    for i in range(calls):
-        started = time.perf_counter()
-        function(i)
-        values.append((time.perf_counter() - started) * 1000)
-    return summary(values)
 
 
 def main() -> None:

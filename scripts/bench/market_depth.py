@@ -10,10 +10,9 @@ small commune: fewer than 3, so every lever is counted too). The bench tender li
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 
-from common import ROOT, summary
+from common import ROOT, timed
 
 from marche import create_app
 from marche.extensions import db
@@ -46,15 +45,6 @@ def bench_lots() -> dict[str, int]:
         db.session.add(tender)
         db.session.commit()
     return {lot.title: lot.id for lot in tender.lots}
-
-
-def timed(function, calls: int) -> dict[str, float]:
-    values = []
-    for i in range(calls):
-        started = time.perf_counter()
-        function(i)
-        values.append((time.perf_counter() - started) * 1000)
-    return summary(values)
 
 
 def main() -> None:

@@ -4,9 +4,8 @@ Meilisearch."""
 from __future__ import annotations
 
 import json
-import time
 
-from common import ROOT, summary
+from common import ROOT, timed
 
 from marche import create_app
 from marche.core import meili
@@ -23,15 +22,6 @@ QUERIES = [{}, {"q": "nettoyage"}, {"territory": "dep:59"}, {"reserved": "siae"}
            {"q": "espaces verts", "territory": "reg:32"}, {"kind": "quote_request", "reserved": "both"},
            {"cpv": "90"}, {"q": "recyclage", "sort": "recent"}, {"territory": "commune:59350", "clause": "reserved"},
            {"q": "netoyage"}, {"deadline_before": "2099-01-01", "page": "3"}]
-
-
-def timed(function, calls: int) -> dict[str, float]:
-    values = []
-    for i in range(calls):
-        started = time.perf_counter()
-        function(i)
-        values.append((time.perf_counter() - started) * 1000)
-    return summary(values)
 
 
 def main() -> None:
