@@ -11,7 +11,7 @@ test: setup
 	@bash scripts/test.sh
 
 bench: setup
-	@.venv/bin/python scripts/bench/run_all.py
+	@.venv/bin/python scripts/bench/run_all.py $(ONLY)
 
 # Not part of `make test`: plants small faults in the rule modules and runs their tests against each
 mutants: setup

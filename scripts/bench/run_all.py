@@ -21,14 +21,19 @@ BENCHMARKS = ["search_bench.py", "page_weight.py", "clauses_bench.py", "need_ben
 TARGET_COUNT = 50_000
 
 
-def main() -> int:
+def main(words: list[str]) -> int:
+    """Every benchmark, or those whose file name holds one of `words` (`make bench ONLY="grouping"`)."""
+    selected = [script for script in BENCHMARKS if not words or any(word in script for word in words)]
+    if not selected:
+        print(f"bench : aucun banc parmi {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
     env = dict(os.environ)
     meili = start_services(env)
     env.setdefault("REDIS_URL", "")
     try:
         bench_env = prepare_bench_database(env, TARGET_COUNT)
         failed = 0
-        for script in BENCHMARKS:
+        for script in selected:
             failed += subprocess.run([sys.executable, str(BENCH / script)], env=bench_env, cwd=BENCH).returncode != 0
         return failed
     finally:
@@ -37,4 +42,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
