@@ -17,7 +17,7 @@ Rules written down (README « Répondre en groupement (GME) »):
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -62,6 +62,9 @@ MAX_TEXT = 5000
 MAX_MESSAGE = 5000
 #: the most members a grouping invites (a GME of inclusive structures rarely has more than a handful)
 MAX_MEMBERS = 20
+#: the most e-mail invitations one account sends in 24 hours (they reach addresses outside the portal: no relay
+#: for spam), counted in PostgreSQL so that it holds across workers
+MAX_EMAIL_INVITATIONS_PER_DAY = 20
 
 
 class GroupingError(DomainError):
@@ -310,6 +313,13 @@ def invite_by_email(actor: User, grouping: Grouping, email: str, company_name: s
     _require_forming(grouping, "Invitation")
     _require_open(grouping.tender)
     email = (email or "").strip()
+    since = utcnow() - timedelta(hours=24)
+    sent = db.session.scalar(select(func.count()).select_from(GroupingMember).where(
+        GroupingMember.invited_by_id == actor.id, GroupingMember.invited_email.is_not(None),
+        GroupingMember.created_at > since)) or 0
+    if sent >= MAX_EMAIL_INVITATIONS_PER_DAY:
+        raise GroupingError(f"Vous avez envoyé {MAX_EMAIL_INVITATIONS_PER_DAY} invitations par e-mail en 24 heures : "
+                            f"c'est la limite. Invitez depuis l'annuaire, ou réessayez demain.", "email")
     if not EMAIL_RE.fullmatch(email) or len(email) > 254:
         raise GroupingError("Adresse e-mail : elle n'est pas valide (exemple : contact@entreprise.fr).", "email")
     name = _text(company_name, "Raison sociale", "company_name", 250, required=True)

@@ -362,3 +362,26 @@ def test_subcontractors_are_declared_with_a_valid_siret_until_the_award(ctx, gme
     g.status = S.AWARDED
     with pytest.raises(DomainError, match="ne déclare plus de sous-traitant"):
         services.add_subcontractor(user(gme["aci"]), g, g.mandataire, "Autre", VALID_SIRETS[-2], "Tonte")
+
+
+def test_twenty_email_invitations_a_day_then_a_clear_refusal(ctx, gme):
+    from datetime import timedelta
+
+    from marche.groupings.models import GroupingMember
+    from marche.groupings.services import MAX_EMAIL_INVITATIONS_PER_DAY
+
+    grouping_ = start(gme)
+    aci = user(gme["aci"])
+    for n in range(MAX_EMAIL_INVITATIONS_PER_DAY):
+        row = GroupingMember(grouping_id=grouping_.id, invited_email=f"ancien{n}@exemple.fr", company_name="X",
+                             status=MemberStatus.DECLINED, invited_by_id=aci.id)
+        db.session.add(row)
+    db.session.flush()
+    with pytest.raises(DomainError, match="20 invitations par e-mail en 24 heures"):
+        services.invite_by_email(aci, grouping_, "nouveau@exemple.fr", "Nouvelle SARL", None)
+    # one of them 24 hours and a second old: it no longer counts
+    oldest = db.session.scalar(select(GroupingMember).where(GroupingMember.invited_email == "ancien0@exemple.fr"))
+    oldest.created_at = utcnow() - timedelta(hours=24, seconds=1)
+    db.session.flush()
+    assert services.invite_by_email(aci, grouping_, "nouveau@exemple.fr", "Nouvelle SARL", None).status == \
+        MemberStatus.INVITED
