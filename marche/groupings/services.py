@@ -366,8 +366,9 @@ def answer_invitation(actor: User, member: GroupingMember, accept: bool, organis
             if organisation is None or organisation.id not in admin_organisation_ids(actor):
                 raise GroupingError("Organisation : choisissez une organisation dont vous êtes administrateur.",
                                     "organisation_id")
-            if _existing_row(grouping, organisation_id=organisation.id) not in (None, member):
-                raise GroupingError(f"{organisation.name} est déjà membre de ce groupement.", "organisation_id")
+            if any(m.organisation_id == organisation.id and m.id != member.id
+                   and m.status in (MemberStatus.INVITED, MemberStatus.ACCEPTED) for m in grouping.members):
+                raise GroupingError(f"{organisation.name} est déjà dans ce groupement.", "organisation_id")
             member.organisation_id = organisation.id
             if member.structure is None:
                 owned = db.session.scalars(select(Structure).where(

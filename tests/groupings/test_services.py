@@ -385,3 +385,13 @@ def test_twenty_email_invitations_a_day_then_a_clear_refusal(ctx, gme):
     db.session.flush()
     assert services.invite_by_email(aci, grouping_, "nouveau@exemple.fr", "Nouvelle SARL", None).status == \
         MemberStatus.INVITED
+
+
+def test_an_email_invitation_cannot_bring_in_an_organisation_already_in(ctx, gme):
+    grouping_ = start(gme)
+    member = services.invite_by_email(user(gme["aci"]), grouping_, "direction@jardins.example.fr", "Doublon SARL",
+                                      None)
+    aci = user(gme["aci"])  # the mandataire's own admin, answering with its own organisation
+    with pytest.raises(DomainError, match="Jardins Solidaires SAS est déjà dans ce groupement"):
+        services.answer_invitation(aci, member, True, organisation=aci.organisation)
+    assert member.status == MemberStatus.INVITED
