@@ -253,14 +253,12 @@ def start(actor: User, tender: Tender, structure: Structure, lot_ids: list[int],
     return grouping
 
 
-def _existing_row(grouping: Grouping, structure_id: int | None = None, email: str | None = None,
-                  organisation_id: int | None = None) -> GroupingMember | None:
+def _existing_row(grouping: Grouping, structure_id: int | None = None,
+                  email: str | None = None) -> GroupingMember | None:
     for member in grouping.members:
         if structure_id is not None and member.structure_id == structure_id:
             return member
         if email and member.invited_email and member.invited_email.lower() == email.lower():
-            return member
-        if organisation_id is not None and member.structure_id is None and member.organisation_id == organisation_id:
             return member
     return None
 
@@ -624,14 +622,3 @@ def dissolve(actor: User, grouping: Grouping, reason: str | None) -> None:
     db.session.flush()
     _mail_members(grouping, f"Groupement dissous : {grouping.tender.title}", "grouping_status",
                   exclude_org=grouping.mandataire.organisation_id if grouping.mandataire else None, reason=reason)
-
-
-def active_on_lot(lot_id: int, statuses=(S.CONFIRMED, S.SUBMITTED)) -> list[Grouping]:
-    return list(db.session.scalars(
-        select(Grouping).join(GroupingLot, GroupingLot.grouping_id == Grouping.id)
-        .where(GroupingLot.lot_id == lot_id, Grouping.status.in_(statuses)).order_by(Grouping.id)))
-
-
-def count_on_tender(tender_id: int, statuses) -> int:
-    return db.session.scalar(select(func.count()).select_from(Grouping).where(
-        Grouping.tender_id == tender_id, Grouping.status.in_(statuses))) or 0
