@@ -35,10 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     init_limiter(app)
 
-    from . import accounts, api, clauses, core, geo, groupings, pages, reference, search, suppliers, tenders
+    from . import accounts, api, clauses, core, geo, groupings, insertion, pages, reference, search, suppliers, tenders
 
     # each domain registers its own blueprints, access rules, outbox handlers and scheduled work
-    for domain in (core, accounts, geo, reference, search, suppliers, clauses, tenders, groupings, api, pages):
+    for domain in (core, accounts, geo, reference, search, suppliers, clauses, tenders, groupings, insertion, api, pages):
         domain.init_app(app)
 
     from . import cli

@@ -1,0 +1,17 @@
+"""Contracts and insertion hours: every insertion clause followed from the award to the bilan (contracts,
+pseudonymous participants, hours declarations and their import, validation, month locks, dashboards, bilans,
+reminders)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from ..core import access as core_access, outbox
+    from ..tenders import award
+    from . import access, models, services, views
+
+    app.extensions.setdefault("marche_models", set()).add(models.__name__)
+    core_access.register(access.RULES)
+    outbox.subscribe(award.LOT_AWARDED, services.follow_award)
+    app.register_blueprint(views.bp)
