@@ -14,8 +14,9 @@ def object_ref(obj: Any) -> tuple[str, str]:
     return getattr(obj, "__tablename__", type(obj).__name__.lower()), str(getattr(obj, "id", obj))
 
 
-def record(actor, action: str, obj: Any, **details: Any) -> AuditEntry:
-    """Add an audit entry to the session (committed with the change it describes)."""
+def record(actor, action: str, obj: Any, *, session: Any = None, **details: Any) -> AuditEntry:
+    """Add an audit entry to the session (committed with the change it describes): the request's, or the one an
+    outbox handler was given."""
     object_type, object_id = object_ref(obj)
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
@@ -24,5 +25,5 @@ def record(actor, action: str, obj: Any, **details: Any) -> AuditEntry:
         object_id=object_id,
         details=details,
     )
-    db.session.add(entry)
+    (session or db.session).add(entry)
     return entry

@@ -128,7 +128,11 @@ class Place:
 @lru_cache(maxsize=8192)  # communes are reference data, fixed while a process runs
 def place(commune_code: str) -> Place:
     """The commune lookup: codes and centre of an INSEE code; TerritoryError when there is none."""
-    row = db.session.execute(
+    return _place_in(db.session, commune_code)
+
+
+def _place_in(session, commune_code: str) -> Place:
+    row = session.execute(
         select(Commune.code, Commune.department_code, Commune.region_code, Commune.latitude, Commune.longitude)
         .where(Commune.code == commune_code.upper())).first()
     if row is None:
@@ -190,15 +194,17 @@ def _region_of(department_code: str) -> str | None:
     return db.session.scalar(select(Department.region_code).where(Department.code == department_code))
 
 
-def enclosing_refs(ref: str) -> tuple[str, ...]:
+def enclosing_refs(ref: str, session=None) -> tuple[str, ...]:
     """Every territory reference that contains the place `ref` names, itself included, up to France:
     ("commune:59350", "dep:59", "reg:32", "country:FR") for Lille. A set of territories (a facilitator's)
-    covers the place when it names one of them. TerritoryError for a reference that names nothing."""
+    covers the place when it names one of them. TerritoryError for a reference that names nothing. An outbox
+    handler passes its own `session` (the lookups then skip the per-process caches)."""
     kind, code = parse_ref(ref)
     if kind == "commune":
-        return place(code).refs
+        return (place(code) if session is None else _place_in(session, code)).refs
     if kind == "dep":
-        region = _region_of(code)
+        region = _region_of(code) if session is None else session.scalar(
+            select(Department.region_code).where(Department.code == code))
         if region is None:
             raise TerritoryError(f"Territoire inconnu : dep:{code}")
         return (f"dep:{code}", f"reg:{region}", "country:FR")

@@ -153,17 +153,18 @@ def _place_ref(value: Any) -> str | None:
 
 # --- who keeps a contract -------------------------------------------------------------------------------
 
-def default_facilitator(place_ref: str | None) -> Organisation | None:
+def default_facilitator(place_ref: str | None, session=None) -> Organisation | None:
     """The verified facilitator whose territories hold the place, the most local first (commune, department,
     region, France); the oldest on a tie. None without a place or when no facilitator covers it."""
     if not place_ref:
         return None
+    session = session or db.session
     try:
-        refs = enclosing_refs(place_ref)
+        refs = enclosing_refs(place_ref, session=session)
     except (TerritoryError, ValueError):
         return None
     for ref in refs:
-        found = db.session.scalar(select(Organisation).where(
+        found = session.scalar(select(Organisation).where(
             Organisation.kind == OrganisationKind.FACILITATOR,
             Organisation.verification_status == VerificationStatus.VERIFIED,
             Organisation.territories.any(ref)).order_by(Organisation.id).limit(1))
@@ -172,18 +173,18 @@ def default_facilitator(place_ref: str | None) -> Organisation | None:
     return None
 
 
-def organisations_with_siret(siret: str | None) -> list[Organisation]:
+def organisations_with_siret(siret: str | None, session=None) -> list[Organisation]:
     if not siret:
         return []
-    return list(db.session.scalars(select(Organisation).where(Organisation.siret == siret).order_by(Organisation.id)))
+    return list((session or db.session).scalars(select(Organisation).where(Organisation.siret == siret).order_by(Organisation.id)))
 
 
-def _holder_organisation_id(structure: Structure | None, siret: str | None) -> int | None:
+def _holder_organisation_id(structure: Structure | None, siret: str | None, session=None) -> int | None:
     """Who declares for the holder: the organisation that manages its profile, else the one account with its
     SIRET (none when several organisations share it: the keeper names it)."""
     if structure is not None and structure.owner_organisation_id:
         return structure.owner_organisation_id
-    matches = organisations_with_siret(siret)
+    matches = organisations_with_siret(siret, session)
     return matches[0].id if len(matches) == 1 else None
 
 
@@ -312,7 +313,7 @@ def from_award(session, payload: dict[str, Any]) -> Contract | None:
     if tender is not None and tender.assisting_organisation_id:
         facilitator = session.get(Organisation, tender.assisting_organisation_id)
         facilitator = facilitator if facilitator is not None and facilitator.trusted else None
-    facilitator = facilitator or default_facilitator(place_ref)
+    facilitator = facilitator or default_facilitator(place_ref, session)
     contract = Contract(
         title=title[:MAX_TITLE], buyer_organisation_id=payload["buyer"]["organisation_id"],
         buyer_name=payload["buyer"]["name"][:MAX_NAME], buyer_siret=payload["buyer"].get("siret"),
@@ -323,14 +324,15 @@ def from_award(session, payload: dict[str, Any]) -> Contract | None:
         (HolderKind.STRUCTURE if structure else HolderKind.COMPANY),
         holder_structure_id=structure.id if structure else None, holder_grouping_id=holder.get("grouping_id"),
         holder_siret=holder.get("siret"), holder_name=(holder.get("name") or "")[:MAX_NAME],
-        holder_organisation_id=_holder_organisation_id(structure, holder.get("siret")),
+        holder_organisation_id=_holder_organisation_id(structure, holder.get("siret"), session),
         hours_target=Decimal(hours).quantize(Decimal("0.01")),
         modes=list(spec.insertion.modes) if spec.insertion else [],
         publics=list(spec.insertion.publics) if spec.insertion else [],
         clauses=payload["clauses"], facilitator_organisation_id=facilitator.id if facilitator else None)
     session.add(contract)
     session.flush()
-    audit.record(None, "contract.created_from_award", contract, lot_id=lot_id, award_id=payload["award"]["id"],
+    audit.record(None, "contract.created_from_award", contract, session=session, lot_id=lot_id,
+                 award_id=payload["award"]["id"],
                  hours_target=str(contract.hours_target), facilitator_id=contract.facilitator_organisation_id)
     return contract
 
@@ -554,22 +556,28 @@ def declare(actor, organisation_id: int | None, contract: Contract, line: LineIn
     return declaration
 
 
+def _decided(actor, declaration: HoursDeclaration, target: str) -> None:
+    """Who decided and when, written before the status changes: once validated, the row is final (a flush between
+    the two would leave the decision unsigned and the trigger would refuse the signature)."""
+    DECLARATION_STATES.check(declaration, target)
+    declaration.decided_by_id = getattr(actor, "id", None)
+    declaration.decided_at = utcnow()
+
+
 def validate(actor, declaration: HoursDeclaration) -> None:
     if is_locked(declaration.contract_id, declaration.month):
         raise DomainError(f"Mois {month_label(declaration.month)} verrouillé.")
+    _decided(actor, declaration, DeclarationStatus.VALIDATED)
     DECLARATION_STATES.move(actor, declaration, DeclarationStatus.VALIDATED, audited=declaration.contract,
                             declaration_id=declaration.id, hours=str(declaration.hours))
-    declaration.decided_by_id = getattr(actor, "id", None)
-    declaration.decided_at = utcnow()
 
 
 def reject(actor, declaration: HoursDeclaration, reason: str) -> None:
     reason = _text(reason, "reason", "Motif du rejet", MAX_REASON)
+    _decided(actor, declaration, DeclarationStatus.REJECTED)
+    declaration.rejection_reason = reason
     DECLARATION_STATES.move(actor, declaration, DeclarationStatus.REJECTED, audited=declaration.contract,
                             declaration_id=declaration.id, reason=reason)
-    declaration.rejection_reason = reason
-    declaration.decided_by_id = getattr(actor, "id", None)
-    declaration.decided_at = utcnow()
 
 
 def correct(actor, organisation_id: int | None, original: HoursDeclaration, mode: str,

@@ -5,10 +5,9 @@ of 1 000 hours in Lille over the twelve months of 2026 (January to December), ac
 à disposition », with two participants in the facilitator's records."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
-from datetime import datetime, timezone
 
 import pytest
 from flask import current_app
@@ -29,9 +28,13 @@ UNVERIFIED = "clauses@nouveau-plie.example.fr"
 LILLE = "commune:59350"
 
 
+def paris_today() -> date:
+    """Today in Paris, computed here without the product's helper."""
+    return datetime.now(timezone.utc).astimezone(ZoneInfo("Europe/Paris")).date()
+
+
 def paris_month() -> date:
-    """The current month in Paris, computed here without the product's helper."""
-    return datetime.now(timezone.utc).astimezone(ZoneInfo("Europe/Paris")).date().replace(day=1)
+    return paris_today().replace(day=1)
 
 
 def user(user_id: int) -> User:
