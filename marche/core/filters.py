@@ -1,7 +1,7 @@
 """French formatting filters for templates."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -17,9 +17,12 @@ def fr_number(value, decimals: int = 0) -> str:
     return text.replace(",", "\u202f").replace(".", ",")
 
 
-def fr_datetime(value: datetime | None, with_time: bool = True) -> str:
+def fr_datetime(value: datetime | date | None, with_time: bool = True) -> str:
+    """JJ/MM/AAAA (HH:MM) in Paris; a plain `date` (no time, no zone) is printed as it is."""
     if value is None:
         return ""
+    if not isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y")
     local = value.astimezone(PARIS) if value.tzinfo else value
     return local.strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import flash
+from flask import abort, flash
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
@@ -70,6 +70,17 @@ def commit_or_report(operation: Callable[[], T], form: Any = None) -> Outcome[T]
         return Outcome(False, error=error)
     db.session.commit()
     return Outcome(True, value)
+
+
+def flash_form_errors(form) -> None:
+    """A small form posted from a page that shows no form again (a button, a one-field form): each of its errors
+    flashed in French with its field's label; a missing or stale CSRF token answers 400."""
+    for name, messages in form.errors.items():
+        if name == "csrf_token":
+            abort(400)
+        label = getattr(form, name).label.text if hasattr(form, name) else name
+        for message in messages:
+            flash(message if ":" in message else f"{label} : {message}", "error")
 
 
 def ascii_int(value: Any) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ..accounts.models import Organisation, User
 from ..accounts.tokens import TokenError
 from ..core.access import can, get_or_404
-from ..core.forms import commit_or_report
+from ..core.forms import commit_or_report, flash_form_errors
 from ..core.models import AuditEntry
 from ..extensions import db
 from ..search.query import StructureQuery
@@ -56,20 +56,11 @@ def _back(grouping: Grouping, anchor: str = ""):
     return redirect(url_for("groupings.show", grouping_id=grouping.id) + (f"#{anchor}" if anchor else ""))
 
 
-def _flash_errors(form) -> None:
-    for name, messages in form.errors.items():
-        if name == "csrf_token":
-            abort(400)
-        label = getattr(form, name).label.text if hasattr(form, name) else name
-        for message in messages:
-            flash(f"{label} : {message}", "error")
-
-
 def _do(grouping: Grouping, form, operation, message: str, anchor: str = ""):
     """One write of the grouping page: the form checked, the service committed once (or its refusal flashed),
     then back to the page."""
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(grouping, anchor)
     if commit_or_report(operation):
         flash(message, "success")
@@ -265,7 +256,7 @@ def invite(grouping_id: int):
     structure_id = form.structure_id.data if form.validate_on_submit() else None
     structure = db.session.get(Structure, structure_id) if structure_id else None
     if structure is None or structure.publication != Publication.PUBLISHED:
-        _flash_errors(form) if form.errors else flash("Structure inconnue dans l'annuaire : choisissez-la à nouveau.",
+        flash_form_errors(form) if form.errors else flash("Structure inconnue dans l'annuaire : choisissez-la à nouveau.",
                                                       "error")
         return _back(grouping, "inviter")
     done = commit_or_report(lambda: services.invite_structure(current_user, grouping, structure, form.services.data))
@@ -291,7 +282,7 @@ def _on_member(grouping_id: int, operation, message):
     form = MemberForm()
     member = _member(grouping, form.member_id.data) if form.validate_on_submit() else None
     if member is None:
-        _flash_errors(form)
+        flash_form_errors(form)
     elif commit_or_report(lambda: operation(current_user, grouping, member)):
         flash(message(member), "success")
     return _back(grouping, "membres")
@@ -349,7 +340,7 @@ def answer(grouping_id: int, member_id: int):
         abort(404)
     form = AnswerForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(grouping)
     accept = form.decision.data == "accept"
     if commit_or_report(lambda: services.answer_invitation(current_user, member, accept, reason=form.reason.data)):
@@ -377,7 +368,7 @@ def invitation(token: str):
         flash("Connectez-vous avec le compte de l'adresse invitée pour répondre.", "error")
     elif request.method == "POST":
         if not form.validate_on_submit():
-            _flash_errors(form)
+            flash_form_errors(form)
         else:
             accept = form.decision.data == "accept"
             organisation = next((o for o in organisations if o.id == form.organisation_id.data), None)
@@ -400,7 +391,7 @@ def subcontractor(grouping_id: int):
     grouping = _grouping(grouping_id, "manage")
     form = SubcontractorForm(prefix="sous-traitant")
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(grouping, "sous-traitants")
     member = _member(grouping, form.member_id.data)
     return _do(grouping, EmptyForm(), lambda: services.add_subcontractor(

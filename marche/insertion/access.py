@@ -77,6 +77,12 @@ def can_keep(user, contract: Contract) -> bool:
     return is_keeper(user, contract)
 
 
+@RULES.rule("follow_contracts")
+def can_follow_contracts(user, _obj=None) -> bool:
+    """« Mes marchés » in the menu: any organisation may buy, keep, hold or help hold a contract."""
+    return user is not None and bool(getattr(user, "memberships", None))
+
+
 @RULES.rule("create_contract")
 def can_create_contract(user, _obj=None) -> bool:
     return user is not None and bool(kept_organisation_ids(user))

@@ -257,7 +257,10 @@ def create_contract(actor, organisation: Organisation, data: ContractData) -> Co
         holder_siret, holder_name = structure.siret, structure.display_name
     else:
         holder_siret = _siret(data.holder_siret, "holder_siret", "SIRET du titulaire", required=True)
-        holder_name = _text(data.holder_name, "holder_name", "Nom du titulaire", MAX_NAME)
+        # a structure of the directory is named by its SIRET: the contract follows its profile
+        structure = db.session.scalar(select(Structure).where(Structure.siret == holder_siret).limit(1))
+        holder_name = structure.display_name if structure else _text(data.holder_name, "holder_name",
+                                                                     "Nom du titulaire", MAX_NAME)
     contract = Contract(
         title=title, reference=_text(data.reference, "reference", "Référence", 64, required=False) or None,
         buyer_organisation_id=buyer_id, buyer_name=buyer_name, buyer_siret=buyer_siret,
@@ -631,3 +634,55 @@ def lock_month(actor, contract: Contract, month: date) -> MonthLock:
     db.session.flush()
     audit.record(actor, "contract.month_locked", contract, month=month_label(month))
     return lock
+
+
+def participant_for(actor, contract: Contract, code: Any, birth_year: Any = None, sex: Any = None) -> Participant:
+    """The participant a declaration names by its code in the contract's records; a new one is created there when
+    its year of birth and sex are given (the holder meets a person the facilitator does not know yet)."""
+    code = parse_code(code)
+    keeper = contract.keeper_organisation_id
+    if keeper is None:
+        raise DomainError("Ce marché n'a ni facilitateur ni acheteur inscrit : personne ne tient ses dossiers.")
+    found = db.session.scalar(select(Participant).where(Participant.keeper_organisation_id == keeper,
+                                                        Participant.code == code))
+    if found is not None:
+        return found
+    if not str(birth_year or "").strip() or not str(sex or "").strip():
+        raise DomainError(f"Code du participant : « {code} » est inconnu ; indiquez son année de naissance et son "
+                          "sexe pour le créer.", "code")
+    return create_participant(actor, keeper, ParticipantData(code=code, birth_year=birth_year, sex=sex))
+
+
+# --- what the pages list ---------------------------------------------------------------------------------
+
+def contracts_of(user) -> list[Contract]:
+    """The contracts a user follows: as buyer, keeper, holder or partner (platform admins: all of them)."""
+    if getattr(user, "is_platform_admin", False):
+        query = select(Contract)
+    else:
+        mine = [m.organisation_id for m in user.memberships]
+        partner = select(ContractPartner.contract_id).where(ContractPartner.organisation_id.in_(mine))
+        query = select(Contract).where(Contract.buyer_organisation_id.in_(mine)
+                                       | Contract.facilitator_organisation_id.in_(mine)
+                                       | Contract.holder_organisation_id.in_(mine) | Contract.id.in_(partner))
+    return list(db.session.scalars(query.order_by(Contract.status, Contract.ends_on.desc(), Contract.id)))
+
+
+def declarations_of(contract: Contract) -> list[HoursDeclaration]:
+    return list(db.session.scalars(select(HoursDeclaration).where(HoursDeclaration.contract_id == contract.id)
+                                   .order_by(HoursDeclaration.month.desc(), HoursDeclaration.id)))
+
+
+def locked_months(contract: Contract) -> list[date]:
+    return list(db.session.scalars(select(MonthLock.month).where(MonthLock.contract_id == contract.id)
+                                   .order_by(MonthLock.month)))
+
+
+def participants_of(organisation_ids: Iterable[int]) -> list[Participant]:
+    return list(db.session.scalars(select(Participant).where(Participant.keeper_organisation_id.in_(
+        list(organisation_ids))).order_by(Participant.code)))
+
+
+def declarations_of_participant(participant: Participant) -> list[HoursDeclaration]:
+    return list(db.session.scalars(select(HoursDeclaration).where(HoursDeclaration.participant_id == participant.id)
+                                   .order_by(HoursDeclaration.month.desc(), HoursDeclaration.id)))

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from ..core import documents
 from ..core.access import can, get_or_404
-from ..core.forms import commit_or_report
+from ..core.forms import commit_or_report, flash_form_errors
 from ..extensions import db
 from ..suppliers.models import Structure
 from . import answers
@@ -135,15 +135,6 @@ def _back(tender: Tender, structure: Structure | None = None, anchor: str = "rep
     return redirect(url_for("tenders.show", tender_id=tender.id, **values) + f"#{anchor}")
 
 
-def _flash_errors(form) -> None:
-    for name, messages in form.errors.items():
-        if name == "csrf_token":
-            abort(400)
-        label = getattr(form, name).label.text if hasattr(form, name) else name
-        for message in messages:
-            flash(message if ":" in message else f"{label} : {message}", "error")
-
-
 # --- the answers ---------------------------------------------------------------------------------------------
 
 def _answer(tender_id: int, lot_id: int, form_class, operation, message) -> Any:
@@ -154,7 +145,7 @@ def _answer(tender_id: int, lot_id: int, form_class, operation, message) -> Any:
     form = form_class()
     structure = _structure(form)
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(tender, structure)
     if commit_or_report(lambda: operation(lot, structure, form)):
         flash(message(form), "success")
@@ -224,7 +215,7 @@ def ask(tender_id: int):
     form = QuestionForm(lots=tender.lots)
     structure = _structure(form)
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(tender, structure, "questions")
     lot = _lot(tender, form.lot.data) if form.lot.data else None
     if commit_or_report(lambda: answers.ask_question(current_user, tender, structure, form.body.data, lot)):
@@ -242,7 +233,7 @@ def answer_question(tender_id: int, question_id: int):
         abort(404)
     form = QuestionAnswerForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return _back(tender, anchor="questions")
     if commit_or_report(lambda: answers.answer_question(current_user, question, form.answer.data)):
         flash("Réponse publiée : tous ceux qui lisent la consultation la voient, sans le nom de la structure.",
