@@ -269,7 +269,13 @@ def participant(participant_id: int):
 @login_required
 def edit_participant(participant_id: int):
     person = _participant(participant_id, "edit")
-    form = ParticipantForm(obj=person)
+    form = ParticipantForm()
+    if request.method == "GET":
+        form.process(data={"birth_year": str(person.birth_year), "sex": person.sex, "publics": person.publics,
+                           "qpv": person.qpv, "qpv_code": person.qpv_code or "",
+                           "residence_commune_code": person.residence_commune_code or "",
+                           "pass_iae_number": person.pass_iae_number or "",
+                           "pass_iae_expires_on": person.pass_iae_expires_on})
     form.code.data = person.code  # a code is not renamed: other files and declarations name it
     status = 200
     if form.validate_on_submit():

@@ -36,7 +36,7 @@ def outcome(response) -> str:
         return FORBIDDEN
     if status == 404:
         return HIDDEN
-    if status < 300 or status == 400:
+    if status < 300 or status in (400, 422):
         return OK  # a form error after access was granted is still access
     if isinstance(response, Crash):
         return f"HTTP 500 ({type(response.error).__name__}: {str(response.error)[:120]})"

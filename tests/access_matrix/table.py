@@ -496,6 +496,56 @@ CASES += [
 ]
 
 
+# --- contracts and insertion hours: buyer A's contract in Montreuil (93), kept by the `facilitator` actor (verified,
+# 93), held by the claimed profile (the `structure` actor's organisation); buyers and verified facilitators enter
+# contracts and keep participants; a platform admin passes the rules but keeps no records of its own -------------
+CONTRACT_KEEPER = ("facilitator",) + ADMIN
+CONTRACT_DECLARERS = OWNER + CONTRACT_KEEPER
+KEEPER_ROW = row(HIDDEN, anonymous=LOGIN, ok=CONTRACT_KEEPER)
+DECLARERS_ROW = row(HIDDEN, anonymous=LOGIN, ok=CONTRACT_DECLARERS)
+RECORD_KEEPERS = row(HIDDEN, anonymous=LOGIN, ok=BUYERS + FACILITATORS)
+
+
+def contract(*keys: str):
+    def values(w: World) -> dict:
+        return {key: w.contract()[key] for key in ("contract_id", *keys)}
+    return values
+
+
+def no_contract(w: World) -> dict:
+    return {"contract_id": MISSING_ID}
+
+
+def fresh_declaration(w: World) -> dict:
+    return {"declaration_id": w.new_declaration()}
+
+
+def no_declaration(w: World) -> dict:
+    return {"declaration_id": MISSING_ID}
+
+
+CASES += [
+    Case("insertion.mine", LOGGED_IN, params=lambda w: {} if w.contract() else {}, shows=("Marché de la matrice", BUYER_A + CONTRACT_DECLARERS)),
+    Case("insertion.create", RECORD_KEEPERS),
+    Case("insertion.show", row(HIDDEN, anonymous=LOGIN, ok=BUYER_A + CONTRACT_DECLARERS), params=contract(),
+         missing=no_contract, shows=("Verrouiller le mois", CONTRACT_KEEPER)),
+    Case("insertion.declare", DECLARERS_ROW, params=contract(), missing=no_contract),
+    *[Case(f"insertion.{name}", KEEPER_ROW, params=contract(), missing=no_contract)
+      for name in ("lock", "move", "add_partner")],
+    *[Case(f"insertion.{name}", KEEPER_ROW, params=fresh_declaration, missing=no_declaration)
+      for name in ("validate", "reject")],
+    Case("insertion.withdraw", DECLARERS_ROW, params=fresh_declaration, missing=no_declaration),
+    Case("insertion.correct", DECLARERS_ROW, params=lambda w: {"declaration_id": w.contract()["validated_id"]},
+         missing=no_declaration),
+    Case("insertion.participants", RECORD_KEEPERS),
+    Case("insertion.new_participant", RECORD_KEEPERS),
+    Case("insertion.participant", DECLARERS_ROW, params=lambda w: {"participant_id": w.contract()["participant_id"]},
+         missing=lambda w: {"participant_id": MISSING_ID}),
+    *[Case(f"insertion.{name}", KEEPER_ROW, params=lambda w: {"participant_id": w.contract()["participant_id"]},
+           missing=lambda w: {"participant_id": MISSING_ID}) for name in ("edit_participant", "eligibility")],
+]
+
+
 #: cells where today's code answers OK although the table refuses: (case key, actor) -> why.
 #: The test checks that each gap is still open (the answer is OK), and fails once it closes, so
 #: this list only shrinks: remove a line when the test says « faille connue refermée ».
@@ -547,6 +597,9 @@ GUARD_RAILS: dict[str, tuple[str, ...]] = {
         "show", "message", "dc1", "convention")},
     "groupings.answer": ("structure_other",) + ADMIN,
     "groupings.start": OWNER,
+    **{f"insertion.{name}": ("facilitator",) + ADMIN for name in (
+        "validate", "reject", "lock", "move", "add_partner", "edit_participant", "eligibility")},
+    **{f"insertion.{name}": OWNER + ("facilitator",) + ADMIN for name in ("declare", "correct", "withdraw")},
 }
 
 #: POST routes that take no CSRF token, and why (every other POST route must refuse a missing token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import itertools
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -74,6 +75,8 @@ class World:
     calendar_token: str = ""
     #: URL values of the shared grouping (`grouping()`)
     grouping_values: dict = field(default_factory=dict)
+    #: URL values of the shared contract (`contract()`)
+    contract_values: dict = field(default_factory=dict)
 
     # --- per-request objects for the routes that consume theirs ------------------------------
 
@@ -271,6 +274,60 @@ class World:
         if not self.grouping_values:
             self.grouping_values = self.new_grouping()
         return self.grouping_values
+
+
+    def new_contract(self) -> dict:
+        """A contract of buyer A in Montreuil (93): the `facilitator` actor (verified, 93) keeps it, the claimed
+        profile (the `structure` actor's organisation) holds it; a participant of the facilitator's records with a
+        validated line (corrected, not consumed) and a line waiting for a decision. URL values of each part."""
+        from datetime import date
+
+        from marche.insertion import services as insertion
+        from marche.insertion.access import declaring_organisation
+
+        with self._context():
+            buyer = db.session.get(User, self.users["public_buyer"])
+            contract = insertion.create_contract(buyer, buyer.organisation, insertion.ContractData(
+                title="Marché de la matrice", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31),
+                place_ref=TENDER_PLACE, holder_siret=CLAIMED_SIRET, hours_target="500"))
+            facilitator = db.session.get(User, self.users["facilitator"])
+            person = insertion.create_participant(facilitator, contract.keeper_organisation_id,
+                                                  insertion.ParticipantData(code=f"M-{contract.id}",
+                                                                            birth_year=1990, sex="F"))
+            owner = self._owner()
+            validated = insertion.declare(owner, declaring_organisation(owner, contract), contract,
+                                          insertion.LineInput(person, date(2026, 2, 1), "direct_hire", Decimal(10)))
+            insertion.validate(facilitator, validated)
+            db.session.commit()
+            values = {"contract_id": contract.id, "participant_id": person.id, "validated_id": validated.id}
+            db.session.remove()
+        return values
+
+    def contract(self) -> dict:
+        """The walk's shared contract (made once)."""
+        if not self.contract_values:
+            self.contract_values = self.new_contract()
+        return self.contract_values
+
+    def new_declaration(self) -> int:
+        """A line waiting for a decision on the shared contract, declared by its holder (deciding or withdrawing
+        it consumes it)."""
+        from datetime import date
+
+        from marche.insertion import services as insertion
+        from marche.insertion.models import Contract, Participant
+
+        values = self.contract()
+        with self._context():
+            contract = db.session.get(Contract, values["contract_id"])
+            owner = self._owner()
+            line = insertion.declare(owner, contract.holder_organisation_id, contract, insertion.LineInput(
+                db.session.get(Participant, values["participant_id"]), date(2026, 3, 1), "direct_hire",
+                Decimal("0.5")))
+            db.session.commit()
+            line_id = line.id
+            db.session.remove()
+        return line_id
 
 
 _PASSWORD_HASH: list[str] = []
