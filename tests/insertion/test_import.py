@@ -164,8 +164,8 @@ def test_220_hours_across_two_lines_of_the_file_on_both_sides(app, hours_world):
     with app.app_context():
         over = csv_data([HEADER, ["LIL-001", "03/2026", "embauche", str(half)],
                          ["LIL-001", "03/2026", "mise à disposition", str(half + Decimal("0.01")).replace(".", ",")]])
-        assert refused(ids, over) == [f"ligne 3, colonne « Heures » : LIL-001 aurait "
-                                      f"{MAX_MONTH_HOURS + Decimal('0.01')} h en 03/2026 sur ce marché, au-delà de {MAX_MONTH_HOURS} h par mois."]
+        assert refused(ids, over) == [f"ligne 3, colonne « Heures » : LIL-001 aurait {MAX_MONTH_HOURS + Decimal('0.01')}"
+                                      f" h en 03/2026 sur ce marché, au-delà de {MAX_MONTH_HOURS} h par mois."]
         exact = csv_data([HEADER, ["LIL-001", "03/2026", "embauche", str(half)],
                           ["LIL-001", "03/2026", "mise à disposition", str(half)],
                           ["LIL-002", "03/2026", "embauche", str(MAX_MONTH_HOURS)]])
@@ -411,6 +411,8 @@ def test_the_templates_have_french_headers_and_two_example_lines(app, client):
 
 
 def test_ten_thousand_lines_import_within_five_seconds(app, hours_world):
+    """Once creating its 1 000 participants, once again for the same participants (their month totals read from the
+    database); the bench (scripts/bench/hours_import.py) measures the real figure."""
     ids = hours_world
     data = big_file(1_000, 10)
     with app.app_context():
@@ -419,3 +421,9 @@ def test_ten_thousand_lines_import_within_five_seconds(app, hours_world):
         elapsed = time.perf_counter() - started
         assert (record.status, record.created_lines, record.created_participants) == ("done", 10_000, 1_000)
     assert elapsed <= 5 * load_factor(), f"{elapsed:.2f} s"
+    with app.app_context():
+        started = time.perf_counter()
+        record = run(ids, big_file(1_000, 10, hours="6"))
+        again = time.perf_counter() - started
+        assert (record.status, record.created_lines, record.created_participants) == ("done", 10_000, 0)
+    assert again <= 5 * load_factor(), f"{again:.2f} s"
