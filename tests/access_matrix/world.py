@@ -74,6 +74,8 @@ class World:
     calendar_token: str = ""
     #: URL values of the shared grouping (`grouping()`)
     grouping_values: dict = field(default_factory=dict)
+    #: URL values of the shared contract and of an import of hours on it (`contract()`)
+    contract_values: dict = field(default_factory=dict)
 
     # --- per-request objects for the routes that consume theirs ------------------------------
 
@@ -271,6 +273,30 @@ class World:
         if not self.grouping_values:
             self.grouping_values = self.new_grouping()
         return self.grouping_values
+
+    def contract(self) -> dict:
+        """Buyer A's contract in Montreuil, held by the `structure` actor's organisation (it declares), kept by the
+        verified `facilitator`, with a file of hours imported (made once; rows written directly)."""
+        from datetime import date
+
+        from marche.insertion.models import Contract, DeclarationImport
+
+        if not self.contract_values:
+            with self._context():
+                contract = Contract(title="Marché de la matrice", buyer_organisation_id=self.organisations["buyer_a"],
+                                    buyer_name="Acheteur A", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31),
+                                    place_ref=TENDER_PLACE, holder_kind="company", holder_name="Titulaire",
+                                    holder_organisation_id=self.organisations["structure_a"], hours_target=1000,
+                                    facilitator_organisation_id=self.organisations["facilitator_93"])
+                db.session.add(contract)
+                db.session.flush()
+                record = DeclarationImport(contract_id=contract.id, filename="heures.csv", sha256="0" * 64,
+                                           status="done", lines_total=0)
+                db.session.add(record)
+                db.session.commit()
+                self.contract_values = {"contract_id": contract.id, "import_id": record.id}
+                db.session.remove()
+        return self.contract_values
 
 
 _PASSWORD_HASH: list[str] = []

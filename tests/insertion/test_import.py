@@ -7,13 +7,15 @@ import io
 import time
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
+from marche.core.errors import DomainError
 from marche.core.imports import ImportRejected
-from marche.core.models import AuditEntry
+from marche.core.models import AuditEntry, OutboxMessage
 from marche.extensions import db
 from marche.insertion import imports, services
 from marche.insertion.access import declaring_organisation
@@ -196,7 +198,7 @@ def test_a_closed_contract_takes_no_file(app, hours_world):
         db.session.commit()
     with app.app_context():
         before = counts()
-        with pytest.raises(Exception) as error:
+        with pytest.raises(DomainError) as error:
             run(ids, csv_data([HEADER, ["LIL-001", "03/2026", "embauche", "7"]]), who="facilitator")
         assert "il ne reçoit plus de déclaration" in error.value.message
         assert counts() == before
@@ -276,10 +278,10 @@ def test_the_same_file_twice_is_refused_and_a_refused_file_comes_back_fixed(app,
         refused(ids, wrong)  # a refused file left nothing behind: it is refused again for its own fault only
         first = run(ids, fixed)
         before = counts()
-        with pytest.raises(Exception) as error:
+        with pytest.raises(DomainError) as error:
             run(ids, fixed, who="partner", filename="copie.csv")
         assert counts() == before
-        when = first.created_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y")
+        when = first.created_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y")
         assert error.value.message.startswith(f"Ce fichier a déjà été importé sur ce marché (envoyé le {when} à ")
         assert "« heures.csv »" in error.value.message
         assert len(lines_of(ids)) == 1
@@ -355,9 +357,8 @@ def test_a_large_file_goes_through_the_outbox_and_its_status_page_reports_comple
         assert record.lines_total == 2_500 > imports.INLINE_MAX_LINES
         assert (record.status, record.lines_done, record.created_lines, record.created_participants, record.data) == (
             "done", 2_500, 2_500, 250, None)
-        outbox_kinds = db.session.execute(select(__import__("marche.core.models", fromlist=["OutboxMessage"])
-                                                 .OutboxMessage.kind)).scalars().all()
-        assert imports.IMPORT_JOB in outbox_kinds
+        assert db.session.execute(select(OutboxMessage.kind, OutboxMessage.status)).all() == [
+            (imports.IMPORT_JOB, "done")]
     fragment = client.get(response.headers["Location"], headers={"HX-Request": "true"})
     assert "Import terminé" in page_text(fragment) and "2500 lignes déclarées" in page_text(fragment)
     assert "hx-trigger" not in page_text(fragment) and "<html" not in page_text(fragment)
