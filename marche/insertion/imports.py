@@ -48,8 +48,9 @@ from . import services
 from .models import Contract, ContractStatus, DeclarationImport, HoursDeclaration, Participant
 
 IMPORT_JOB = "insertion.import"
-#: up to this many lines a file is imported inside the request (measured: 2 000 lines take about 0.5 s);
-#: past it, the outbox job reads it and the page shows its progress
+#: up to this many lines a file is imported inside the request (scripts/bench/hours_import.py: 10 000 lines in
+#: 1.4 s on a loaded 2-core machine, so 2 000 hold a web worker about 0.3 s); past it, the outbox job reads it
+#: and the page shows its progress
 INLINE_MAX_LINES = 2_000
 #: what one upload may cost: a contract's year of declarations is far below 20 000 lines
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -105,6 +106,7 @@ _LABEL_PREFIX = re.compile(r"^(?:Code du participant|Mois|Mode|Heures|Année de 
                            r"Commune de résidence) : ")
 _FULL_DATE = (re.compile(r"[0-9]{1,2}/([0-9]{1,2})/([0-9]{4})"),
               re.compile(r"([0-9]{4})-([0-9]{2})-[0-9]{2}(?:[ T][0-9:.]+)?"))
+_FLOAT_NOISE = re.compile(r"[0-9]+\.[0-9]{10,}")
 
 
 @dataclass
@@ -163,13 +165,23 @@ def find_header(rows: list[Row]) -> tuple[int, list[Any], dict[str, int]]:
 
 def parse_month_cell(raw: str) -> date:
     """MM/AAAA as `services.parse_month` reads it, or a full date (a spreadsheet's date cell, « 15/03/2026 »)."""
-    if match := _FULL_DATE[0].fullmatch(raw):
-        month, year = int(match.group(1)), int(match.group(2))
-        if 1 <= month <= 12:
-            return date(year, month, 1)
-    elif match := _FULL_DATE[1].fullmatch(raw):
-        return services.parse_month(f"{match.group(1)}-{match.group(2)}")
-    return services.parse_month(raw)
+    for pattern, month_only in ((_FULL_DATE[0], "{1}/{2}"), (_FULL_DATE[1], "{1}-{2}")):
+        if match := pattern.fullmatch(raw):
+            try:
+                return services.parse_month(month_only.format(*match.group(0, 1, 2)), "month")
+            except DomainError:
+                break  # refused below, in the words the person typed
+    return services.parse_month(raw, "month")
+
+
+def parse_hours_cell(raw: str) -> Decimal:
+    """Hours as `services.parse_hours` reads them; a spreadsheet's binary float (a formula's 7.300000000000001)
+    is read as the two-decimal number it stands for."""
+    if _FLOAT_NOISE.fullmatch(raw):
+        rounded = Decimal(raw).quantize(Decimal("0.01"))
+        if abs(rounded - Decimal(raw)) < Decimal("1e-9"):
+            raw = str(rounded)
+    return services.parse_hours(raw, "hours")
 
 
 def parse_mode(raw: str) -> str:
@@ -300,7 +312,7 @@ def _parse_line(entry: _Line, report: _Report, contract: Contract, months: dict[
         if mode is not None:
             entry.mode = report.run(entry.line, "mode", lambda: services.check_mode(contract, mode, "mode"))
     if raw.get("hours"):
-        entry.hours = report.run(entry.line, "hours", lambda: services.parse_hours(raw["hours"], "hours"))
+        entry.hours = report.run(entry.line, "hours", lambda: parse_hours_cell(raw["hours"]))
 
 
 def _new_participant(entry: _Line, report: _Report, communes: dict[str, bool]) -> _NewParticipant | None:

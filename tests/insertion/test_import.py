@@ -123,24 +123,29 @@ def test_xlsx_with_a_title_row_merged_header_cells_and_date_cells(app, hours_wor
         sheet["B3"], sheet["C3"], sheet["D3"] = "Mois", "Mode", "Heures"
         sheet.append(["LIL-001", date(2026, 3, 1), "embauche", 7.5])
         sheet.append(["LIL-002", "04/2026", "MAD", 35])
+        sheet.append(["LIL-002", "15/03/2026", "Embauche directe", 0.1 + 0.2])  # a formula's binary float
 
     with app.app_context():
         record = run(ids, xlsx(build), filename="heures.xlsx")
         assert record.status == "done"
         assert lines_of(ids) == [("LIL-001", MARCH, "direct_hire", Decimal("7.50")),
-                                 ("LIL-002", APRIL, "made_available", Decimal("35.00"))]
+                                 ("LIL-002", APRIL, "made_available", Decimal("35.00")),
+                                 ("LIL-002", MARCH, "direct_hire", Decimal("0.30"))]
 
 
 def test_a_bad_month_and_a_bad_hours_cell_are_reported_by_line_and_column(app, hours_world):
     ids = hours_world
     data = csv_data([HEADER, ["LIL-001", "03/2026", "embauche", "7"], ["LIL-001", "13/2026", "embauche", "7"],
-                     ["LIL-002", "04/2026", "embauche", "douze"], ["LIL-002", "04/2026", "", "0"]])
+                     ["LIL-002", "04/2026", "embauche", "douze"], ["LIL-002", "04/2026", "", "0"],
+                     ["LIL-002", "01/03/0000", "embauche", "1,333"]])
     with app.app_context():
         assert refused(ids, data) == [
             "ligne 3, colonne « Mois » : « 13/2026 » n'est pas un mois au format MM/AAAA (par exemple 03/2026).",
             "ligne 4, colonne « Heures » : nombre d'heures attendu (par exemple 35 ou 12,5).",
             "ligne 5, colonne « Mode » : valeur manquante",
-            "ligne 5, colonne « Heures » : un nombre d'heures supérieur à 0 est attendu."]
+            "ligne 5, colonne « Heures » : un nombre d'heures supérieur à 0 est attendu.",
+            "ligne 6, colonne « Mois » : « 01/03/0000 » n'est pas un mois au format MM/AAAA (par exemple 03/2026).",
+            "ligne 6, colonne « Heures » : au plus deux décimales."]
 
 
 def test_a_missing_column_is_reported_on_the_header_line(app, hours_world):
