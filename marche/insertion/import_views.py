@@ -98,7 +98,7 @@ def status(contract_id: int, import_id: int):
     record = db.session.get(DeclarationImport, import_id)
     if record is None or record.contract_id != contract.id:
         abort(404)
-    template = "insertion/_import_status.html" if request.headers.get("HX-Request") else "insertion/import_status.html"
+    template = "insertion/import_progress.html" if request.headers.get("HX-Request") else "insertion/import_status.html"
     return render_template(template, contract=contract, record=record,
                            can_declare=can(current_user, "declare", contract))
 

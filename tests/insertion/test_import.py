@@ -433,3 +433,27 @@ def test_ten_thousand_lines_import_within_five_seconds(app, hours_world):
         again = time.perf_counter() - started
         assert (record.status, record.created_lines, record.created_participants) == ("done", 10_000, 0)
     assert again <= 5 * load_factor(), f"{again:.2f} s"
+
+
+def test_a_code_of_another_keepers_records_is_unknown_here(app, hours_world):
+    ids = hours_world
+    with app.app_context(), current_app.test_request_context():
+        services.create_participant(user(ids["stranger"]), ids["stranger_org"],
+                                    services.ParticipantData(code="AUTRE-1", birth_year=1990, sex="M"))
+        db.session.commit()
+    with app.app_context():
+        assert refused(ids, csv_data([HEADER, ["AUTRE-1", "03/2026", "embauche", "7"]])) == [
+            "ligne 2, colonne « Code participant » : participant inconnu : ajoutez Année de naissance et Sexe pour le "
+            "créer"]
+
+
+def test_the_check_reports_its_progress_on_long_files(app, hours_world):
+    ids = hours_world
+    data = big_file(120, 10)  # 1 200 lines
+    calls: list[tuple[int, int]] = []
+    with app.app_context(), current_app.test_request_context():
+        imports.check_file(contract(ids["contract"]), imports.read_rows(data),
+                           lambda done, total: calls.append((done, total)))
+        db.session.rollback()
+    assert calls and {total for _, total in calls} == {1_200}
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls) and calls[-1][0] <= 1_200
