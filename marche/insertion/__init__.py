@@ -9,9 +9,11 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from ..core import access as core_access, outbox
     from ..tenders import award
-    from . import access, models, services, views
+    from . import access, import_views, imports, models, services, views
 
     app.extensions.setdefault("marche_models", set()).add(models.__name__)
     core_access.register(access.RULES)
     outbox.subscribe(award.LOT_AWARDED, services.follow_award)
+    outbox.register_handler(imports.IMPORT_JOB, imports.run_import)
     app.register_blueprint(views.bp)
+    app.register_blueprint(import_views.bp)

@@ -114,7 +114,8 @@ def show(contract_id: int):
         locked=services.locked_months(contract), moves=services.CONTRACT_STATES.targets(contract) if keeper else [],
         state_label=services.CONTRACT_STATES.label, month_label=services.month_label,
         modes=dict(FulfilmentMode.choices()), publics=dict(EligiblePublic.choices()),
-        current_month=services.current_month(), profile_url=profile_url, import_url=None)
+        current_month=services.current_month(), profile_url=profile_url,
+        import_url=url_for("insertion_import.upload", contract_id=contract.id))
 
 
 @bp.post("/contrats/<int:contract_id>/declarer")

@@ -124,6 +124,14 @@ def child(kind: str) -> Case:
 CASES: list[Case] = [
     # --- core -------------------------------------------------------------------------------
     Case("core.home", PUBLIC),
+    # --- insertion: the import of hours declarations (declare: the holder and the keeper; status: who sees) ----
+    Case("insertion_import.upload", row(HIDDEN, anonymous=LOGIN, ok=OWNER + ("facilitator",) + ADMIN),
+         params=lambda w: {"contract_id": w.contract()["contract_id"]},
+         missing=lambda w: {"contract_id": MISSING_ID}),
+    Case("insertion_import.status", row(HIDDEN, anonymous=LOGIN, ok=BUYER_A + OWNER + ("facilitator",) + ADMIN),
+         params=lambda w: contract("import_id")(w), missing=lambda w: {"contract_id": w.contract()["contract_id"],
+                                                           "import_id": MISSING_ID}),
+    Case("insertion_import.template_file", PUBLIC, params=lambda w: {"fmt": "xlsx"}),
     Case("core.healthz", PUBLIC),
     # --- pages: what a public site owes, open to all ------------------------------------------
     Case("pages.legal_notice", PUBLIC),

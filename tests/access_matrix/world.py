@@ -284,6 +284,7 @@ class World:
 
         from marche.insertion import services as insertion
         from marche.insertion.access import declaring_organisation
+        from marche.insertion.models import DeclarationImport
 
         with self._context():
             buyer = db.session.get(User, self.users["public_buyer"])
@@ -298,8 +299,12 @@ class World:
             validated = insertion.declare(owner, declaring_organisation(owner, contract), contract,
                                           insertion.LineInput(person, date(2026, 2, 1), "direct_hire", Decimal(10)))
             insertion.validate(facilitator, validated)
+            record = DeclarationImport(contract_id=contract.id, filename="heures.csv", sha256="0" * 64,
+                                       status="done", lines_total=0)
+            db.session.add(record)
             db.session.commit()
-            values = {"contract_id": contract.id, "participant_id": person.id, "validated_id": validated.id}
+            values = {"contract_id": contract.id, "participant_id": person.id, "validated_id": validated.id,
+                      "import_id": record.id}
             db.session.remove()
         return values
 
