@@ -164,6 +164,7 @@ def create_demo() -> list[dict]:
     create_tender_demo()
     create_reach_demo()
     partner = create_gme_demo()
+    create_insertion_demo()
     return [{"role": a["role"], "email": a["email"], "password": DEMO_PASSWORD}
             for a in DEMO_ACCOUNTS + [PENDING_FACILITATOR] + ([partner] if partner else [])]
 
@@ -510,3 +511,93 @@ def create_gme_demo() -> dict | None:
         groupings.confirm(lead_user, grouping)
         db.session.flush()
     return login
+
+
+# --- contracts and insertion hours (issue 22) ---------------------------------------------------------------------
+
+INSERTION_DEMO_TITLE = "Nettoyage des équipements sportifs de la Métropole lilloise"
+#: (code, birth year, sex, publics, QPV) of the demo participants, in the demo facilitator's records
+DEMO_PARTICIPANTS = [("MEL-2026-001", 1988, "F", ["long_term_jobseeker"], True),
+                     ("MEL-2026-002", 2004, "M", ["young_unqualified"], False),
+                     ("MEL-2026-003", 1971, "F", ["over_50", "minimum_income"], True),
+                     ("MEL-2026-004", 1995, "M", ["iae"], False),
+                     ("MEL-2026-005", 1999, "F", ["disability"], False)]
+
+
+def _months_back(day, count: int):
+    index = day.year * 12 + day.month - 1 - count
+    return day.replace(year=index // 12, month=index % 12 + 1, day=1)
+
+
+def create_insertion_demo() -> None:
+    """The awarded demo lots with an insertion clause become contracts (as the award event does), and the demo
+    facilitator follows a contract held by La Collecterie in Lille: five participants, eight months of hours
+    (validated, one rejected with its reason, one corrected, the last month waiting for a decision), the first
+    months locked. Created once: a second run finds the contract by its title."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from .clauses.spec import ClauseSpec
+    from .core.dates import today
+    from .insertion import services as insertion
+    from .insertion.models import Contract, Participant
+    from .tenders.award import award_event
+    from .tenders.models import LotAward, LotStatus, TenderLot
+
+    refuse_in_production()
+    for lot in db.session.scalars(select(TenderLot).where(TenderLot.status == LotStatus.AWARDED)):
+        award = db.session.scalar(select(LotAward).where(LotAward.lot_id == lot.id, LotAward.awarded.is_(True)))
+        if award is None or award.awarded_on is None:
+            continue
+        spec = ClauseSpec.from_json(lot.clauses)
+        insertion.from_award(db.session, award_event(lot.tender, lot, award, spec))
+    facilitator = services.find_user_by_email("facilitateur@demo.marche.local")
+    structure_user = services.find_user_by_email("structure@demo.marche.local")
+    if facilitator is None or structure_user is None or not facilitator.organisation.trusted:
+        db.session.flush()
+        return
+    if db.session.scalar(select(Contract.id).where(Contract.title == INSERTION_DEMO_TITLE)) is not None:
+        return
+    day = today()
+    first = _months_back(day, 8)
+    contract = insertion.create_contract(facilitator, facilitator.organisation, insertion.ContractData(
+        title=INSERTION_DEMO_TITLE, reference="MEL-2026-017", buyer_name="Métropole Européenne de Lille",
+        cpv_codes="90911200-8", amount="620000", starts_on=first, ends_on=first + timedelta(days=729),
+        place_ref="commune:59350", holder_siret=COLLECTERIE_SIRET, holder_name="La Collecterie",
+        hours_target="2400", modes=["direct_hire", "made_available"],
+        publics=["long_term_jobseeker", "young_unqualified", "over_50", "minimum_income", "iae", "disability"]))
+    if contract.holder_organisation_id is None:
+        contract.holder_organisation_id = structure_user.organisation.id
+    people = []
+    for code, year, sex, publics, qpv in DEMO_PARTICIPANTS:
+        person = db.session.scalar(select(Participant).where(
+            Participant.keeper_organisation_id == facilitator.organisation.id, Participant.code == code))
+        people.append(person or insertion.create_participant(facilitator, facilitator.organisation.id,
+                                                             insertion.ParticipantData(
+                                                                 code=code, birth_year=year, sex=sex,
+                                                                 publics=publics, qpv=qpv)))
+    for person in people[:3]:
+        insertion.record_eligibility(facilitator, person, first)
+    holder_org = contract.holder_organisation_id
+    for back in range(8, 0, -1):  # eight finished months, the oldest first
+        month = _months_back(day, back)
+        for index, person in enumerate(people[: 2 + min(3, 8 - back)]):
+            hours = Decimal(60 + 15 * index + 5 * (back % 3))
+            mode = "made_available" if index == 4 else "direct_hire"
+            line = insertion.declare(structure_user, holder_org, contract,
+                                     insertion.LineInput(person, month, mode, hours))
+            if back == 1:
+                continue  # last month: waiting for the facilitator
+            if back == 3 and index == 1:
+                insertion.reject(facilitator, line, "Heures hors de la période du contrat de travail : "
+                                                    "joindre l'avenant.")
+                continue
+            insertion.validate(facilitator, line)
+            if back == 4 and index == 0:
+                correction = insertion.correct(structure_user, holder_org, line, mode, hours - 12)
+                insertion.validate(facilitator, correction)
+    for back in (8, 7, 6):
+        insertion.lock_month(facilitator, contract, _months_back(day, back))
+    db.session.flush()
