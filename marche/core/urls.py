@@ -2,13 +2,24 @@
 a `next` target is followed only when it is a plain path on this site."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 
 def external_url(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+@contextmanager
+def url_context():
+    """Links in mails are built from BASE_URL: a worker has no request, so it borrows one."""
+    if has_request_context():
+        yield
+    else:
+        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+            yield
 
 
 def is_safe_next(target: str | None) -> bool:

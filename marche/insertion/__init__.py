@@ -9,11 +9,12 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from ..core import access as core_access, outbox
     from ..tenders import award
-    from . import access, import_views, imports, models, services, views
+    from . import access, import_views, imports, models, reminders, services, views
 
     app.extensions.setdefault("marche_models", set()).add(models.__name__)
     core_access.register(access.RULES)
     outbox.subscribe(award.LOT_AWARDED, services.follow_award)
     outbox.register_handler(imports.IMPORT_JOB, imports.run_import)
+    outbox.register_periodic("insertion.reminders", 3600, reminders.reminders_task)
     app.register_blueprint(views.bp)
     app.register_blueprint(import_views.bp)

@@ -15,11 +15,10 @@ it said « pas intéressée » for every lot it matched. Each mail carries a sig
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Iterable
 
-from flask import current_app, has_request_context
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -29,7 +28,7 @@ from ..accounts.models import Membership, User
 from ..core import outbox
 from ..core.mail import queue_mail
 from ..core.models import utcnow
-from ..core.urls import external_url
+from ..core.urls import external_url, url_context
 from ..suppliers.models import Structure
 from . import matching
 from .models import (Interest, LotResponse, RelayPreference, Tender, TenderLot, TenderNotification,
@@ -151,16 +150,6 @@ def recipients(session: Session, organisation_ids: Iterable[int]) -> dict[int, l
     return {organisation_id: sorted(emails) for organisation_id, emails in addresses.items()}
 
 
-@contextmanager
-def _url_context():
-    """Links in mails are built from BASE_URL: a worker has no request, so it borrows one."""
-    if has_request_context():
-        yield
-    else:
-        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-            yield
-
-
 def is_open(tender: Tender, now: datetime) -> bool:
     return (tender.status == TenderStatus.PUBLISHED and tender.answers_deadline is not None
             and tender.answers_deadline > now)
@@ -192,7 +181,7 @@ def mail_batch(session: Session, payload: dict[str, Any]) -> None:
         declined[structure_id].add(lot_id)
     addresses = recipients(session, {s.owner_organisation_id for s in structures.values() if s.owner_organisation_id})
     lots = {lot.id: lot for lot in tender.lots}
-    with _url_context():
+    with url_context():
         link = external_url("tenders.show", tender_id=tender.id)
         for notification in notifications:
             structure = structures[notification.structure_id]
@@ -244,7 +233,7 @@ def mail_rectificatif(session: Session, payload: dict[str, Any]) -> None:
     tender = rectificatif.tender
     structures = interested_structures(session, tender)
     addresses = recipients(session, {s.owner_organisation_id for s in structures if s.owner_organisation_id})
-    with _url_context():
+    with url_context():
         link = external_url("tenders.show", tender_id=tender.id) + "#rectificatifs"
         for structure in structures:
             for address in addresses.get(structure.owner_organisation_id, []):

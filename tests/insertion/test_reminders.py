@@ -1,0 +1,75 @@
+"""Reminders: a holder with nothing declared for the month just ended is mailed once per contract and month, from
+the 5th (not the 4th), through the real SMTP server; nothing for a declared, locked, closed or out-of-period month."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from marche.extensions import db
+from marche.insertion import reminders, services
+from marche.insertion.models import ContractReminder, ContractStatus
+from tests.insertion.world import HOLDER, contract, declaration, declared, hours_world, user  # noqa: F401
+
+MARCH, APRIL_5 = date(2026, 3, 1), date(2026, 4, 5)
+
+
+def mails_to(mailbox, address: str) -> list:
+    return [m for m in mailbox if address.lower() in m["To"].lower()]
+
+
+def reminder_rows() -> int:
+    return db.session.scalar(select(func.count()).select_from(ContractReminder))
+
+
+def test_the_previous_month():
+    assert reminders.previous_month(date(2026, 1, 5)) == date(2025, 12, 1)
+    assert reminders.previous_month(date(2026, 4, 30)) == MARCH
+
+
+def test_a_missing_month_is_mailed_once_from_the_fifth(app, app_ctx, hours_world, mailbox):
+    assert reminders.reminders_task(date(2026, 4, 4)) == 0  # the 4th: the holder still has time
+    assert mails_to(mailbox, HOLDER) == []
+    assert reminders.reminders_task(APRIL_5) == 1
+    message = mailbox.last_to(HOLDER)
+    assert "03/2026" in message["Subject"] and "Entretien des espaces verts de Lille" in message["Subject"]
+    assert f"/contrats/{hours_world['contract']}#declarer" in mailbox.body(message)
+    assert reminders.reminders_task(APRIL_5) == 0  # once per contract and month
+    assert reminders.reminders_task(date(2026, 4, 20)) == 0
+    assert len(mails_to(mailbox, HOLDER)) == 1 and reminder_rows() == 1
+    assert reminders.reminders_task(date(2026, 5, 5)) == 1  # April is another month
+
+
+def test_a_declared_month_is_not_reminded_but_a_rejected_one_is(app_ctx, hours_world, mailbox):
+    line = declared(hours_world, "holder", "p1", MARCH, "10")
+    assert reminders.missing_declarations(db.session, APRIL_5) == []
+    services.reject(user(hours_world["facilitator"]), declaration(line), "Justificatif manquant")
+    db.session.commit()
+    assert [c.id for c in reminders.missing_declarations(db.session, APRIL_5)] == [hours_world["contract"]]
+
+
+def test_locked_closed_and_out_of_period_months_are_not_reminded(app_ctx, hours_world):
+    facilitator = user(hours_world["facilitator"])
+    services.lock_month(facilitator, contract(hours_world["contract"]), MARCH)
+    db.session.commit()
+    assert reminders.missing_declarations(db.session, APRIL_5) == []
+    # the contract runs January to December 2026: January is reminded in February, not December 2025 in January
+    assert [c.id for c in reminders.missing_declarations(db.session, date(2026, 2, 5))] == [hours_world["contract"]]
+    assert reminders.missing_declarations(db.session, date(2026, 1, 5)) == []
+    assert [c.id for c in reminders.missing_declarations(db.session, date(2027, 1, 5))] == [hours_world["contract"]]
+    assert reminders.missing_declarations(db.session, date(2027, 2, 5)) == []
+    services.move_contract(facilitator, contract(hours_world["contract"]), ContractStatus.COMPLETED)
+    db.session.commit()
+    assert reminders.missing_declarations(db.session, date(2026, 2, 5)) == []
+
+
+def test_two_passes_at_once_send_one_mail(app, app_ctx, hours_world):
+    """The reminder row is the lock: a second session claiming the same contract and month gets nothing."""
+    from sqlalchemy.orm import Session
+
+    with Session(db.engine) as first, Session(db.engine) as second:
+        assert reminders._claim(first, hours_world["contract"], MARCH, reminders.MISSING)
+        first.commit()
+        assert not reminders._claim(second, hours_world["contract"], MARCH, reminders.MISSING)
+        second.commit()
+    assert reminder_rows() == 1
