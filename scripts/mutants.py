@@ -108,6 +108,15 @@ TARGETS = (
                   "member_of", "admin_organisation_ids", "is_mandataire_side")),
     Target("groupings.shares", "marche/groupings/shares.py", ("tests/groupings/test_shares.py",)),
     Target("groupings.outcomes", "marche/groupings/outcomes.py", ("tests/groupings/test_services.py",)),
+    # contracts and insertion hours (issue 22): who reads, declares and keeps; the rules of a declaration; reminders
+    Target("insertion.access", "marche/insertion/access.py", ("tests/insertion/test_access_rules.py",)),
+    Target("insertion.services", "marche/insertion/services.py", ("tests/insertion/test_services.py",),
+           scope=("CONTRACT_STATES", "DECLARATION_STATES", "parse_hours", "parse_month", "_period", "_siret",
+                  "default_facilitator", "_add_months", "parse_code", "parse_birth_year", "parse_sex",
+                  "record_eligibility", "effective_lines", "live_lines", "month_hours", "check_month", "check_mode",
+                  "_check_month_total", "declare", "_decided", "validate", "reject", "correct", "withdraw",
+                  "lock_month")),
+    Target("insertion.reminders", "marche/insertion/reminders.py", ("tests/insertion/test_reminders.py",)),
 )
 
 #: the mutations kept, in the spirit of mutmut: a boundary moved by one or a test negated, not every
