@@ -188,3 +188,13 @@ def test_the_legal_category_of_a_buyer(app_ctx, people):
     assert workflow.buyer_category(public) == rules.PRIVATE
     company = Organisation(name="Société", kind=OrganisationKind.PRIVATE_COMPANY, buyer_category="state")
     assert workflow.buyer_category(company) == rules.PRIVATE
+
+
+def test_a_validation_without_a_note_says_so(app_ctx, people):
+    submitted = tender(make_tender(people["buyer_org"], status=S.SUBMITTED))
+    workflow.validate(user(people["nord"]), submitted)
+    comment = db.session.scalar(select(TenderComment).where(TenderComment.tender_id == submitted.id))
+    assert comment.body == "Consultation validée." and comment.organisation_id == organisation_of(people["nord"])
+    assert submitted.validated_by_id == people["nord"]
+    with pytest.raises(DomainError, match="déjà validée"):
+        workflow.validate(user(people["nord"]), submitted)
