@@ -78,6 +78,8 @@ class Config:
     #: what `make run` starts for development (PostgreSQL socket dirs, Meilisearch URLs): refused in production
     embedded_markers: dict[str, Any] = field(default_factory=dict)
     operator: dict[str, str] = field(default_factory=dict)
+    #: argon2id's cost profile (marche/accounts/passwords.py): "test" only for the test suite
+    password_hash_cost: str = "default"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -138,6 +140,7 @@ class Config:
             map_tiles_url=env_vars.get("MAP_TILES_URL", "").strip(),
             map_tiles_attribution=env_vars.get("MAP_TILES_ATTRIBUTION", "").strip(),
             embedded_markers={"meili": env == "production" and _is_bundled_meili(meili_url, meili_key, instance)},
+            password_hash_cost=env_vars.get("MARCHE_PASSWORD_HASH_COST", "default"),
             extra={k: v for k, v in overrides.items() if not (isinstance(v, str) and k.isupper())},
         )
         config.check()
@@ -163,6 +166,9 @@ class Config:
                             "(binaire npm) : utilisez un serveur Meilisearch officiel")
         if not self.meili_master_key:
             problems.append("MEILI_MASTER_KEY doit être fourni")
+        if self.password_hash_cost != "default":
+            problems.append("MARCHE_PASSWORD_HASH_COST est réservé aux tests : les mots de passe de production "
+                            "gardent le coût par défaut d'argon2id")
         if problems:
             raise ConfigError("Configuration de production refusée : " + " ; ".join(problems) + ".")
 

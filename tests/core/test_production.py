@@ -75,7 +75,8 @@ def test_start_services_starts_nothing_in_production(tmp_path):
 def test_demo_accounts_are_never_created_in_production(app, app_config, database_url):
     proxy = TcpProxy(database_url).start()  # a TCP URL: accepted in production even when tests run embedded
     try:
-        production = create_app({**app_config, "MARCHE_ENV": "production", "DATABASE_URL": proxy.url()})
+        production = create_app({**app_config, "MARCHE_ENV": "production", "DATABASE_URL": proxy.url(),
+                                 "MARCHE_PASSWORD_HASH_COST": "default"})
         result = production.test_cli_runner().invoke(args=["marche", "demo"])
         assert result.exit_code != 0
         assert "refusées en production" in result.output

@@ -88,7 +88,7 @@ def test_hsts_only_in_production(app, app_config):
     development = create_app({**app_config, "MARCHE_ENV": "development"})
     assert "Strict-Transport-Security" not in development.test_client().get("/static/css/marche.css").headers
 
-    production = create_app({**app_config, "MARCHE_ENV": "production"})
+    production = create_app({**app_config, "MARCHE_ENV": "production", "MARCHE_PASSWORD_HASH_COST": "default"})
     client = production.test_client()
     for path in ("/", "/static/css/marche.css", "/api/v1/openapi.json", "/nulle-part"):
         hsts = client.get(path).headers["Strict-Transport-Security"]
