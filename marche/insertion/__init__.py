@@ -7,11 +7,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from ..core import access as core_access, outbox
+    from ..core import access as core_access, documents, outbox
     from ..tenders import award
-    from . import access, models, services, views
+    from . import access, bilans, dashboard_views, models, services, views
 
     app.extensions.setdefault("marche_models", set()).add(models.__name__)
     core_access.register(access.RULES)
     outbox.subscribe(award.LOT_AWARDED, services.follow_award)
     app.register_blueprint(views.bp)
+    documents.register_document(bilans.CONTRACT_BILAN, bilans.contract_bilan_document)
+    documents.register_document(bilans.YEAR_BILAN, bilans.year_bilan_document)
+    app.add_template_global(dashboard_views.contract_figures, "contract_figures")
+    app.register_blueprint(dashboard_views.bp)

@@ -1,0 +1,468 @@
+"""Insertion indicators (DOMAIN.md §3 « Indicators »): per contract, and per organisation (a buyer, or the
+facilitator that keeps the contracts of its territory) and calendar year, computed by PostgreSQL in a few
+set-based queries; and the exits six months after, recorded by the keeper.
+
+Definitions (README « Bilans et tableaux de bord »):
+
+- **Validated hours** are the effective lines (`services.effective_lines()`: validated and not replaced by a
+  validated correction). **Pending hours** are the lines waiting for a decision, corrections included.
+  **Declared hours** (organisation-year) are the latest version of every line that is not rejected: a line
+  pending or validated that no pending or validated correction replaces (a pending correction counts instead
+  of its original, so nothing is counted twice).
+- **ETP** = validated hours ÷ `clauses.rules.ETP_HOURS` (1 607 h), two decimals.
+- **Months of a contract**: from the month of its start to the month of its end, both included. **Months
+  elapsed** on a day: the months of the contract that are over (strictly before that day's month): the current
+  month is not counted, its hours are still being declared.
+- **Pro-rata target to date** = target × months elapsed ÷ months of the contract. A contract is **behind** when
+  at least one month has elapsed and its validated hours (all months) are below 80 % of that pro-rata target
+  (issue 22: « more than 20 % behind its pro-rata target »).
+- **Projection** to the end date: linear from the average of the months elapsed: (validated hours of the months
+  elapsed ÷ months elapsed) × months of the contract. None before the first month is over.
+- **Organisation-year**: the contracts where the organisation is the buyer or the facilitator; lines of the
+  year's months. The year's **target** of a contract is pro-rated to the year: target × its months in the year ÷
+  its months; **completion** = validated hours of the year ÷ the sum of those targets.
+- **Age band** at the line's year (year of the month − birth year): under 26, 26 to 49, 50 and over.
+- **Breakdowns** are over validated hours; a participant with several publics counts in each (the public shares
+  may add up to more than 100 %); one with none is « non renseigné ».
+- **Exits**: those recorded during the year on the organisation's contracts, by situation; the sustainable share
+  is CDI, CDD of 6 months or more, and qualifying training (`models.SUSTAINABLE_EXITS`) ÷ all exits recorded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, cast, exists, extract, func, literal_column, or_, select, tuple_
+from sqlalchemy.orm import aliased
+
+from ..accounts.models import Organisation
+from ..clauses.catalogue import EligiblePublic, FulfilmentMode
+from ..clauses.rules import ETP_HOURS
+from ..core import audit
+from ..core.access import can
+from ..core.dates import today
+from ..core.errors import DomainError
+from ..extensions import db
+from .models import (SUSTAINABLE_EXITS, Contract, DeclarationStatus, ExitSituation, HoursDeclaration, Participant,
+                     ParticipantExit, Sex)
+from .services import effective_lines, month_label
+
+#: a contract is behind below this share of its pro-rata target
+BEHIND_RATIO = Decimal("0.8")
+#: age bands at the line's year: (key, label, lowest age included)
+AGE_BANDS = (("under_26", "Moins de 26 ans", 0), ("26_49", "26 à 49 ans", 26), ("50_plus", "50 ans et plus", 50))
+NOT_SET = "none"
+NOT_SET_LABEL = "Non renseigné"
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+
+
+def etp(hours: Decimal) -> Decimal:
+    """Full-time equivalents of `hours`: hours ÷ 1 607 (`clauses.rules.ETP_HOURS`), two decimals."""
+    return (Decimal(hours) / ETP_HOURS.value).quantize(CENT, ROUND_HALF_UP)
+
+
+def ratio(part: Decimal, whole: Decimal) -> Decimal | None:
+    """`part` ÷ `whole` in percent, one decimal; None when `whole` is zero."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def month_index(month: date) -> int:
+    return month.year * 12 + month.month - 1
+
+
+def add_months(month: date, count: int) -> date:
+    index = month_index(month) + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(first: date, last: date) -> int:
+    """Months from `first` to `last`, both included (0 when last is before first)."""
+    return max(0, month_index(last) - month_index(first) + 1)
+
+
+def latest_lines():
+    """The condition of a line's latest version: not rejected, and no pending or validated correction of it."""
+    correction = aliased(HoursDeclaration)
+    return and_(HoursDeclaration.status != DeclarationStatus.REJECTED,
+                ~exists().where(correction.corrects_id == HoursDeclaration.id,
+                                correction.status != DeclarationStatus.REJECTED))
+
+
+def _hours(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(CENT)
+
+
+# --- one contract ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date
+    validated: Decimal
+    pending: Decimal
+    cumulative: Decimal
+    #: the pro-rata target cumulated to the end of this month (target × months up to it ÷ months)
+    target_cumulative: Decimal
+    #: the projected cumulative hours, for the months after those elapsed (None before)
+    projected_cumulative: Decimal | None
+    elapsed: bool
+
+    @property
+    def label(self) -> str:
+        return month_label(self.month)
+
+
+@dataclass(frozen=True)
+class ContractFigures:
+    contract_id: int
+    title: str
+    on: date
+    target: Decimal
+    validated: Decimal
+    pending: Decimal
+    participants: int
+    months_total: int
+    months_elapsed: int
+    pro_rata_target: Decimal
+    projection: Decimal | None
+    months: tuple[MonthFigures, ...]
+
+    @property
+    def completion(self) -> Decimal | None:
+        return ratio(self.validated, self.target)
+
+    @property
+    def etp(self) -> Decimal:
+        return etp(self.validated)
+
+    @property
+    def behind(self) -> bool:
+        return self.months_elapsed > 0 and self.validated < BEHIND_RATIO * self.pro_rata_target
+
+    @property
+    def pro_rata_completion(self) -> Decimal | None:
+        """Validated hours ÷ the pro-rata target, in percent."""
+        return ratio(self.validated, self.pro_rata_target)
+
+    @property
+    def projection_completion(self) -> Decimal | None:
+        return ratio(self.projection, self.target) if self.projection is not None else None
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(ZERO, self.target - self.validated)
+
+    def chart(self) -> dict[str, Any]:
+        """The Chart.js data of the page: months, validated bars, cumulative, pro-rata and projected lines."""
+        return {"labels": [m.label for m in self.months],
+                "validated": [float(m.validated) for m in self.months],
+                "cumulative": [float(m.cumulative) if m.elapsed or m.validated else None for m in self.months],
+                "target": [float(m.target_cumulative) for m in self.months],
+                "projected": [float(m.projected_cumulative) if m.projected_cumulative is not None else None
+                              for m in self.months]}
+
+
+def contract_figures(contract: Contract, on: date | None = None) -> ContractFigures:
+    """The figures of one contract on day `on` (today in Paris by default): one query for its months."""
+    on = on or today()
+    first, last = contract.first_month, contract.last_month
+    months_total = months_between(first, last)
+    months_elapsed = min(months_total, months_between(first, add_months(on.replace(day=1), -1)))
+    is_effective = effective_lines()
+    rows = db.session.execute(
+        select(HoursDeclaration.month,
+               func.sum(HoursDeclaration.hours).filter(is_effective),
+               func.sum(HoursDeclaration.hours).filter(HoursDeclaration.status == DeclarationStatus.SUBMITTED),
+               func.count(HoursDeclaration.participant_id.distinct()).filter(is_effective),
+               func.grouping(HoursDeclaration.month))
+        .where(HoursDeclaration.contract_id == contract.id)
+        .group_by(func.grouping_sets(tuple_(HoursDeclaration.month), tuple_()))).all()
+    by_month = {row[0]: (_hours(row[1]), _hours(row[2])) for row in rows if row[4] == 0}
+    total = next((row for row in rows if row[4] == 1), None)
+    validated = _hours(total[1]) if total else ZERO
+    pending = _hours(total[2]) if total else ZERO
+    participants = int(total[3]) if total else 0
+    target = Decimal(contract.hours_target)
+    elapsed_validated = sum((v for m, (v, _) in by_month.items()
+                             if month_index(first) <= month_index(m) < month_index(first) + months_elapsed), ZERO)
+    rate = elapsed_validated / months_elapsed if months_elapsed else None
+    projection = (rate * months_total).quantize(CENT, ROUND_HALF_UP) if rate is not None else None
+    months, cumulative = [], ZERO
+    for n in range(months_total):
+        month = add_months(first, n)
+        month_validated, month_pending = by_month.get(month, (ZERO, ZERO))
+        cumulative += month_validated
+        projected = None
+        if rate is not None and n >= months_elapsed - 1:
+            projected = (elapsed_validated + rate * (n + 1 - months_elapsed)).quantize(CENT, ROUND_HALF_UP)
+        months.append(MonthFigures(month=month, validated=month_validated, pending=month_pending,
+                                   cumulative=cumulative,
+                                   target_cumulative=(target * (n + 1) / months_total).quantize(CENT, ROUND_HALF_UP),
+                                   projected_cumulative=projected, elapsed=n < months_elapsed))
+    return ContractFigures(contract_id=contract.id, title=contract.title, on=on, target=target, validated=validated,
+                           pending=pending, participants=participants, months_total=months_total,
+                           months_elapsed=months_elapsed,
+                           pro_rata_target=(target * months_elapsed / months_total).quantize(CENT, ROUND_HALF_UP)
+                           if months_total else ZERO,
+                           projection=projection, months=tuple(months))
+
+
+# --- one organisation and year -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Slice:
+    """One line of a breakdown: validated hours and participants of a category."""
+
+    key: str
+    label: str
+    hours: Decimal
+    participants: int
+    share: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ContractYear:
+    contract_id: int
+    title: str
+    holder_name: str
+    starts_on: date
+    ends_on: date
+    target: Decimal
+    #: the target pro-rated to the year: target × months of the contract in the year ÷ months of the contract
+    year_target: Decimal
+    validated: Decimal
+    pending: Decimal
+
+    @property
+    def completion(self) -> Decimal | None:
+        return ratio(self.validated, self.year_target)
+
+
+@dataclass(frozen=True)
+class ExitCount:
+    key: str
+    label: str
+    count: int
+    sustainable: bool
+
+
+@dataclass
+class OrganisationYear:
+    organisation_id: int
+    organisation_name: str
+    year: int
+    declared: Decimal = ZERO
+    validated: Decimal = ZERO
+    pending: Decimal = ZERO
+    year_target: Decimal = ZERO
+    participants: int = 0
+    months: list[tuple[date, Decimal, Decimal]] = field(default_factory=list)
+    contracts: list[ContractYear] = field(default_factory=list)
+    publics: list[Slice] = field(default_factory=list)
+    modes: list[Slice] = field(default_factory=list)
+    sexes: list[Slice] = field(default_factory=list)
+    ages: list[Slice] = field(default_factory=list)
+    qpv: list[Slice] = field(default_factory=list)
+    zrr: list[Slice] = field(default_factory=list)
+    exits: list[ExitCount] = field(default_factory=list)
+
+    @property
+    def completion(self) -> Decimal | None:
+        return ratio(self.validated, self.year_target)
+
+    @property
+    def etp(self) -> Decimal:
+        return etp(self.validated)
+
+    @property
+    def exits_total(self) -> int:
+        return sum(e.count for e in self.exits)
+
+    @property
+    def exits_sustainable(self) -> int:
+        return sum(e.count for e in self.exits if e.sustainable)
+
+    @property
+    def sustainable_share(self) -> Decimal | None:
+        return ratio(Decimal(self.exits_sustainable), Decimal(self.exits_total))
+
+    def breakdowns(self) -> list[tuple[str, str, list[Slice]]]:
+        """(key, French title, slices) of every breakdown, in the order the pages show them."""
+        return [("publics", "Publics", self.publics), ("modes", "Modes de réalisation", self.modes),
+                ("sexes", "Sexe", self.sexes), ("ages", "Tranche d'âge", self.ages),
+                ("qpv", "Résidence en QPV", self.qpv), ("zrr", "Résidence en ZRR", self.zrr)]
+
+    def chart(self) -> dict[str, Any]:
+        return {"labels": [month_label(m) for m, _, _ in self.months],
+                "validated": [float(v) for _, v, _ in self.months],
+                "target": [float(t) for _, _, t in self.months],
+                "breakdowns": {key: {"labels": [s.label for s in slices], "hours": [float(s.hours) for s in slices]}
+                               for key, _, slices in self.breakdowns()}}
+
+
+def organisation_scope(organisation_id: int):
+    """The contracts of an organisation: those it buys, and those it keeps as the facilitator."""
+    return or_(Contract.buyer_organisation_id == organisation_id,
+               Contract.facilitator_organisation_id == organisation_id)
+
+
+def _age_band(year_expression, birth_year):
+    age = year_expression - birth_year
+    return case((age < AGE_BANDS[1][2], AGE_BANDS[0][0]), (age < AGE_BANDS[2][2], AGE_BANDS[1][0]),
+                else_=AGE_BANDS[2][0])
+
+
+def _slices(found: dict[str, tuple[Decimal, int]], labels: list[tuple[str, str]], total: Decimal,
+            keep_empty: bool = True) -> list[Slice]:
+    known = [key for key, _ in labels]
+    labels = labels + [(key, NOT_SET_LABEL if key == NOT_SET else key) for key in found if key not in known]
+    return [Slice(key, label, found.get(key, (ZERO, 0))[0], found.get(key, (ZERO, 0))[1],
+                  ratio(found.get(key, (ZERO, 0))[0], total))
+            for key, label in labels if keep_empty or key in found]
+
+
+def organisation_year(organisation: Organisation, year: int) -> OrganisationYear:
+    """The figures of an organisation's contracts for a calendar year, in five queries: the contracts with their
+    year's hours and the months (one scan, grouping sets), the breakdowns (one scan, grouping sets), the publics,
+    the exits."""
+    start, end = date(year, 1, 1), date(year, 12, 1)
+    figures = OrganisationYear(organisation.id, organisation.name, year)
+    scope = organisation_scope(organisation.id)
+    contract_ids = select(Contract.id).where(scope).scalar_subquery()
+    in_year = and_(HoursDeclaration.contract_id.in_(contract_ids), HoursDeclaration.month.between(start, end))
+    is_effective = effective_lines()
+
+    # contracts active in the year, and the year's hours by contract and by month
+    contracts = db.session.execute(
+        select(Contract.id, Contract.title, Contract.holder_name, Contract.starts_on, Contract.ends_on,
+               Contract.hours_target)
+        .where(scope, Contract.starts_on <= date(year, 12, 31), Contract.ends_on >= start)
+        .order_by(Contract.starts_on, Contract.id)).all()
+    rows = db.session.execute(
+        select(HoursDeclaration.contract_id, HoursDeclaration.month,
+               func.sum(HoursDeclaration.hours).filter(is_effective),
+               func.sum(HoursDeclaration.hours).filter(HoursDeclaration.status == DeclarationStatus.SUBMITTED),
+               func.sum(HoursDeclaration.hours).filter(latest_lines()),
+               func.grouping(HoursDeclaration.contract_id))
+        .where(in_year)
+        .group_by(func.grouping_sets(tuple_(HoursDeclaration.contract_id), tuple_(HoursDeclaration.month)))).all()
+    by_contract = {r[0]: (_hours(r[2]), _hours(r[3])) for r in rows if r[5] == 0}
+    by_month = {r[1]: (_hours(r[2]), _hours(r[3]), _hours(r[4])) for r in rows if r[5] == 1}
+    month_targets = {add_months(start, n): ZERO for n in range(12)}
+    for c in contracts:
+        total_months = months_between(c.starts_on.replace(day=1), c.ends_on.replace(day=1))
+        first = max(c.starts_on.replace(day=1), start)
+        last = min(c.ends_on.replace(day=1), end)
+        in_year_months = months_between(first, last)
+        per_month = Decimal(c.hours_target) / total_months
+        for n in range(in_year_months):
+            month_targets[add_months(first, n)] += per_month
+        validated, pending = by_contract.get(c.id, (ZERO, ZERO))
+        figures.contracts.append(ContractYear(
+            contract_id=c.id, title=c.title, holder_name=c.holder_name, starts_on=c.starts_on, ends_on=c.ends_on,
+            target=Decimal(c.hours_target),
+            year_target=(per_month * in_year_months).quantize(CENT, ROUND_HALF_UP),
+            validated=validated, pending=pending))
+    figures.year_target = sum((c.year_target for c in figures.contracts), ZERO)
+    figures.months = [(m, by_month.get(m, (ZERO,))[0], t.quantize(CENT, ROUND_HALF_UP))
+                      for m, t in month_targets.items()]
+    figures.validated = sum((v for v, _, _ in by_month.values()), ZERO)
+    figures.pending = sum((p for _, p, _ in by_month.values()), ZERO)
+    figures.declared = sum((d for _, _, d in by_month.values()), ZERO)
+
+    # breakdowns of the validated hours: mode, sex, age band, QPV, ZRR, and the total participants
+    effective = (select(HoursDeclaration.participant_id, HoursDeclaration.mode, HoursDeclaration.hours,
+                        cast(extract("year", HoursDeclaration.month), Integer).label("year"))
+                 .where(in_year, is_effective).subquery())
+    band = _age_band(effective.c.year, Participant.birth_year)
+    qpv = case((Participant.qpv, "yes"), else_="no")
+    zrr = case((Participant.zrr, "yes"), else_="no")
+    keys = (effective.c.mode, Participant.sex, band, qpv, zrr)
+    rows = db.session.execute(
+        select(*keys, func.sum(effective.c.hours), func.count(effective.c.participant_id.distinct()),
+               *(func.grouping(k) for k in keys))
+        .join_from(effective, Participant, Participant.id == effective.c.participant_id)
+        .group_by(func.grouping_sets(*(tuple_(k) for k in keys), tuple_()))).all()
+    found: list[dict[str, tuple[Decimal, int]]] = [{} for _ in keys]
+    for row in rows:
+        groupings = row[len(keys) + 2:]
+        if all(groupings):
+            figures.participants = int(row[len(keys) + 1])
+            continue
+        position = list(groupings).index(0)
+        found[position][str(row[position])] = (_hours(row[len(keys)]), int(row[len(keys) + 1]))
+    total = figures.validated
+    yes_no = [("yes", "Oui"), ("no", "Non")]
+    figures.modes = _slices(found[0], FulfilmentMode.choices(), total, keep_empty=False)
+    figures.sexes = _slices(found[1], Sex.choices(), total)
+    figures.ages = _slices(found[2], [(key, label) for key, label, _ in AGE_BANDS], total)
+    figures.qpv = _slices(found[3], yes_no, total)
+    figures.zrr = _slices(found[4], yes_no, total)
+
+    # publics: a participant with several counts in each
+    public = func.unnest(func.coalesce(func.nullif(Participant.publics, literal_column("'{}'::varchar[]")),
+                                       literal_column(f"'{{{NOT_SET}}}'::varchar[]"))).label("public")
+    per_public = (select(public, effective.c.hours, effective.c.participant_id)
+                  .join_from(effective, Participant, Participant.id == effective.c.participant_id).subquery())
+    rows = db.session.execute(select(per_public.c.public, func.sum(per_public.c.hours),
+                                     func.count(per_public.c.participant_id.distinct()))
+                              .group_by(per_public.c.public)).all()
+    figures.publics = _slices({str(r[0]): (_hours(r[1]), int(r[2])) for r in rows}, EligiblePublic.choices(), total,
+                              keep_empty=False)
+
+    # exits recorded during the year on the organisation's contracts
+    rows = db.session.execute(
+        select(ParticipantExit.situation, func.count())
+        .where(ParticipantExit.contract_id.in_(contract_ids),
+               ParticipantExit.observed_on.between(start, date(year, 12, 31)))
+        .group_by(ParticipantExit.situation)).all()
+    counts = {r[0]: int(r[1]) for r in rows}
+    figures.exits = [ExitCount(s.value, s.label, counts.get(s.value, 0), s in SUSTAINABLE_EXITS)
+                     for s in ExitSituation]
+    return figures
+
+
+def active_years(organisation_id: int) -> list[int]:
+    """The calendar years some contract of the organisation covers, the latest first (the year selector)."""
+    bounds = db.session.execute(select(func.min(Contract.starts_on), func.max(Contract.ends_on))
+                                .where(organisation_scope(organisation_id))).one()
+    if bounds[0] is None:
+        return []
+    last = min(bounds[1].year, today().year)
+    return list(range(max(last, bounds[0].year), bounds[0].year - 1, -1))
+
+
+# --- exits six months after ---------------------------------------------------------------------------------------
+
+def record_exit(actor, participant: Participant, contract: Contract, situation: str, observed_on: date | None) -> \
+        ParticipantExit:
+    """The keeper records where a participant stands after its mission on a contract (once per participant and
+    contract; recording again replaces the situation)."""
+    if not can(actor, "keep", contract):
+        raise DomainError("Seul le facilitateur ou l'acheteur qui suit ce marché enregistre les sorties.")
+    if participant.keeper_organisation_id != contract.keeper_organisation_id:
+        raise DomainError("Participant inconnu dans les dossiers de ce marché.", "participant")
+    if situation not in {s.value for s in ExitSituation}:
+        raise DomainError("Situation : choisissez une situation de la liste.", "situation")
+    if not isinstance(observed_on, date):
+        raise DomainError("Date d'observation : date attendue (JJ/MM/AAAA).", "observed_on")
+    if observed_on > today():
+        raise DomainError("Date d'observation : elle ne peut être dans le futur.", "observed_on")
+    has_hours = db.session.scalar(select(HoursDeclaration.id).where(
+        HoursDeclaration.contract_id == contract.id, HoursDeclaration.participant_id == participant.id,
+        effective_lines()).limit(1))
+    if has_hours is None:
+        raise DomainError(f"{participant.code} n'a pas d'heures validées sur ce marché.", "participant")
+    row = db.session.get(ParticipantExit, (participant.id, contract.id))
+    if row is None:
+        row = ParticipantExit(participant_id=participant.id, contract_id=contract.id)
+        db.session.add(row)
+    row.situation, row.observed_on, row.recorded_by_id = situation, observed_on, getattr(actor, "id", None)
+    db.session.flush()
+    audit.record(actor, "participant.exit_recorded", contract, participant=participant.code, situation=situation,
+                 observed_on=observed_on.isoformat())
+    return row
