@@ -83,7 +83,7 @@ def year_bilan_document(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """core.documents' builder of YEAR_BILAN."""
     organisation = db.session.get(Organisation, params["organisation_id"])
     figures = organisation_year(organisation, params["year"])
-    breakdown_charts = [(title, charts.hbar_chart([(s.label, s.hours) for s in slices]))
+    breakdown_charts = [(title, charts.hbar_chart([(s.label.split(" (")[0], s.hours) for s in slices]))
                         for key, title, slices in figures.breakdowns() if key in ("publics", "modes", "ages")]
     return "insertion/pdf/year_bilan.html", {
         "title": f"Bilan {figures.year} des clauses d'insertion — {organisation.name}",

@@ -122,9 +122,11 @@ def exits(contract_id: int):
     if form.validate_on_submit():
         chosen = next((p for p, _ in participants if str(p.id) == form.participant_id.data), None)
         if chosen is None:
-            abort(404)
+            flash("Participant : choisissez un participant de la liste.", "error")
+            return redirect(url_for(".exits", contract_id=contract.id))
+        # one form per participant on the page: a refusal is flashed above the table
         done = commit_or_report(lambda: indicators.record_exit(current_user, chosen, contract, form.situation.data,
-                                                               form.observed_on.data), form)
+                                                               form.observed_on.data))
         if done:
             flash(f"Sortie de {chosen.code} enregistrée.", "success")
             return redirect(url_for(".exits", contract_id=contract.id))

@@ -74,6 +74,8 @@ class World:
     calendar_token: str = ""
     #: URL values of the shared grouping (`grouping()`)
     grouping_values: dict = field(default_factory=dict)
+    #: buyer A's contract in Montreuil (`contract()`)
+    contract_id: int = 0
 
     # --- per-request objects for the routes that consume theirs ------------------------------
 
@@ -271,6 +273,35 @@ class World:
         if not self.grouping_values:
             self.grouping_values = self.new_grouping()
         return self.grouping_values
+
+    def contract(self) -> int:
+        """Buyer A's contract in Montreuil (93), kept by the `facilitator` actor, held by the claimed profile (the
+        `structure` actor's organisation declares); one validated line, so that its figures are not empty. Made
+        once; rows written directly."""
+        if self.contract_id:
+            return self.contract_id
+        from datetime import date
+        from decimal import Decimal
+
+        from marche.insertion.models import Contract, HoursDeclaration, Participant
+
+        with self._context():
+            contract = Contract(title="Marché de la matrice", buyer_organisation_id=self.organisations["buyer_a"],
+                                buyer_name="Acheteur A", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31),
+                                place_ref="commune:93048", holder_kind="structure", holder_structure_id=self.claimed_id,
+                                holder_name="La Collecterie", holder_organisation_id=self.organisations["structure_a"],
+                                hours_target=Decimal(500),
+                                facilitator_organisation_id=self.organisations["facilitator_93"])
+            person = Participant(keeper_organisation_id=self.organisations["facilitator_93"], code="MAT-1",
+                                 birth_year=1990, sex="F")
+            db.session.add_all([contract, person])
+            db.session.flush()
+            db.session.add(HoursDeclaration(contract_id=contract.id, participant_id=person.id, month=date(2026, 1, 1),
+                                            mode="direct_hire", hours=Decimal(35), status="validated"))
+            db.session.commit()
+            self.contract_id = contract.id
+            db.session.remove()
+        return self.contract_id
 
 
 _PASSWORD_HASH: list[str] = []
