@@ -5,7 +5,7 @@ set-based queries; and the exits six months after, recorded by the keeper.
 Definitions (README « Bilans et tableaux de bord »):
 
 - **Validated hours** are the effective lines (`services.effective_lines()`: validated and not replaced by a
-  validated correction). **Pending hours** are the lines waiting for a decision, corrections included.
+  validated correction; `scoped_lines` applies the same rule within the lines it reads). **Pending hours** are the lines waiting for a decision, corrections included.
   **Declared hours** (organisation-year) are the latest version of every line that is not rejected: a line
   pending or validated that no pending or validated correction replaces (a pending correction counts instead
   of its original, so nothing is counted twice).
@@ -34,8 +34,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, exists, extract, func, literal_column, or_, select, tuple_
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, literal_column, or_, select, tuple_
 
 from ..accounts.models import Organisation
 from ..clauses.catalogue import EligiblePublic, FulfilmentMode
@@ -85,12 +84,33 @@ def months_between(first: date, last: date) -> int:
     return max(0, month_index(last) - month_index(first) + 1)
 
 
-def latest_lines():
-    """The condition of a line's latest version: not rejected, and no pending or validated correction of it."""
-    correction = aliased(HoursDeclaration)
-    return and_(HoursDeclaration.status != DeclarationStatus.REJECTED,
-                ~exists().where(correction.corrects_id == HoursDeclaration.id,
-                                correction.status != DeclarationStatus.REJECTED))
+@dataclass(frozen=True)
+class Scoped:
+    """Some lines (a contract's, an organisation's year), read once, with the conditions of `effective` and
+    `latest` lines computed inside them: a correction always carries its original's contract and month
+    (`services.correct`), so the lines that replace one are in the same scope, and no query reads beyond it (a
+    correlated NOT EXISTS over the whole table costs a scan of every validated line once the table is large)."""
+
+    lines: Any
+    effective: Any
+    latest: Any
+    submitted: Any
+
+
+def scoped_lines(*where) -> Scoped:
+    """The lines matching `where` as a CTE, and the conditions, on its columns, of the lines that count
+    (validated, no validated correction: `services.effective_lines()`) and of each line's latest version (not
+    rejected, no pending or validated correction: a pending correction counts instead of its original)."""
+    lines = (select(HoursDeclaration.id, HoursDeclaration.contract_id, HoursDeclaration.participant_id,
+                    HoursDeclaration.month, HoursDeclaration.mode, HoursDeclaration.hours, HoursDeclaration.status,
+                    HoursDeclaration.corrects_id).where(*where).cte("scoped"))
+    replaced = select(lines.c.corrects_id).where(lines.c.corrects_id.is_not(None),
+                                                 lines.c.status == DeclarationStatus.VALIDATED)
+    superseded = select(lines.c.corrects_id).where(lines.c.corrects_id.is_not(None),
+                                                   lines.c.status != DeclarationStatus.REJECTED)
+    return Scoped(lines, and_(lines.c.status == DeclarationStatus.VALIDATED, lines.c.id.not_in(replaced)),
+                  and_(lines.c.status != DeclarationStatus.REJECTED, lines.c.id.not_in(superseded)),
+                  lines.c.status == DeclarationStatus.SUBMITTED)
 
 
 def _hours(value: Any) -> Decimal:
@@ -172,15 +192,13 @@ def contract_figures(contract: Contract, on: date | None = None) -> ContractFigu
     first, last = contract.first_month, contract.last_month
     months_total = months_between(first, last)
     months_elapsed = min(months_total, months_between(first, add_months(on.replace(day=1), -1)))
-    is_effective = effective_lines()
+    scoped = scoped_lines(HoursDeclaration.contract_id == contract.id)
+    lines = scoped.lines.c
     rows = db.session.execute(
-        select(HoursDeclaration.month,
-               func.sum(HoursDeclaration.hours).filter(is_effective),
-               func.sum(HoursDeclaration.hours).filter(HoursDeclaration.status == DeclarationStatus.SUBMITTED),
-               func.count(HoursDeclaration.participant_id.distinct()).filter(is_effective),
-               func.grouping(HoursDeclaration.month))
-        .where(HoursDeclaration.contract_id == contract.id)
-        .group_by(func.grouping_sets(tuple_(HoursDeclaration.month), tuple_()))).all()
+        select(lines.month, func.sum(lines.hours).filter(scoped.effective),
+               func.sum(lines.hours).filter(scoped.submitted),
+               func.count(lines.participant_id.distinct()).filter(scoped.effective), func.grouping(lines.month))
+        .group_by(func.grouping_sets(tuple_(lines.month), tuple_()))).all()
     by_month = {row[0]: (_hours(row[1]), _hours(row[2])) for row in rows if row[4] == 0}
     total = next((row for row in rows if row[4] == 1), None)
     validated = _hours(total[1]) if total else ZERO
@@ -310,8 +328,8 @@ def organisation_scope(organisation_id: int):
                Contract.facilitator_organisation_id == organisation_id)
 
 
-def _age_band(year_expression, birth_year):
-    age = year_expression - birth_year
+def _age_band(year: int, birth_year):
+    age = year - birth_year
     return case((age < AGE_BANDS[1][2], AGE_BANDS[0][0]), (age < AGE_BANDS[2][2], AGE_BANDS[1][0]),
                 else_=AGE_BANDS[2][0])
 
@@ -326,30 +344,28 @@ def _slices(found: dict[str, tuple[Decimal, int]], labels: list[tuple[str, str]]
 
 
 def organisation_year(organisation: Organisation, year: int) -> OrganisationYear:
-    """The figures of an organisation's contracts for a calendar year, in five queries: the contracts with their
-    year's hours and the months (one scan, grouping sets), the breakdowns (one scan, grouping sets), the publics,
-    the exits."""
+    """The figures of an organisation's contracts for a calendar year, in five queries: the contracts; the year's
+    hours by contract and by month (grouping sets); the breakdowns (grouping sets over the hours summed by
+    participant and mode); the publics; the exits. Each reads the organisation's lines of the year through the
+    index on (contract, month), never the whole table."""
     start, end = date(year, 1, 1), date(year, 12, 1)
     figures = OrganisationYear(organisation.id, organisation.name, year)
     scope = organisation_scope(organisation.id)
     contract_ids = select(Contract.id).where(scope).scalar_subquery()
-    in_year = and_(HoursDeclaration.contract_id.in_(contract_ids), HoursDeclaration.month.between(start, end))
-    is_effective = effective_lines()
+    scoped = scoped_lines(HoursDeclaration.contract_id.in_(contract_ids), HoursDeclaration.month.between(start, end))
+    lines = scoped.lines.c
 
-    # contracts active in the year, and the year's hours by contract and by month
+    # contracts active in the year, and the year's hours by contract and by month (one scan, grouping sets)
     contracts = db.session.execute(
         select(Contract.id, Contract.title, Contract.holder_name, Contract.starts_on, Contract.ends_on,
                Contract.hours_target)
         .where(scope, Contract.starts_on <= date(year, 12, 31), Contract.ends_on >= start)
         .order_by(Contract.starts_on, Contract.id)).all()
     rows = db.session.execute(
-        select(HoursDeclaration.contract_id, HoursDeclaration.month,
-               func.sum(HoursDeclaration.hours).filter(is_effective),
-               func.sum(HoursDeclaration.hours).filter(HoursDeclaration.status == DeclarationStatus.SUBMITTED),
-               func.sum(HoursDeclaration.hours).filter(latest_lines()),
-               func.grouping(HoursDeclaration.contract_id))
-        .where(in_year)
-        .group_by(func.grouping_sets(tuple_(HoursDeclaration.contract_id), tuple_(HoursDeclaration.month)))).all()
+        select(lines.contract_id, lines.month, func.sum(lines.hours).filter(scoped.effective),
+               func.sum(lines.hours).filter(scoped.submitted), func.sum(lines.hours).filter(scoped.latest),
+               func.grouping(lines.contract_id))
+        .group_by(func.grouping_sets(tuple_(lines.contract_id), tuple_(lines.month)))).all()
     by_contract = {r[0]: (_hours(r[2]), _hours(r[3])) for r in rows if r[5] == 0}
     by_month = {r[1]: (_hours(r[2]), _hours(r[3]), _hours(r[4])) for r in rows if r[5] == 1}
     month_targets = {add_months(start, n): ZERO for n in range(12)}
@@ -374,18 +390,18 @@ def organisation_year(organisation: Organisation, year: int) -> OrganisationYear
     figures.pending = sum((p for _, p, _ in by_month.values()), ZERO)
     figures.declared = sum((d for _, _, d in by_month.values()), ZERO)
 
-    # breakdowns of the validated hours: mode, sex, age band, QPV, ZRR, and the total participants
-    effective = (select(HoursDeclaration.participant_id, HoursDeclaration.mode, HoursDeclaration.hours,
-                        cast(extract("year", HoursDeclaration.month), Integer).label("year"))
-                 .where(in_year, is_effective).subquery())
-    band = _age_band(effective.c.year, Participant.birth_year)
+    # breakdowns of the validated hours: mode, sex, age band, QPV, ZRR, and the total participants; the lines are
+    # first summed by participant and mode (one year: a participant's age band is the same on all its lines)
+    per_mode = (select(lines.participant_id, lines.mode, func.sum(lines.hours).label("hours"))
+                .where(scoped.effective).group_by(lines.participant_id, lines.mode).cte("per_mode"))
+    band = _age_band(year, Participant.birth_year)
     qpv = case((Participant.qpv, "yes"), else_="no")
     zrr = case((Participant.zrr, "yes"), else_="no")
-    keys = (effective.c.mode, Participant.sex, band, qpv, zrr)
+    keys = (per_mode.c.mode, Participant.sex, band, qpv, zrr)
     rows = db.session.execute(
-        select(*keys, func.sum(effective.c.hours), func.count(effective.c.participant_id.distinct()),
+        select(*keys, func.sum(per_mode.c.hours), func.count(per_mode.c.participant_id.distinct()),
                *(func.grouping(k) for k in keys))
-        .join_from(effective, Participant, Participant.id == effective.c.participant_id)
+        .join_from(per_mode, Participant, Participant.id == per_mode.c.participant_id)
         .group_by(func.grouping_sets(*(tuple_(k) for k in keys), tuple_()))).all()
     found: list[dict[str, tuple[Decimal, int]]] = [{} for _ in keys]
     for row in rows:
@@ -403,13 +419,14 @@ def organisation_year(organisation: Organisation, year: int) -> OrganisationYear
     figures.qpv = _slices(found[3], yes_no, total)
     figures.zrr = _slices(found[4], yes_no, total)
 
-    # publics: a participant with several counts in each
+    # publics: a participant with several counts in each (one row per participant and public)
+    per_person = (select(lines.participant_id, func.sum(lines.hours).label("hours"))
+                  .where(scoped.effective).group_by(lines.participant_id).subquery())
     public = func.unnest(func.coalesce(func.nullif(Participant.publics, literal_column("'{}'::varchar[]")),
                                        literal_column(f"'{{{NOT_SET}}}'::varchar[]"))).label("public")
-    per_public = (select(public, effective.c.hours, effective.c.participant_id)
-                  .join_from(effective, Participant, Participant.id == effective.c.participant_id).subquery())
-    rows = db.session.execute(select(per_public.c.public, func.sum(per_public.c.hours),
-                                     func.count(per_public.c.participant_id.distinct()))
+    per_public = (select(public, per_person.c.hours)
+                  .join_from(per_person, Participant, Participant.id == per_person.c.participant_id).subquery())
+    rows = db.session.execute(select(per_public.c.public, func.sum(per_public.c.hours), func.count())
                               .group_by(per_public.c.public)).all()
     figures.publics = _slices({str(r[0]): (_hours(r[1]), int(r[2])) for r in rows}, EligiblePublic.choices(), total,
                               keep_empty=False)
