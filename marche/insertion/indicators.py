@@ -34,7 +34,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, or_, select, tuple_
+from sqlalchemy import (BigInteger, Date, Integer, Numeric, String, and_, case, cast, func, literal, literal_column,
+                        null, or_, select, tuple_, union_all)
 
 from ..accounts.models import Organisation
 from ..clauses.catalogue import EligiblePublic, FulfilmentMode
@@ -86,31 +87,48 @@ def months_between(first: date, last: date) -> int:
 
 @dataclass(frozen=True)
 class Scoped:
-    """Some lines (a contract's, an organisation's year), read once, with the conditions of `effective` and
-    `latest` lines computed inside them: a correction always carries its original's contract and month
-    (`services.correct`), so the lines that replace one are in the same scope, and no query reads beyond it (a
-    correlated NOT EXISTS over the whole table costs a scan of every validated line once the table is large)."""
+    """Some lines (a contract's, an organisation's year), read once, each with its flags `effective` and `latest`
+    computed inside them: a correction always carries its original's contract and month (`services.correct`), so
+    the lines that replace one are in the same scope and no query reads beyond it. The flags come from two hash
+    joins: a correlated NOT EXISTS (or NOT IN) in an aggregate's FILTER runs once per line, over the whole table
+    or the whole scope, which a million lines make quadratic."""
 
     lines: Any
-    effective: Any
-    latest: Any
-    submitted: Any
+
+    @property
+    def effective(self):
+        return self.lines.c.effective
+
+    @property
+    def latest(self):
+        return self.lines.c.latest
+
+    @property
+    def submitted(self):
+        return self.lines.c.status == DeclarationStatus.SUBMITTED
 
 
 def scoped_lines(*where) -> Scoped:
-    """The lines matching `where` as a CTE, and the conditions, on its columns, of the lines that count
-    (validated, no validated correction: `services.effective_lines()`) and of each line's latest version (not
-    rejected, no pending or validated correction: a pending correction counts instead of its original)."""
-    lines = (select(HoursDeclaration.id, HoursDeclaration.contract_id, HoursDeclaration.participant_id,
-                    HoursDeclaration.month, HoursDeclaration.mode, HoursDeclaration.hours, HoursDeclaration.status,
-                    HoursDeclaration.corrects_id).where(*where).cte("scoped"))
-    replaced = select(lines.c.corrects_id).where(lines.c.corrects_id.is_not(None),
-                                                 lines.c.status == DeclarationStatus.VALIDATED)
-    superseded = select(lines.c.corrects_id).where(lines.c.corrects_id.is_not(None),
-                                                   lines.c.status != DeclarationStatus.REJECTED)
-    return Scoped(lines, and_(lines.c.status == DeclarationStatus.VALIDATED, lines.c.id.not_in(replaced)),
-                  and_(lines.c.status != DeclarationStatus.REJECTED, lines.c.id.not_in(superseded)),
-                  lines.c.status == DeclarationStatus.SUBMITTED)
+    """The lines matching `where` as a CTE with two flags: `effective`, a line that counts (validated, no
+    validated correction: `services.effective_lines()`), and `latest`, a line's latest version (not rejected, no
+    pending or validated correction: a pending correction counts instead of its original)."""
+    base = (select(HoursDeclaration.id, HoursDeclaration.contract_id, HoursDeclaration.participant_id,
+                   HoursDeclaration.month, HoursDeclaration.mode, HoursDeclaration.hours, HoursDeclaration.status,
+                   HoursDeclaration.corrects_id).where(*where).cte("scoped"))
+    replaced = (select(base.c.corrects_id).where(base.c.corrects_id.is_not(None),
+                                                 base.c.status == DeclarationStatus.VALIDATED)
+                .distinct().subquery("replaced"))
+    superseded = (select(base.c.corrects_id).where(base.c.corrects_id.is_not(None),
+                                                   base.c.status != DeclarationStatus.REJECTED)
+                  .distinct().subquery("superseded"))
+    flagged = (select(base, and_(base.c.status == DeclarationStatus.VALIDATED,
+                                 replaced.c.corrects_id.is_(None)).label("effective"),
+                      and_(base.c.status != DeclarationStatus.REJECTED,
+                           superseded.c.corrects_id.is_(None)).label("latest"))
+               .select_from(base.outerjoin(replaced, replaced.c.corrects_id == base.c.id)
+                            .outerjoin(superseded, superseded.c.corrects_id == base.c.id))
+               .cte("lines"))
+    return Scoped(flagged)
 
 
 def _hours(value: Any) -> Decimal:
@@ -343,31 +361,82 @@ def _slices(found: dict[str, tuple[Decimal, int]], labels: list[tuple[str, str]]
             for key, label in labels if keep_empty or key in found]
 
 
+YEAR_COLUMNS = ("kind", "contract_id", "month", "key", "validated", "pending", "declared", "participants")
+
+
+def _year_row(kind: str, contract_id=None, month=None, key=None, validated=None, pending=None, declared=None,
+              participants=None) -> list:
+    """The columns of one part of `_year_sums`, each labelled, NULL where the part has none."""
+    values = (literal(kind), contract_id, month, cast(key, String) if key is not None else None, validated, pending,
+              declared, participants)
+    types = (String, Integer, Date, String, Numeric, Numeric, Numeric, BigInteger)
+    return [(value if value is not None else cast(null(), type_)).label(name)
+            for value, type_, name in zip(values, types, YEAR_COLUMNS)]
+
+
+def _year_sums(scoped: Scoped, year: int):
+    """One statement, rows of YEAR_COLUMNS: the year's hours by contract and by month; then, over the validated
+    hours summed by participant and mode, the breakdowns by mode, sex, age band, QPV and ZRR, the total of
+    participants, and the publics (a participant with several counts in each)."""
+    lines = scoped.lines.c
+
+    def sums() -> dict:
+        return {"validated": func.sum(lines.hours).filter(scoped.effective),
+                "pending": func.sum(lines.hours).filter(scoped.submitted)}
+
+    parts = [select(*_year_row("contract", contract_id=lines.contract_id, **sums())).group_by(lines.contract_id),
+             select(*_year_row("month", month=lines.month, declared=func.sum(lines.hours).filter(scoped.latest),
+                               **sums())).group_by(lines.month)]
+    per_mode = (select(lines.participant_id, lines.mode, func.sum(lines.hours).label("hours"))
+                .where(scoped.effective).group_by(lines.participant_id, lines.mode).cte("per_mode"))
+    people = per_mode.join(Participant, Participant.id == per_mode.c.participant_id)
+    keys = {"mode": per_mode.c.mode, "sex": Participant.sex, "age": _age_band(year, Participant.birth_year),
+            "qpv": case((Participant.qpv, "yes"), else_="no"), "zrr": case((Participant.zrr, "yes"), else_="no")}
+    for kind, key in keys.items():
+        parts.append(select(*_year_row(kind, key=key, validated=func.sum(per_mode.c.hours),
+                                       participants=func.count(per_mode.c.participant_id.distinct())))
+                     .select_from(people).group_by(key))
+    parts.append(select(*_year_row("total", validated=func.sum(per_mode.c.hours),
+                                   participants=func.count(per_mode.c.participant_id.distinct())))
+                 .select_from(people))
+    per_person = (select(per_mode.c.participant_id, func.sum(per_mode.c.hours).label("hours"))
+                  .group_by(per_mode.c.participant_id).subquery())
+    public = func.unnest(func.coalesce(func.nullif(Participant.publics, literal_column("'{}'::varchar[]")),
+                                       literal_column(f"'{{{NOT_SET}}}'::varchar[]"))).label("public")
+    per_public = (select(public, per_person.c.hours)
+                  .join_from(per_person, Participant, Participant.id == per_person.c.participant_id).subquery())
+    parts.append(select(*_year_row("public", key=per_public.c.public, validated=func.sum(per_public.c.hours),
+                                   participants=func.count())).group_by(per_public.c.public))
+    return union_all(*parts)
+
+
 def organisation_year(organisation: Organisation, year: int) -> OrganisationYear:
-    """The figures of an organisation's contracts for a calendar year, in five queries: the contracts; the year's
-    hours by contract and by month (grouping sets); the breakdowns (grouping sets over the hours summed by
-    participant and mode); the publics; the exits. Each reads the organisation's lines of the year through the
-    index on (contract, month), never the whole table."""
+    """The figures of an organisation's contracts for a calendar year, in three queries: the contracts, every sum
+    of the year's lines (`_year_sums`, which reads them once), the exits."""
     start, end = date(year, 1, 1), date(year, 12, 1)
     figures = OrganisationYear(organisation.id, organisation.name, year)
     scope = organisation_scope(organisation.id)
     contract_ids = select(Contract.id).where(scope).scalar_subquery()
-    scoped = scoped_lines(HoursDeclaration.contract_id.in_(contract_ids), HoursDeclaration.month.between(start, end))
-    lines = scoped.lines.c
-
-    # contracts active in the year, and the year's hours by contract and by month (one scan, grouping sets)
     contracts = db.session.execute(
         select(Contract.id, Contract.title, Contract.holder_name, Contract.starts_on, Contract.ends_on,
                Contract.hours_target)
         .where(scope, Contract.starts_on <= date(year, 12, 31), Contract.ends_on >= start)
         .order_by(Contract.starts_on, Contract.id)).all()
-    rows = db.session.execute(
-        select(lines.contract_id, lines.month, func.sum(lines.hours).filter(scoped.effective),
-               func.sum(lines.hours).filter(scoped.submitted), func.sum(lines.hours).filter(scoped.latest),
-               func.grouping(lines.contract_id))
-        .group_by(func.grouping_sets(tuple_(lines.contract_id), tuple_(lines.month)))).all()
-    by_contract = {r[0]: (_hours(r[2]), _hours(r[3])) for r in rows if r[5] == 0}
-    by_month = {r[1]: (_hours(r[2]), _hours(r[3]), _hours(r[4])) for r in rows if r[5] == 1}
+
+    # every sum of the year in one statement, so that the organisation's lines of the year are read once. A line's
+    # month is a month of its contract (`services.check_month`): the year's lines are those of the contracts active
+    # in the year, named by their ids, which lets the planner read them through the index on (contract, month)
+    # (with a subquery it estimates a scan of the year's lines of every contract to be cheaper: 4 to 6 times
+    # slower at 1 000 000 lines)
+    active_ids = [c.id for c in contracts]
+    rows = db.session.execute(_year_sums(scoped_lines(HoursDeclaration.contract_id.in_(active_ids),
+                                                      HoursDeclaration.month.between(start, end)), year)).all()
+    by_kind: dict[str, list] = {}
+    for row in rows:
+        by_kind.setdefault(row.kind, []).append(row)
+    by_contract = {r.contract_id: (_hours(r.validated), _hours(r.pending)) for r in by_kind.get("contract", [])}
+    by_month = {r.month: (_hours(r.validated), _hours(r.pending), _hours(r.declared))
+                for r in by_kind.get("month", [])}
     month_targets = {add_months(start, n): ZERO for n in range(12)}
     for c in contracts:
         total_months = months_between(c.starts_on.replace(day=1), c.ends_on.replace(day=1))
@@ -389,47 +458,19 @@ def organisation_year(organisation: Organisation, year: int) -> OrganisationYear
     figures.validated = sum((v for v, _, _ in by_month.values()), ZERO)
     figures.pending = sum((p for _, p, _ in by_month.values()), ZERO)
     figures.declared = sum((d for _, _, d in by_month.values()), ZERO)
+    figures.participants = sum(int(r.participants) for r in by_kind.get("total", []))
 
-    # breakdowns of the validated hours: mode, sex, age band, QPV, ZRR, and the total participants; the lines are
-    # first summed by participant and mode (one year: a participant's age band is the same on all its lines)
-    per_mode = (select(lines.participant_id, lines.mode, func.sum(lines.hours).label("hours"))
-                .where(scoped.effective).group_by(lines.participant_id, lines.mode).cte("per_mode"))
-    band = _age_band(year, Participant.birth_year)
-    qpv = case((Participant.qpv, "yes"), else_="no")
-    zrr = case((Participant.zrr, "yes"), else_="no")
-    keys = (per_mode.c.mode, Participant.sex, band, qpv, zrr)
-    rows = db.session.execute(
-        select(*keys, func.sum(per_mode.c.hours), func.count(per_mode.c.participant_id.distinct()),
-               *(func.grouping(k) for k in keys))
-        .join_from(per_mode, Participant, Participant.id == per_mode.c.participant_id)
-        .group_by(func.grouping_sets(*(tuple_(k) for k in keys), tuple_()))).all()
-    found: list[dict[str, tuple[Decimal, int]]] = [{} for _ in keys]
-    for row in rows:
-        groupings = row[len(keys) + 2:]
-        if all(groupings):
-            figures.participants = int(row[len(keys) + 1])
-            continue
-        position = list(groupings).index(0)
-        found[position][str(row[position])] = (_hours(row[len(keys)]), int(row[len(keys) + 1]))
+    def found(kind: str) -> dict[str, tuple[Decimal, int]]:
+        return {str(r.key): (_hours(r.validated), int(r.participants)) for r in by_kind.get(kind, [])}
+
     total = figures.validated
     yes_no = [("yes", "Oui"), ("no", "Non")]
-    figures.modes = _slices(found[0], FulfilmentMode.choices(), total, keep_empty=False)
-    figures.sexes = _slices(found[1], Sex.choices(), total)
-    figures.ages = _slices(found[2], [(key, label) for key, label, _ in AGE_BANDS], total)
-    figures.qpv = _slices(found[3], yes_no, total)
-    figures.zrr = _slices(found[4], yes_no, total)
-
-    # publics: a participant with several counts in each (one row per participant and public)
-    per_person = (select(lines.participant_id, func.sum(lines.hours).label("hours"))
-                  .where(scoped.effective).group_by(lines.participant_id).subquery())
-    public = func.unnest(func.coalesce(func.nullif(Participant.publics, literal_column("'{}'::varchar[]")),
-                                       literal_column(f"'{{{NOT_SET}}}'::varchar[]"))).label("public")
-    per_public = (select(public, per_person.c.hours)
-                  .join_from(per_person, Participant, Participant.id == per_person.c.participant_id).subquery())
-    rows = db.session.execute(select(per_public.c.public, func.sum(per_public.c.hours), func.count())
-                              .group_by(per_public.c.public)).all()
-    figures.publics = _slices({str(r[0]): (_hours(r[1]), int(r[2])) for r in rows}, EligiblePublic.choices(), total,
-                              keep_empty=False)
+    figures.modes = _slices(found("mode"), FulfilmentMode.choices(), total, keep_empty=False)
+    figures.sexes = _slices(found("sex"), Sex.choices(), total)
+    figures.ages = _slices(found("age"), [(key, label) for key, label, _ in AGE_BANDS], total)
+    figures.qpv = _slices(found("qpv"), yes_no, total)
+    figures.zrr = _slices(found("zrr"), yes_no, total)
+    figures.publics = _slices(found("public"), EligiblePublic.choices(), total, keep_empty=False)
 
     # exits recorded during the year on the organisation's contracts
     rows = db.session.execute(
