@@ -2,10 +2,11 @@
 facilitator that keeps the contracts of its territory) and calendar year, computed by PostgreSQL in a few
 set-based queries; and the exits six months after, recorded by the keeper.
 
-Definitions (README « Bilans et tableaux de bord »):
+Definitions (the pages and the PDFs say them again under the figures):
 
 - **Validated hours** are the effective lines (`services.effective_lines()`: validated and not replaced by a
-  validated correction; `scoped_lines` applies the same rule within the lines it reads). **Pending hours** are the lines waiting for a decision, corrections included.
+  validated correction; `scoped_lines` applies the same rule within the lines it reads). **Pending hours** are
+  the lines waiting for a decision, corrections included.
   **Declared hours** (organisation-year) are the latest version of every line that is not rejected: a line
   pending or validated that no pending or validated correction replaces (a pending correction counts instead
   of its original, so nothing is counted twice).
@@ -336,7 +337,8 @@ class OrganisationYear:
         return {"labels": [month_label(m) for m, _, _ in self.months],
                 "validated": [float(v) for _, v, _ in self.months],
                 "target": [float(t) for _, _, t in self.months],
-                "breakdowns": {key: {"labels": [s.label for s in slices], "hours": [float(s.hours) for s in slices]}
+                "breakdowns": {key: {"labels": [s.label.split(" (")[0] for s in slices],
+                                     "hours": [float(s.hours) for s in slices]}
                                for key, _, slices in self.breakdowns()}}
 
 

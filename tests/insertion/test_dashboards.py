@@ -88,7 +88,8 @@ def test_a_year_bilan_is_seen_by_its_keeper_and_buyer_only(app, hours_world, mak
     for path in (f"/bilans/2026.pdf?organisation={ids['facilitator_org']}",
                  f"/bilans/2026.csv?organisation={ids['facilitator_org']}",
                  f"/bilans/2026.xlsx?organisation={ids['facilitator_org']}",
-                 f"/bilans/2026?organisation={ids['facilitator_org']}abc", "/bilans/1999", "/bilans/2026?organisation=99999999"):
+                 f"/bilans/2026?organisation={ids['facilitator_org']}abc", "/bilans/1999",
+                 "/bilans/2026?organisation=99999999"):
         assert client_of(app, STRANGER).get(path).status_code == 404, path
     assert app.test_client().get("/bilans/2026").status_code in (302, 401)
 

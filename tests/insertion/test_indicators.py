@@ -274,9 +274,12 @@ def test_organisation_year_matches_the_lines(app, hours_world, seed):
         generate(rng, rows, c4.id, fac_people[:4], months_of(date(2025, 1, 1), 6))
         generate(rng, rows, c5.id, list(own), months_of(date(2026, 1, 1), 6))
         generate(rng, rows, c3.id, list(others), months_of(date(2026, 1, 1), 11), density=1)
-        exits = [(fac_people[0], c1.id, "cdi", date(2026, 9, 1)), (fac_people[1], c1.id, "none", date(2026, 10, 1)),
-                 (fac_people[2], c2.id, "training", date(2026, 3, 1)), (fac_people[3], c2.id, "cdd_6m", date(2025, 12, 31)),
-                 (list(others)[0], c3.id, "cdi", date(2026, 5, 1)), (list(own)[0], c5.id, "other_job", date(2026, 11, 2))]
+        exits = [(fac_people[0], c1.id, "cdi", date(2026, 9, 1)),
+                 (fac_people[1], c1.id, "none", date(2026, 10, 1)),
+                 (fac_people[2], c2.id, "training", date(2026, 3, 1)),
+                 (fac_people[3], c2.id, "cdd_6m", date(2025, 12, 31)),
+                 (list(others)[0], c3.id, "cdi", date(2026, 5, 1)),
+                 (list(own)[0], c5.id, "other_job", date(2026, 11, 2))]
         for person_id, contract_id, situation, observed_on in exits:
             db.session.add(ParticipantExit(participant_id=person_id, contract_id=contract_id, situation=situation,
                                            observed_on=observed_on))
@@ -338,7 +341,7 @@ def test_age_bands_at_each_boundary(app, hours_world):
     assert ages_2025 == {"under_26": (Decimal(5), 1)}
 
 
-# --- exits --------------------------------------------------------------------------------------------------------------
+# --- exits -------------------------------------------------------------------------------------------------------
 
 def test_the_keeper_records_an_exit_within_the_rules(app, hours_world):
     ids = hours_world
