@@ -10,7 +10,8 @@ from ..accounts.models import Organisation
 from ..core.dates import today
 from ..extensions import db
 from . import charts
-from .indicators import ContractFigures, OrganisationYear, contract_figures, organisation_year
+from .indicators import (ContractFigures, ContractYear, ExitCount, OrganisationYear, Slice, contract_figures,
+                         organisation_year)
 from .models import Contract
 
 CONTRACT_BILAN = "insertion.contract_bilan"
@@ -75,18 +76,55 @@ def year_chart(figures: OrganisationYear) -> charts.MonthChart:
                               "Heures validées du mois")
 
 
+def year_snapshot(figures: OrganisationYear) -> dict[str, Any]:
+    """The year's figures as JSON: a queued document is rendered by the worker from its stored parameters alone
+    (inline without Redis, the worker runs inside the request's commit, where no query can be made), and a bilan
+    is the figures of the moment it was asked for."""
+    def slices(items) -> list:
+        return [[s.key, s.label, str(s.hours), s.participants, None if s.share is None else str(s.share)]
+                for s in items]
+
+    return {"organisation_id": figures.organisation_id, "organisation_name": figures.organisation_name,
+            "year": figures.year, "declared": str(figures.declared), "validated": str(figures.validated),
+            "pending": str(figures.pending), "year_target": str(figures.year_target),
+            "participants": figures.participants,
+            "months": [[m.isoformat(), str(v), str(t)] for m, v, t in figures.months],
+            "contracts": [[c.contract_id, c.title, c.holder_name, c.starts_on.isoformat(), c.ends_on.isoformat(),
+                           str(c.target), str(c.year_target), str(c.validated), str(c.pending)]
+                          for c in figures.contracts],
+            **{key: slices(getattr(figures, key)) for key in ("publics", "modes", "sexes", "ages", "qpv", "zrr")},
+            "exits": [[e.key, e.label, e.count, e.sustainable] for e in figures.exits]}
+
+
+def from_snapshot(data: dict[str, Any]) -> OrganisationYear:
+    def slices(items) -> list[Slice]:
+        return [Slice(key, label, Decimal(hours), participants, None if share is None else Decimal(share))
+                for key, label, hours, participants, share in items]
+
+    return OrganisationYear(
+        organisation_id=data["organisation_id"], organisation_name=data["organisation_name"], year=data["year"],
+        declared=Decimal(data["declared"]), validated=Decimal(data["validated"]), pending=Decimal(data["pending"]),
+        year_target=Decimal(data["year_target"]), participants=data["participants"],
+        months=[(date.fromisoformat(m), Decimal(v), Decimal(t)) for m, v, t in data["months"]],
+        contracts=[ContractYear(contract_id=c[0], title=c[1], holder_name=c[2], starts_on=date.fromisoformat(c[3]),
+                                ends_on=date.fromisoformat(c[4]), target=Decimal(c[5]), year_target=Decimal(c[6]),
+                                validated=Decimal(c[7]), pending=Decimal(c[8])) for c in data["contracts"]],
+        **{key: slices(data[key]) for key in ("publics", "modes", "sexes", "ages", "qpv", "zrr")},
+        exits=[ExitCount(key, label, count, sustainable) for key, label, count, sustainable in data["exits"]])
+
+
 def year_bilan_params(organisation: Organisation, year: int, issued_on: date | None = None) -> dict[str, Any]:
-    return {"organisation_id": organisation.id, "year": year, "issued_on": (issued_on or today()).isoformat()}
+    return {"figures": year_snapshot(organisation_year(organisation, year)),
+            "issued_on": (issued_on or today()).isoformat()}
 
 
 def year_bilan_document(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """core.documents' builder of YEAR_BILAN."""
-    organisation = db.session.get(Organisation, params["organisation_id"])
-    figures = organisation_year(organisation, params["year"])
+    """core.documents' builder of YEAR_BILAN: from the stored figures, no query."""
+    figures = from_snapshot(params["figures"])
     breakdown_charts = [(title, charts.hbar_chart([(s.label.split(" (")[0], s.hours) for s in slices]))
                         for key, title, slices in figures.breakdowns() if key in ("publics", "modes", "ages")]
     return "insertion/pdf/year_bilan.html", {
-        "title": f"Bilan {figures.year} des clauses d'insertion — {organisation.name}",
+        "title": f"Bilan {figures.year} des clauses d'insertion — {figures.organisation_name}",
         "issued_on": date.fromisoformat(params["issued_on"]), "figures": figures, "chart": year_chart(figures),
         "breakdown_charts": breakdown_charts}
 

@@ -214,3 +214,28 @@ def test_the_keeper_records_exits_on_its_page(app, hours_world):
         rows = db.session.scalars(db.select(ParticipantExit)).all()
         assert [(r.participant_id, r.situation, r.observed_on) for r in rows] == [(ids["p1"], "cdi",
                                                                                    date(2026, 11, 2))]
+
+
+def test_a_year_of_many_contracts_is_rendered_by_the_worker(app, hours_world, tmp_path):
+    """Past INLINE_MAX_ROWS contracts in the year, the PDF is queued (the outbox runs inline without Redis) and
+    only the user who asked downloads it."""
+    from marche.core.documents import INLINE_MAX_ROWS
+    from marche.insertion.models import Contract
+
+    ids = hours_world
+    with app.app_context():
+        db.session.add_all([Contract(title=f"Marché n° {n}", buyer_organisation_id=ids["buyer_org"],
+                                     buyer_name="Ville de Lille", starts_on=date(2026, 1, 1),
+                                     ends_on=date(2026, 12, 31), holder_kind="company", holder_name="Titulaire",
+                                     hours_target=Decimal(100), facilitator_organisation_id=ids["facilitator_org"])
+                            for n in range(INLINE_MAX_ROWS)])  # with the world's contract: one more than inline
+        db.session.commit()
+    client = client_of(app, FACILITATOR)
+    response = client.get(f"/bilans/2026.pdf?organisation={ids['facilitator_org']}")
+    assert response.status_code == 302 and "/documents/" in response.headers["Location"]
+    document_page = response.headers["Location"]
+    assert client.get(document_page).status_code == 200
+    download = client.get(document_page.rstrip("/") + "/telecharger")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    assert "Marché n° 199" in pdf_text(download.data, tmp_path)
+    assert client_of(app, BUYER).get(document_page).status_code == 404
