@@ -17,7 +17,7 @@ def test_the_facilitator_reads_its_year_bilan(app, live_server, page: Page, hour
     log_in(page, FACILITATOR)
     page.goto("/bilans")
     check_page(page, "bilans")
-    page.get_by_role("link", name="Bilan 2026").click()
+    page.get_by_role("link", name="Bilan 2026", exact=True).click()
     expect(page.get_by_role("heading", name="Bilan 2026 des clauses d'insertion")).to_be_visible()
     expect(page.get_by_text("89,50 h").first).to_be_visible()
     page.wait_for_function("() => window.Chart && document.querySelectorAll('canvas[data-insertion-chart]').length")
