@@ -16,7 +16,7 @@ from services import start_services  # noqa: E402
 
 BENCHMARKS = ["search_bench.py", "page_weight.py", "clauses_bench.py", "need_bench.py", "tenders_bench.py",
               "relay_publish.py", "market_depth.py", "tender_search.py", "digests.py", "grouping_pdf.py",
-              "grouping_suggestions.py", "hours_import.py"]
+              "grouping_suggestions.py", "hours_import.py", "hours_dashboards.py"]
 #: the directory size the figures are measured at: the real structures, topped up with synthetic ones
 TARGET_COUNT = 50_000
 

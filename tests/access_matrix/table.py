@@ -554,10 +554,42 @@ CASES += [
 ]
 
 
+# --- insertion dashboards and bilans: the same contract; a year's bilan for the organisations one keeps (a buyer, a
+# verified facilitator), any for a platform admin that names it -------------------------------------------------
+CONTRACT_READERS = row(HIDDEN, anonymous=LOGIN, ok=BUYER_A + CONTRACT_DECLARERS)
+
+
+def contract_values(**extra):
+    return lambda w: {"contract_id": w.contract()["contract_id"], **extra}
+
+
+def no_contract_with(**extra):
+    return lambda w: {"contract_id": MISSING_ID, **extra}
+
+
+def buyer_a_year(**extra):
+    return lambda w: {"year": 2026, "organisation": w.organisations["buyer_a"], **extra}
+
+
+CASES += [
+    Case("insertion_dashboards.contract_pdf", CONTRACT_READERS, params=contract_values(), missing=no_contract_with()),
+    Case("insertion_dashboards.contract_export", CONTRACT_READERS, params=contract_values(fmt="csv"),
+         missing=no_contract_with(fmt="csv")),
+    Case("insertion_dashboards.exits", KEEPER_ROW, params=contract_values(), missing=no_contract_with(),
+         data={"participant_id": "0", "situation": "cdi", "observed_on": "2026-11-02"}),
+    Case("insertion_dashboards.index", RECORD_KEEPERS),
+    Case("insertion_dashboards.year_page", RECORD_KEEPERS, label="son organisation", params=lambda w: {"year": 2026}),
+    *[Case(f"insertion_dashboards.{name}", BUYER_A_ONLY, params=buyer_a_year(**extra),
+           missing=lambda w, extra=extra: {"year": 2026, "organisation": MISSING_ID, **extra})
+      for name, extra in (("year_page", {}), ("year_pdf", {}), ("year_export", {"fmt": "csv"}))],
+]
+
 #: cells where today's code answers OK although the table refuses: (case key, actor) -> why.
 #: The test checks that each gap is still open (the answer is OK), and fails once it closes, so
 #: this list only shrinks: remove a line when the test says « faille connue refermée ».
 KNOWN_GAP: dict[tuple[str, str], str] = {}
+
+
 
 #: The dangerous powers, spelled out: who at most may ever get OK on these endpoints. A row that
 #: grants more than this (a buyer editing a profile, a stranger reading a list) fails the test

@@ -275,6 +275,29 @@ class World:
             self.grouping_values = self.new_grouping()
         return self.grouping_values
 
+        from datetime import date
+        from decimal import Decimal
+
+        from marche.insertion.models import Contract, HoursDeclaration, Participant
+
+        with self._context():
+            contract = Contract(title="Marché de la matrice", buyer_organisation_id=self.organisations["buyer_a"],
+                                buyer_name="Acheteur A", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31),
+                                place_ref="commune:93048", holder_kind="structure", holder_structure_id=self.claimed_id,
+                                holder_name="La Collecterie", holder_organisation_id=self.organisations["structure_a"],
+                                hours_target=Decimal(500),
+                                facilitator_organisation_id=self.organisations["facilitator_93"])
+            person = Participant(keeper_organisation_id=self.organisations["facilitator_93"], code="MAT-1",
+                                 birth_year=1990, sex="F")
+            db.session.add_all([contract, person])
+            db.session.flush()
+            db.session.add(HoursDeclaration(contract_id=contract.id, participant_id=person.id, month=date(2026, 1, 1),
+                                            mode="direct_hire", hours=Decimal(35), status="validated"))
+            db.session.commit()
+            self.contract_id = contract.id
+            db.session.remove()
+        return self.contract_id
+
 
     def new_contract(self) -> dict:
         """A contract of buyer A in Montreuil (93): the `facilitator` actor (verified, 93) keeps it, the claimed

@@ -5,6 +5,7 @@ lines."""
 from __future__ import annotations
 
 import re
+import subprocess
 from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
@@ -59,7 +60,7 @@ def test_an_award_becomes_a_contract_whose_hours_are_imported_and_validated(page
     expect(page.get_by_role("link", name=re.compile(TITLE))).to_be_visible()
     both_sizes(page, check_page, "marches-du-facilitateur")
     page.get_by_role("link", name=re.compile(TITLE)).click()
-    expect(page.get_by_text("250 h", exact=True)).to_be_visible()
+    expect(page.locator("#tableau-de-bord")).to_contain_text("250 h")
     check_page(page, "marche-vu-par-le-facilitateur")
     log_out(page)
 
@@ -97,8 +98,22 @@ def test_an_award_becomes_a_contract_whose_hours_are_imported_and_validated(page
         page.get_by_role("button", name="Valider").first.click()
         expect(flash(page).first).to_contain_text("Déclaration validée")
     expect(page.locator("#declarations")).to_be_visible()
-    both_sizes(page, check_page, "heures-validees")
     with app.app_context():
         lines = db.session.scalars(db.select(HoursDeclaration)).all()
         assert sorted(line.hours for line in lines) == [35.5, 70]
         assert {line.status for line in lines} == {DeclarationStatus.VALIDATED}
+
+    # the dashboard and the bilan PDF show the new hours: 105,5 h validated, 42,2 % of 250 h, two participants
+    board = page.locator("#tableau-de-bord")
+    expect(board).to_contain_text("105,50 h")
+    expect(board).to_contain_text("42,2 %")
+    expect(page.locator("canvas[data-insertion-chart]")).to_be_visible()
+    both_sizes(page, check_page, "heures-validees")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Bilan PDF").click()
+    path = tmp_path / "bilan.pdf"
+    download.value.save_as(path)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for expected in (TITLE, "105,50", "250"):
+        assert expected in text, expected
