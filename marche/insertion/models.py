@@ -246,7 +246,9 @@ class HoursDeclaration(db.Model):
         CheckConstraint("status in ('submitted', 'validated', 'rejected')", name="status"),
         CheckConstraint("status <> 'rejected' or rejection_reason is not null", name="rejection_reason"),
         CheckConstraint("corrects_id is null or corrects_id <> id", name="corrects_other"),
-        Index("ix_hours_declaration_contract_month", "contract_id", "month"),
+        # covering: a contract's or a year's lines are read from the index alone (insertion/indicators.py)
+        Index("ix_hours_declaration_contract_month", "contract_id", "month",
+              postgresql_include=["id", "participant_id", "mode", "hours", "status", "corrects_id"]),
         Index("ix_hours_declaration_corrects", "corrects_id"),
         # a validated line is corrected at most once at a time (a rejected correction leaves room for another)
         Index("uq_hours_declaration_correction", "corrects_id", unique=True,

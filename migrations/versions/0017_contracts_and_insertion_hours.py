@@ -191,7 +191,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hours_declaration'))
     )
     with op.batch_alter_table('hours_declaration', schema=None) as batch_op:
-        batch_op.create_index('ix_hours_declaration_contract_month', ['contract_id', 'month'], unique=False)
+        batch_op.create_index('ix_hours_declaration_contract_month', ['contract_id', 'month'], unique=False,
+                              postgresql_include=['id', 'participant_id', 'mode', 'hours', 'status', 'corrects_id'])
         batch_op.create_index('ix_hours_declaration_corrects', ['corrects_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hours_declaration_participant_id'), ['participant_id'], unique=False)
         batch_op.create_index('uq_hours_declaration_correction', ['corrects_id'], unique=True, postgresql_where=sa.text("corrects_id is not null and status <> 'rejected'"))

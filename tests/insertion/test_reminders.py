@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from marche.extensions import db
 from marche.insertion import reminders, services
-from marche.insertion.models import ContractReminder, ContractStatus
+from marche.insertion.models import ContractReminder, ContractStatus, HoursDeclaration
 from tests.insertion.world import HOLDER, contract, declaration, declared, hours_world, user  # noqa: F401
 
 MARCH, APRIL_5 = date(2026, 3, 1), date(2026, 4, 5)
@@ -73,3 +73,34 @@ def test_two_passes_at_once_send_one_mail(app, app_ctx, hours_world):
         assert not reminders._claim(second, hours_world["contract"], MARCH, reminders.MISSING)
         second.commit()
     assert reminder_rows() == 1
+
+
+def test_a_contract_behind_alerts_its_keeper_once_a_month(app, app_ctx, hours_world, mailbox):
+    """1 000 h over 2026: at 5 July, six months are over and the pro-rata target is 500 h; 80 % of it is 400 h.
+    399,99 h validated is behind, 400 h is not (computed here from the contract's figures)."""
+    from decimal import Decimal
+
+    from marche.insertion import indicators
+
+    july = date(2026, 7, 5)
+    pro_rata = Decimal(1000) * 6 / 12
+    assert pro_rata * Decimal("0.8") == Decimal(400)
+    for index, month in enumerate((1, 2, 3, 4)):
+        declared(hours_world, "holder", "p1" if index % 2 else "p2", date(2026, month, 1), "100", validate=True)
+    assert not indicators.is_behind(db.session, contract(hours_world["contract"]), july)  # 400 h: on time
+    reminders.send_behind(db.session, july, indicators.is_behind)
+    db.session.commit()
+    assert mails_to(mailbox, "clauses@plie-lille.example.fr") == []
+    line = declared(hours_world, "holder", "p1", date(2026, 5, 1), "0.01")  # waiting: it does not count
+    services.correct(user(hours_world["holder"]), hours_world["holder_org"],
+                     declaration(line - 1), "direct_hire", Decimal("99.99"))
+    db.session.commit()
+    correction = db.session.scalar(select(func.max(HoursDeclaration.id)))
+    services.validate(user(hours_world["facilitator"]), declaration(correction))
+    db.session.commit()
+    assert indicators.is_behind(db.session, contract(hours_world["contract"]), july)  # 399,99 h
+    assert reminders.reminders_task(july, behind=indicators.is_behind) >= 1
+    alert = mailbox.last_to("clauses@plie-lille.example.fr")
+    assert "en retard" in alert["Subject"] and "Entretien des espaces verts de Lille" in alert["Subject"]
+    assert reminders.reminders_task(date(2026, 7, 20), behind=indicators.is_behind) == 0  # once this month
+    assert len([m for m in mails_to(mailbox, "clauses@plie-lille.example.fr") if "retard" in m["Subject"]]) == 1
