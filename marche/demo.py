@@ -600,4 +600,9 @@ def create_insertion_demo() -> None:
                 insertion.validate(facilitator, correction)
     for back in (8, 7, 6):
         insertion.lock_month(facilitator, contract, _months_back(day, back))
+    # two participants whose mission ended: where they stand six months after (the year's bilan counts them)
+    from .insertion.indicators import record_exit
+
+    record_exit(facilitator, people[0], contract, "cdi", day - timedelta(days=10))
+    record_exit(facilitator, people[1], contract, "training", day - timedelta(days=3))
     db.session.flush()

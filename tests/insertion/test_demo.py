@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from marche.demo import INSERTION_DEMO_TITLE, create_demo
 from marche.extensions import db
 from marche.insertion import services
-from marche.insertion.models import Contract, DeclarationStatus, HoursDeclaration, MonthLock
+from marche.insertion.models import Contract, DeclarationStatus, HoursDeclaration, MonthLock, ParticipantExit
 from marche.tenders.models import LotStatus, TenderLot
 from tests.conftest import login, page_text
 
@@ -47,6 +47,8 @@ def test_the_insertion_demo_is_made_once_and_shows_every_state(app):
         assert with_clause and all(db.session.scalar(select(Contract.id).where(Contract.lot_id == lot.id))
                                    for lot in with_clause)
         contract_id = contract.id
+        exits = db.session.scalars(select(ParticipantExit).where(ParticipantExit.contract_id == contract.id)).all()
+        assert sorted(e.situation for e in exits) == ["cdi", "training"]
         assert services.month_label(last_month) in {services.month_label(d.month) for d in lines}
     client = app.test_client()
     login(client, "facilitateur@demo.marche.local", "Demo-marche-2026")
