@@ -83,6 +83,18 @@ def flash_form_errors(form) -> None:
             flash(message if ":" in message else f"{label} : {message}", "error")
 
 
+def write_and_return(form, operation: Callable[[], Any], message: str, back: Any) -> Any:
+    """One write of a page made of small forms (a button, a one-field form): the form checked (its errors flashed),
+    the service committed once (or its refusal flashed), the success flashed; then `back`, the redirect to the
+    page."""
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return back
+    if commit_or_report(operation):
+        flash(message, "success")
+    return back
+
+
 def ascii_int(value: Any) -> int:
     """`coerce` for a select whose values are integers: Python's int() would read « ３ » or « ٣٠ »."""
     if isinstance(value, int):

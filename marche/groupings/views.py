@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ..accounts.models import Organisation, User
 from ..accounts.tokens import TokenError
 from ..core.access import can, get_or_404
-from ..core.forms import commit_or_report, flash_form_errors
+from ..core.forms import commit_or_report, flash_form_errors, write_and_return
 from ..core.models import AuditEntry
 from ..extensions import db
 from ..search.query import StructureQuery
@@ -57,14 +57,8 @@ def _back(grouping: Grouping, anchor: str = ""):
 
 
 def _do(grouping: Grouping, form, operation, message: str, anchor: str = ""):
-    """One write of the grouping page: the form checked, the service committed once (or its refusal flashed),
-    then back to the page."""
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _back(grouping, anchor)
-    if commit_or_report(operation):
-        flash(message, "success")
-    return _back(grouping, anchor)
+    """One write of the grouping page, then back to the page."""
+    return write_and_return(form, operation, message, _back(grouping, anchor))
 
 
 # --- « Répondre en groupement » -----------------------------------------------------------------------------

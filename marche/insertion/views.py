@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from ..accounts.models import Organisation
 from ..clauses.catalogue import EligiblePublic, FulfilmentMode
 from ..core.access import can, get_or_404
-from ..core.forms import commit_or_report, flash_form_errors
+from ..core.forms import commit_or_report, flash_form_errors, write_and_return
 from ..extensions import db
 from ..suppliers.views import profile_url
 from . import access, services
@@ -45,14 +45,8 @@ def _back(contract: Contract, anchor: str = "declarations"):
 
 
 def _do(contract: Contract, form, operation, message: str, anchor: str = "declarations"):
-    """One write of the contract page: the form checked, the service committed once (or its refusal flashed),
-    then back to the page."""
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _back(contract, anchor)
-    if commit_or_report(operation):
-        flash(message, "success")
-    return _back(contract, anchor)
+    """One write of the contract page, then back to the page."""
+    return write_and_return(form, operation, message, _back(contract, anchor))
 
 
 # --- contracts -------------------------------------------------------------------------------------------
