@@ -198,3 +198,17 @@ def test_a_validation_without_a_note_says_so(app_ctx, people):
     assert submitted.validated_by_id == people["nord"]
     with pytest.raises(DomainError, match="déjà validée"):
         workflow.validate(user(people["nord"]), submitted)
+
+
+def test_a_validator_who_is_also_a_buyer_member_is_not_told_of_its_own_tender(app_ctx, people):
+    """validators_of: the active members of the covering facilitators, never a member of the buyer organisation."""
+    submitted = tender(make_tender(people["buyer_org"], status=S.SUBMITTED))
+    nord_org = organisation_of(people["nord"])
+    assert [u.id for u in workflow.validators_of(submitted)] == [people["nord"]]
+    db.session.add(Membership(user_id=people["buyer"], organisation_id=nord_org, role="member"))
+    db.session.commit()
+    db.session.expire_all()
+    assert [u.id for u in workflow.validators_of(tender(submitted.id))] == [people["nord"]]
+    user(people["nord"]).active = False
+    db.session.commit()
+    assert workflow.validators_of(tender(submitted.id)) == []
