@@ -94,7 +94,8 @@ TARGETS = (
     Target("tenders.workflow", "marche/tenders/workflow.py",
            ("tests/tenders/test_workflow.py", "tests/tenders/test_workflow_rules.py",
             "tests/tenders/test_workflow_views.py")),
-    Target("tenders.award", "marche/tenders/award.py", ("tests/tenders/test_award.py",)),
+    Target("tenders.award", "marche/tenders/award.py",
+           ("tests/tenders/test_award.py", "tests/tenders/test_award_rules.py", "tests/groupings/test_services.py")),
     # reaching the structures (issue 20): who answers for a structure, the funnel's re-notification limits
     Target("tenders.answers_access", "marche/tenders/answers_access.py",
            ("tests/tenders/test_answers.py", "tests/tenders/test_answers_views.py")),

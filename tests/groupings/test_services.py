@@ -304,12 +304,26 @@ def test_a_lot_awarded_to_the_grouping_carries_its_members_and_moves_it(ctx, gme
     g = grouping(grouping_id)
     assert g.status == S.AWARDED and recorded.holder_grouping_id == grouping_id
     assert recorded.holder_siret == structure(gme["aci_s"]).siret
+    assert recorded.holder_structure_id == gme["aci_s"]  # the mandataire's profile stands for the grouping
+    assert recorded.holder_name == g.name
     from marche.core.models import OutboxMessage
 
     payload = db.session.scalar(select(OutboxMessage.payload).where(OutboxMessage.kind == award.LOT_AWARDED))
     assert payload["holder"]["grouping_type"] == "Solidaire"
     assert sorted((m["name"], m["percent"], m["mandataire"]) for m in payload["holder"]["members"]) == [
         ("Atelier du Nord", "40.00", False), ("Les Jardins Solidaires", "60.00", True)]
+
+
+def test_a_grouping_with_a_long_name_holds_the_lot_under_its_first_250_characters(ctx, gme):
+    grouping_id = formed(gme, lots=(0,), confirm=True)
+    structure(gme["aci_s"]).name = "Les Jardins Solidaires de la Métropole " + "x" * 200
+    structure(gme["aci_s"]).brand = None
+    db.session.commit()
+    full = grouping(grouping_id).name
+    assert len(full) > 251
+    the_tender = close(gme)
+    recorded = award.award_lot(user(gme["buyer"]), the_tender, the_tender.lots[0], award_data(grouping_id=grouping_id))
+    assert recorded.holder_name == full[:250]
 
 
 def test_a_grouping_that_did_not_answer_the_lot_cannot_hold_it(ctx, gme):
