@@ -63,14 +63,43 @@ def test_the_event_says_the_lots_amount_place_and_etp(app_ctx, buyer):
     tender = closed_tender(buyer, lots=2)
     first, second = tender.lots
     first.place_ref = "commune:59599"  # Roubaix: the lot's own place
+    first.cpv_codes = ["77310000-6"]
     second.amount = None  # a lot without an estimate, placed where the tender is
     recorded = award.award_lot(actor(buyer), tender, first, data())
     spec = ClauseSpec.from_json(first.clauses)
     event = award.award_event(tender, first, recorded, spec)
     assert event["lot"]["amount"] == str(first.amount) and event["lot"]["place_ref"] == "commune:59599"
+    assert event["lot"]["cpv_codes"] == ["77310000-6"]
     hours = spec.insertion.hours
     assert event["insertion_etp"] == str((hours / Decimal(1607)).quantize(Decimal("0.01")))
     other = award.award_lot(actor(buyer), tender, second, data())
     event = award.award_event(tender, second, other, ClauseSpec.from_json({}))
     assert event["lot"]["amount"] is None and event["lot"]["place_ref"] == tender.place_ref
     assert event["insertion_hours"] is None and event["insertion_etp"] is None
+
+
+def test_the_largest_amount_and_the_longest_reason_pass(app_ctx, buyer):
+    tender = closed_tender(buyer, lots=3)
+    biggest = award.award_lot(actor(buyer), tender, tender.lots[0], data(amount="999999999999,99"))
+    assert biggest.amount == award.MAX_AMOUNT
+    assert award.mark_unsuccessful(actor(buyer), tender, tender.lots[1], "r" * 4000, 0).unsuccessful_reason == \
+        "r" * 4000
+    with pytest.raises(DomainError, match="4000 caractères au plus") as refused:
+        award.mark_unsuccessful(actor(buyer), tender, tender.lots[2], "r" * 4001, 0)
+    assert refused.value.field == "reason"
+
+
+def test_a_lot_whose_clauses_are_unreadable_is_refused_in_french(app_ctx, buyer):
+    tender = closed_tender(buyer)
+    tender.lots[0].clauses = {"insertion": {"amount_basis": "beaucoup"}}
+    with pytest.raises(DomainError, match="clauses du lot 1 sont illisibles"):
+        award.award_lot(actor(buyer), tender, tender.lots[0], data())
+    assert tender.lots[0].status == LotStatus.OPEN
+
+
+def test_a_grouping_holder_is_a_fixed_description():
+    from dataclasses import FrozenInstanceError
+
+    holder = award.GroupingHolder(1, None, "75187049400026", "Groupement A / B", "Solidaire", ())
+    with pytest.raises(FrozenInstanceError):
+        holder.name = "Autre"
