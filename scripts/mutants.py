@@ -98,7 +98,8 @@ TARGETS = (
            ("tests/tenders/test_award.py", "tests/tenders/test_award_rules.py", "tests/groupings/test_services.py")),
     # reaching the structures (issue 20): who answers for a structure, the funnel's re-notification limits
     Target("tenders.answers_access", "marche/tenders/answers_access.py",
-           ("tests/tenders/test_answers.py", "tests/tenders/test_answers_views.py")),
+           ("tests/tenders/test_answers.py", "tests/tenders/test_answers_access_rules.py",
+            "tests/tenders/test_answers_views.py")),
     Target("tenders.funnel", "marche/tenders/funnel.py", ("tests/tenders/test_funnel.py",)),
     # groupings (issue 21): who reads and runs a grouping, its rules and table of moves, the share arithmetic
     Target("groupings.access", "marche/groupings/access.py", ("tests/groupings/test_access_rules.py",)),
