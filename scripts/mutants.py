@@ -100,7 +100,8 @@ TARGETS = (
     Target("tenders.answers_access", "marche/tenders/answers_access.py",
            ("tests/tenders/test_answers.py", "tests/tenders/test_answers_access_rules.py",
             "tests/tenders/test_answers_views.py")),
-    Target("tenders.funnel", "marche/tenders/funnel.py", ("tests/tenders/test_funnel.py",)),
+    Target("tenders.funnel", "marche/tenders/funnel.py",
+           ("tests/tenders/test_funnel.py", "tests/tenders/test_funnel_rules.py")),
     # groupings (issue 21): who reads and runs a grouping, its rules and table of moves, the share arithmetic
     Target("groupings.access", "marche/groupings/access.py", ("tests/groupings/test_access_rules.py",)),
     Target("groupings.services", "marche/groupings/services.py", ("tests/groupings/test_services.py",),

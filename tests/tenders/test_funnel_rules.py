@@ -1,0 +1,103 @@
+"""The funnel's finer rules, on both sides (written for the mutants `make mutants` showed alive): each stage counted
+on a story where every answer differs, reasons ranked by count then by code, the reason's free text in the
+export, who a re-notification leaves out (relay mails switched off, except for interested structures), each
+group's own count, and the 5 000 characters of a message."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from marche.accounts.models import User
+from marche.core.errors import DomainError
+from marche.core.models import utcnow
+from marche.extensions import db
+from marche.tenders import funnel
+from marche.tenders.models import Interest, LotResponse, RelayPreference, Tender
+from tests.tenders.relay_fixtures import recipients
+from tests.tenders.test_funnel import buyer_client, story  # noqa: F401  (fixture)
+
+#: name -> (interest, reason, reason text): only A is interested; B and C decline for reasons whose first-seen
+#: order (by structure name) is the reverse of their codes' order; D declines too
+ANSWERS = {"Atelier A": (Interest.INTERESTED, None, None),
+           "Bâtisseurs B": (Interest.NOT_INTERESTED, "unavailable", None),
+           "Chantier C": (Interest.NOT_INTERESTED, "too_far", "Nos équipes sont à Marseille."),
+           "Débroussaille D": (Interest.NOT_INTERESTED, "unavailable", None)}
+
+
+def answer(world, lot_id: int, answers: dict) -> None:
+    for name, (interest, reason, text) in answers.items():
+        response = db.session.execute(select(LotResponse).where(
+            LotResponse.lot_id == lot_id, LotResponse.structure_id == world.structures[name])).scalar_one()
+        response.interest, response.interest_at = interest, utcnow() if interest else None
+        response.reason_code, response.reason_text = reason, text
+    db.session.commit()
+
+
+def test_each_stage_and_the_reasons_by_count_then_code(app, story):
+    world, tender_id, lot_id = story
+    with app.app_context():
+        answer(world, lot_id, ANSWERS)
+        counted = funnel.lot_funnel(db.session.get(Tender, tender_id).lots[0])
+        assert counted.counts["interested"] == 1 and counted.counts["not_interested"] == 3
+        assert counted.reasons == [("unavailable", 2), ("too_far", 1)]
+        answer(world, lot_id, {"Débroussaille D": (Interest.NOT_INTERESTED, "too_large", None)})
+        # one each now: the codes' order decides, not the order the structures come in
+        assert funnel.lot_funnel(db.session.get(Tender, tender_id).lots[0]).reasons == [
+            ("too_far", 1), ("too_large", 1), ("unavailable", 1)]
+
+
+def test_the_export_carries_the_reasons_free_text(app, story):
+    world, tender_id, lot_id = story
+    with app.app_context():
+        answer(world, lot_id, ANSWERS)
+    rows = list(csv.reader(io.StringIO(buyer_client(app).get(f"/consultations/{tender_id}/reponses/export.csv")
+                                       .get_data().decode("utf-8-sig")), delimiter=";"))
+    text = {row[1]: row[8] for row in rows[1:]}
+    assert text["Chantier C"] == "Nos équipes sont à Marseille." and text["Atelier A"] == ""
+
+
+def _open(world, tender_id: int):
+    tender = db.session.get(Tender, tender_id)
+    tender.answers_deadline = utcnow() + timedelta(days=30)
+    db.session.commit()
+    return db.session.get(User, world.buyer), db.session.get(Tender, tender_id).lots[0]
+
+
+def test_switched_off_relay_mails_leave_a_structure_out_unless_it_is_interested(app, story, mailbox):
+    world, tender_id, lot_id = story
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        buyer, lot = _open(world, tender_id)
+        # A (interested) and D (no interest declared) switched the relay mails off
+        for name in ("Atelier A", "Débroussaille D"):
+            db.session.add(RelayPreference(structure_id=world.structures[name], relay_mails=False))
+        db.session.commit()
+        mailbox.clear()
+        funnel.renotify(buyer, lot, "interested", "Merci de votre intérêt.")
+        db.session.commit()
+        interested = sorted(world.members["Atelier A"] + world.members["Bâtisseurs B"])
+        assert recipients(mailbox, "Message de") == interested
+        with pytest.raises(DomainError, match="Aucune structure à relancer"):
+            funnel.renotify(buyer, lot, "notified", "Il reste trois semaines.")  # D only, and D said no
+        db.session.rollback()
+        db.session.delete(db.session.get(RelayPreference, world.structures["Débroussaille D"]))
+        db.session.commit()
+        mailbox.clear()
+        funnel.renotify(buyer, lot, "notified", "Il reste trois semaines.")
+        db.session.commit()
+        assert recipients(mailbox, "Message de") == sorted(world.members["Débroussaille D"])
+        assert funnel.renotification_count(lot, "notified") == 1
+        assert funnel.renotification_count(lot, "interested") == 1
+        assert funnel.renotification_count(lot, "viewed") == 0
+
+
+def test_a_message_of_5000_characters_passes_5001_do_not(app, story):
+    world, tender_id, lot_id = story
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        buyer, lot = _open(world, tender_id)
+        assert funnel.contact_interested(buyer, lot, "m" * 5000) == 2
+        with pytest.raises(DomainError, match="5000 caractères au plus"):
+            funnel.contact_interested(buyer, lot, "m" * 5001)
