@@ -58,6 +58,11 @@ def test_the_export_carries_the_reasons_free_text(app, story):
                                        .get_data().decode("utf-8-sig")), delimiter=";"))
     text = {row[1]: row[8] for row in rows[1:]}
     assert text["Chantier C"] == "Nos équipes sont à Marseille." and text["Atelier A"] == ""
+    with app.app_context():
+        from marche.suppliers.models import Structure
+
+        sirets = {name: db.session.get(Structure, sid).siret for name, sid in world.structures.items()}
+    assert all(row[2] == sirets[row[1]] and row[2] for row in rows[1:])
 
 
 def _open(world, tender_id: int):
@@ -92,6 +97,7 @@ def test_switched_off_relay_mails_leave_a_structure_out_unless_it_is_interested(
         assert funnel.renotification_count(lot, "notified") == 1
         assert funnel.renotification_count(lot, "interested") == 1
         assert funnel.renotification_count(lot, "viewed") == 0
+        assert [r.group for r in funnel.lot_funnel(lot).renotifications] == ["interested", "notified"]
 
 
 def test_a_message_of_5000_characters_passes_5001_do_not(app, story):
@@ -101,3 +107,23 @@ def test_a_message_of_5000_characters_passes_5001_do_not(app, story):
         assert funnel.contact_interested(buyer, lot, "m" * 5000) == 2
         with pytest.raises(DomainError, match="5000 caractères au plus"):
             funnel.contact_interested(buyer, lot, "m" * 5001)
+
+
+def test_a_renotification_waits_for_another_one_of_the_same_lot(app, story):
+    """Two re-notifications of one lot are counted one after the other: the second waits for the first's lock."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm import Session
+
+    from marche.tenders.models import TenderLot
+
+    world, tender_id, lot_id = story
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        buyer, lot = _open(world, tender_id)
+        with Session(db.engine) as other:
+            other.execute(select(TenderLot).where(TenderLot.id == lot_id).with_for_update())
+            db.session.execute(text("SET LOCAL lock_timeout = '1s'"))
+            with pytest.raises(DBAPIError, match="lock timeout"):
+                funnel.renotify(buyer, lot, "interested", "Merci de votre intérêt.")
+            db.session.rollback()
+            other.rollback()
