@@ -104,7 +104,8 @@ TARGETS = (
            ("tests/tenders/test_funnel.py", "tests/tenders/test_funnel_rules.py")),
     # groupings (issue 21): who reads and runs a grouping, its rules and table of moves, the share arithmetic
     Target("groupings.access", "marche/groupings/access.py", ("tests/groupings/test_access_rules.py",)),
-    Target("groupings.services", "marche/groupings/services.py", ("tests/groupings/test_services.py",),
+    Target("groupings.services", "marche/groupings/services.py",
+           ("tests/groupings/test_services.py", "tests/groupings/test_services_rules.py"),
            scope=("GROUPING_STATES", "_require_forming", "_require_open", "reserved_refusal", "_other_active",
                   "_require_single", "_lots", "_kind", "_text", "_reuse_or_new", "answer_invitation",
                   "remove_member", "set_mandataire", "set_shares", "confirm_problems", "confirm", "submit",
