@@ -53,3 +53,34 @@ def test_a_member_is_removed_only_from_its_own_grouping_and_while_it_belongs(ctx
     ea_member.status = MemberStatus.INVITED
     services.remove_member(user(gme["aci"]), first, ea_member)
     assert db.session.get(GroupingMember, ea_member.id).status == MemberStatus.REMOVED
+
+
+def test_an_organisation_with_one_profile_answers_an_email_invitation_with_it(ctx, gme, make_user):
+    """The invited company signs up and owns exactly one published profile: that profile is the member's, even when
+    the SIRET the mandataire typed was left empty; with two profiles and no matching SIRET, none is guessed."""
+    one = make_user("contact@une-fiche.example.fr", kind="inclusive_structure", name="Une Fiche SAS")
+    two = make_user("contact@deux-fiches.example.fr", kind="inclusive_structure", name="Deux Fiches SAS")
+    only = owned_structure(organisation_of(one), "La seule fiche", ("EI",))
+    owned_structure(organisation_of(two), "Première fiche", ("EI",))
+    owned_structure(organisation_of(two), "Seconde fiche", ("EI",))
+    the_tender = tender(gme["tender"])
+    g = services.start(user(gme["aci"]), the_tender, structure(gme["aci_s"]), [the_tender.lots[0].id], "conjoint")
+    first = services.invite_by_email(user(gme["aci"]), g, "contact@une-fiche.example.fr", "Une Fiche SAS", "")
+    second = services.invite_by_email(user(gme["aci"]), g, "contact@deux-fiches.example.fr", "Deux Fiches SAS", "")
+    services.answer_invitation(user(one), first, True, organisation=user(one).organisation)
+    services.answer_invitation(user(two), second, True, organisation=user(two).organisation)
+    assert first.structure_id == only
+    assert second.structure_id is None
+
+
+def test_a_user_in_two_member_organisations_is_read_as_its_accepted_one(ctx, gme):
+    from marche.accounts.models import Membership
+
+    g = grouping(formed(gme, lots=(0,)))
+    invited = services.invite_structure(user(gme["aci"]), g, structure(gme["stranger_s"]), "Tonte")
+    db.session.add(Membership(user_id=gme["aci"], organisation_id=gme["stranger_org"], role="member"))
+    db.session.flush()
+    db.session.expire(user(gme["aci"]))
+    found = services.member_of(user(gme["aci"]), g)
+    assert found.status == MemberStatus.ACCEPTED and found.id == g.mandataire_id
+    assert invited.status == MemberStatus.INVITED
