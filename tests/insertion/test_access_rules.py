@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 
+from marche.extensions import db
+
 from marche.core.access import can
 from marche.insertion import services
 from marche.insertion.models import ContractStatus
@@ -79,3 +81,15 @@ def test_in_whose_name_a_line_is_declared(app_ctx, hours_world, role, expected):
 
     found = declaring_organisation(user(hours_world[role]), contract(hours_world["contract"]))
     assert found == (hours_world[expected] if expected else None)
+
+
+def test_an_account_without_organisation_reads_no_participant(app_ctx, hours_world):
+    from marche.accounts import services as accounts
+
+    lonely = accounts.create_user("seul@exemple.fr", "motdepasse-solide-1", "Compte Seul", confirmed=True)
+    db.session.flush()
+    person = participant(hours_world["p1"])
+    declared(hours_world, "holder", "p1", MARCH, "10")
+    assert can(lonely, "view", person) is False
+    assert can(lonely, "view", contract(hours_world["contract"])) is False
+    assert can(lonely, "follow_contracts") is False and can(lonely, "create_contract") is False
