@@ -121,7 +121,9 @@ def test_a_renotification_waits_for_another_one_of_the_same_lot(app, story):
     with app.test_request_context(base_url=app.config["BASE_URL"]):
         buyer, lot = _open(world, tender_id)
         with Session(db.engine) as other:
-            other.execute(select(TenderLot).where(TenderLot.id == lot_id).with_for_update())
+            # FOR NO KEY UPDATE: it blocks the re-notification's own lock of the lot, not the foreign-key check of
+            # the row it inserts (which would block any insert, locked lot or not)
+            other.execute(select(TenderLot).where(TenderLot.id == lot_id).with_for_update(key_share=True))
             db.session.execute(text("SET LOCAL lock_timeout = '1s'"))
             with pytest.raises(DBAPIError, match="lock timeout"):
                 funnel.renotify(buyer, lot, "interested", "Merci de votre intérêt.")
