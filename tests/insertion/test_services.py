@@ -481,3 +481,20 @@ def test_eligibility_is_checked_today_or_before(app_ctx, hours_world):
 def test_no_column_can_hold_a_name():
     columns = {column.name for column in Participant.__table__.columns}
     assert not columns & {"name", "first_name", "last_name", "nom", "prenom", "email", "birth_date"}
+
+
+def test_the_years_a_month_may_name():
+    assert services.parse_month("01/1900") == date(1900, 1, 1) and services.parse_month("12/2999") == date(2999, 12, 1)
+    for wrong in ("12/1899", "01/3000"):
+        with pytest.raises(DomainError, match="MM/AAAA"):
+            services.parse_month(wrong)
+
+
+def test_the_lock_refusal_counts_the_waiting_lines(app_ctx, hours_world):
+    facilitator = user(hours_world["facilitator"])
+    declared(hours_world, "holder", "p1", MARCH, "10")
+    with pytest.raises(DomainError, match=r"1 déclaration de 03/2026 attend encore une décision"):
+        services.lock_month(facilitator, contract(hours_world["contract"]), MARCH)
+    declared(hours_world, "holder", "p2", MARCH, "10")
+    with pytest.raises(DomainError, match=r"2 déclarations de 03/2026 attendent encore une décision"):
+        services.lock_month(facilitator, contract(hours_world["contract"]), MARCH)
