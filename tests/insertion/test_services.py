@@ -484,6 +484,7 @@ def test_no_column_can_hold_a_name():
 
 
 def test_the_years_a_month_may_name():
+    assert services.parse_month(date(2026, 3, 15)) == MARCH  # a spreadsheet's date cell gives its month
     assert services.parse_month("01/1900") == date(1900, 1, 1) and services.parse_month("12/2999") == date(2999, 12, 1)
     for wrong in ("12/1899", "01/3000"):
         with pytest.raises(DomainError, match="MM/AAAA"):
