@@ -499,3 +499,18 @@ def test_the_lock_refusal_counts_the_waiting_lines(app_ctx, hours_world):
     declared(hours_world, "holder", "p2", MARCH, "10")
     with pytest.raises(DomainError, match=r"2 déclarations de 03/2026 attendent encore une décision"):
         services.lock_month(facilitator, contract(hours_world["contract"]), MARCH)
+
+
+def test_a_declaration_is_audited_and_a_refusal_names_the_total(app_ctx, hours_world):
+    line = declared(hours_world, "holder", "p1", MARCH, "200")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "hours.declared"))
+    assert entry.details["declaration_id"] == line and Decimal(entry.details["hours"]) == Decimal(200)
+    with pytest.raises(DomainError, match=r"LIL-001 aurait 220\.01 h en 03/2026"):
+        declare_now(hours_world, "holder", "p1", MARCH, "20.01")
+
+
+def test_a_bad_siret_is_quoted_on_its_first_20_characters(app_ctx, hours_world):
+    typed = "1234567890123456789ABCDEF"
+    with pytest.raises(DomainError) as refused:
+        services._siret(typed, "holder_siret", "SIRET du titulaire", required=True)
+    assert f"« {typed[:20]} »" in refused.value.message
