@@ -20,8 +20,11 @@ from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Index, N
                         UniqueConstraint, func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import Organisation, User
 from ..core.models import LabelledEnum, TimestampMixin
 from ..extensions import db
+from ..suppliers.models import Structure
+from ..tenders.models import Tender, TenderLot
 
 
 class GroupingKind(LabelledEnum):
@@ -70,7 +73,7 @@ class Grouping(TimestampMixin, db.Model):
     #: why it was dissolved, as its mandataire wrote it
     dissolved_reason: Mapped[str | None] = mapped_column(Text)
 
-    tender = relationship("Tender")
+    tender = relationship(Tender)
     lots: Mapped[list["GroupingLot"]] = relationship(back_populates="grouping", cascade="all, delete-orphan",
                                                      order_by="GroupingLot.lot_id")
     members: Mapped[list["GroupingMember"]] = relationship(
@@ -129,7 +132,7 @@ class GroupingLot(db.Model):
     price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
 
     grouping: Mapped[Grouping] = relationship(back_populates="lots")
-    lot = relationship("TenderLot")
+    lot = relationship(TenderLot)
 
     __table_args__ = (UniqueConstraint("grouping_id", "lot_id", name="uq_grouping_lot"),
                       CheckConstraint("price is null or price > 0", name="price_positive"))
@@ -157,8 +160,8 @@ class GroupingMember(TimestampMixin, db.Model):
     decline_reason: Mapped[str | None] = mapped_column(Text)
 
     grouping: Mapped[Grouping] = relationship(back_populates="members", foreign_keys=[grouping_id])
-    structure = relationship("Structure")
-    organisation = relationship("Organisation")
+    structure = relationship(Structure)
+    organisation = relationship(Organisation)
     shares: Mapped[list["GroupingShare"]] = relationship(back_populates="member", cascade="all, delete-orphan")
 
     __table_args__ = (
@@ -249,4 +252,4 @@ class GroupingMessage(db.Model):
 
     grouping: Mapped[Grouping] = relationship(back_populates="messages")
     member: Mapped[GroupingMember | None] = relationship()
-    author = relationship("User")
+    author = relationship(User)

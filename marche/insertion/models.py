@@ -26,8 +26,12 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, In
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import Organisation, User
 from ..core.models import LabelledEnum, TimestampMixin
 from ..extensions import db
+from ..groupings.models import Grouping
+from ..suppliers.models import Structure
+from ..tenders.models import TenderLot
 
 #: a month's hours for one participant on one contract, all modes together (DOMAIN.md: ~151,67 h is full
 #: time; 220 leaves room for overtime while catching a typo such as 1 500)
@@ -109,12 +113,12 @@ class Contract(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(12), default=ContractStatus.ACTIVE, server_default="active")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
-    buyer_organisation = relationship("Organisation", foreign_keys=[buyer_organisation_id])
-    holder_organisation = relationship("Organisation", foreign_keys=[holder_organisation_id])
-    facilitator_organisation = relationship("Organisation", foreign_keys=[facilitator_organisation_id])
-    holder_structure = relationship("Structure")
-    holder_grouping = relationship("Grouping")
-    lot = relationship("TenderLot")
+    buyer_organisation = relationship(Organisation, foreign_keys=[buyer_organisation_id])
+    holder_organisation = relationship(Organisation, foreign_keys=[holder_organisation_id])
+    facilitator_organisation = relationship(Organisation, foreign_keys=[facilitator_organisation_id])
+    holder_structure = relationship(Structure)
+    holder_grouping = relationship(Grouping)
+    lot = relationship(TenderLot)
     partners: Mapped[list["ContractPartner"]] = relationship(back_populates="contract", cascade="all, delete-orphan")
 
     __table_args__ = (
@@ -150,7 +154,7 @@ class ContractPartner(db.Model):
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     contract: Mapped[Contract] = relationship(back_populates="partners")
-    organisation = relationship("Organisation")
+    organisation = relationship(Organisation)
 
 
 class Participant(TimestampMixin, db.Model):
@@ -175,7 +179,7 @@ class Participant(TimestampMixin, db.Model):
     pass_iae_number: Mapped[str | None] = mapped_column(String(32))
     pass_iae_expires_on: Mapped[date | None] = mapped_column(Date)
 
-    eligibility_checked_by = relationship("User")
+    eligibility_checked_by = relationship(User)
 
     __table_args__ = (
         UniqueConstraint("keeper_organisation_id", "code", name="uq_participant_code"),
@@ -237,8 +241,8 @@ class HoursDeclaration(db.Model):
     contract: Mapped[Contract] = relationship()
     participant: Mapped[Participant] = relationship()
     corrects: Mapped["HoursDeclaration | None"] = relationship(remote_side=[id])
-    declared_by = relationship("User", foreign_keys=[declared_by_id])
-    declaring_organisation = relationship("Organisation", foreign_keys=[declaring_organisation_id])
+    declared_by = relationship(User, foreign_keys=[declared_by_id])
+    declaring_organisation = relationship(Organisation, foreign_keys=[declaring_organisation_id])
 
     __table_args__ = (
         CheckConstraint("hours > 0 and hours <= 220", name="hours"),

@@ -20,9 +20,11 @@ from sqlalchemy import (ARRAY, Boolean, CheckConstraint, Column, Date, DateTime,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import Organisation, User
 from ..core.models import LabelledEnum, TimestampMixin
 from ..extensions import db
 from ..reference.models import Sector
+from ..suppliers.models import Structure
 
 
 class TenderKind(LabelledEnum):
@@ -117,10 +119,10 @@ class Tender(TimestampMixin, db.Model):
         ForeignKey("organisation.id", ondelete="SET NULL"), index=True)
     assist_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    organisation = relationship("Organisation", foreign_keys=[organisation_id])
-    assisting_organisation = relationship("Organisation", foreign_keys=[assisting_organisation_id])
-    created_by = relationship("User", foreign_keys=[created_by_id])
-    validated_by = relationship("User", foreign_keys=[validated_by_id])
+    organisation = relationship(Organisation, foreign_keys=[organisation_id])
+    assisting_organisation = relationship(Organisation, foreign_keys=[assisting_organisation_id])
+    created_by = relationship(User, foreign_keys=[created_by_id])
+    validated_by = relationship(User, foreign_keys=[validated_by_id])
     sectors: Mapped[list[Sector]] = relationship(secondary=tender_sector, order_by=Sector.name)
     lots: Mapped[list["TenderLot"]] = relationship(back_populates="tender", cascade="all, delete-orphan",
                                                    order_by="TenderLot.position")
@@ -197,7 +199,7 @@ class LotAward(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     lot: Mapped[TenderLot] = relationship(back_populates="award")
-    holder_structure = relationship("Structure")
+    holder_structure = relationship(Structure)
 
     __table_args__ = (
         CheckConstraint("NOT awarded OR (holder_siret IS NOT NULL AND amount > 0 AND awarded_on IS NOT NULL)",
@@ -238,8 +240,8 @@ class TenderComment(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     tender: Mapped[Tender] = relationship(back_populates="comments")
-    author = relationship("User")
-    organisation = relationship("Organisation")
+    author = relationship(User)
+    organisation = relationship(Organisation)
 
 
 class TenderRectificatif(db.Model):
@@ -255,7 +257,7 @@ class TenderRectificatif(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     tender: Mapped[Tender] = relationship(back_populates="rectificatifs")
-    author = relationship("User")
+    author = relationship(User)
 
 
 # --- reaching the structures: relay, answers, questions, re-notifications, watch (issue 20) ---------------
@@ -291,7 +293,7 @@ class TenderNotification(db.Model):
     skipped_reason: Mapped[str | None] = mapped_column(String(24))
 
     tender: Mapped[Tender] = relationship()
-    structure = relationship("Structure")
+    structure = relationship(Structure)
 
     __table_args__ = (UniqueConstraint("tender_id", "structure_id", name="uq_tender_notification_once"),)
 
@@ -321,8 +323,8 @@ class LotResponse(TimestampMixin, db.Model):
     offer_declared: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     lot: Mapped[TenderLot] = relationship()
-    structure = relationship("Structure")
-    answered_by = relationship("User")
+    structure = relationship(Structure)
+    answered_by = relationship(User)
 
     __table_args__ = (
         UniqueConstraint("lot_id", "structure_id", name="uq_lot_response_once"),
@@ -350,9 +352,9 @@ class TenderQuestion(db.Model):
 
     tender: Mapped[Tender] = relationship()
     lot: Mapped[TenderLot | None] = relationship()
-    structure = relationship("Structure")
-    asked_by = relationship("User", foreign_keys=[asked_by_id])
-    answered_by = relationship("User", foreign_keys=[answered_by_id])
+    structure = relationship(Structure)
+    asked_by = relationship(User, foreign_keys=[asked_by_id])
+    answered_by = relationship(User, foreign_keys=[answered_by_id])
 
 
 class LotRenotification(db.Model):
@@ -380,7 +382,7 @@ class RelayPreference(db.Model):
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    structure = relationship("Structure")
+    structure = relationship(Structure)
 
 
 class SavedSearch(TimestampMixin, db.Model):
@@ -397,7 +399,7 @@ class SavedSearch(TimestampMixin, db.Model):
     feed_token: Mapped[str] = mapped_column(String(64), unique=True)
     last_digest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    user = relationship("User")
+    user = relationship(User)
 
     __table_args__ = (
         CheckConstraint("frequency IN ('immediate', 'daily', 'weekly', 'never')", name="frequency"),
