@@ -4,12 +4,15 @@ Services change the session and flush; the view commits.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 from datetime import timedelta
+from typing import Iterable
 
 from flask import current_app
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
 
 from ..core import audit
 from ..core.errors import DomainError
@@ -38,6 +41,18 @@ class OrganisationData:
 
 def find_user_by_email(email: str) -> User | None:
     return db.session.execute(select(User).where(func.lower(User.email) == email.strip().lower())).scalar_one_or_none()
+
+
+def member_addresses(session: Session, organisation_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Active members' addresses of each organisation (lower-cased, deduplicated, sorted): whom a mail to an
+    organisation reaches. `session` is the caller's (an outbox handler's own)."""
+    rows = session.execute(
+        select(Membership.organisation_id, User.email).join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id.in_(list(organisation_ids)), User.active.is_(True))).all()
+    addresses: dict[int, set[str]] = defaultdict(set)
+    for organisation_id, email in rows:
+        addresses[organisation_id].add(email.strip().lower())
+    return {organisation_id: sorted(emails) for organisation_id, emails in addresses.items()}
 
 
 def find_organisation_by_siret(siret: str) -> Organisation | None:

@@ -18,11 +18,11 @@ from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from ..accounts.services import member_addresses
 from ..core.dates import today
 from ..core.mail import queue_mail
 from ..core.urls import external_url, url_context
 from ..extensions import db
-from ..tenders.relay import recipients
 from .models import Contract, ContractReminder, ContractStatus, DeclarationStatus, HoursDeclaration, MonthLock
 from .services import month_label
 
@@ -65,7 +65,7 @@ def send_missing(session: Session, day: date) -> int:
         if not _claim(session, contract.id, month, MISSING):
             continue
         link = external_url("insertion.show", contract_id=contract.id) + "#declarer"
-        for address in recipients(session, [contract.holder_organisation_id]).get(contract.holder_organisation_id, []):
+        for address in member_addresses(session, [contract.holder_organisation_id]).get(contract.holder_organisation_id, []):
             queue_mail(address, f"Heures d'insertion de {month_label(month)} à déclarer : {contract.title}"[:200],
                        "hours_missing", session=session, contract=contract, month=month_label(month), link=link)
         sent += 1
@@ -83,7 +83,7 @@ def send_behind(session: Session, day: date, behind: Callable[[Session, Contract
         if keeper is None or not behind(session, contract, day) or not _claim(session, contract.id, month, BEHIND):
             continue
         link = external_url("insertion.show", contract_id=contract.id)
-        for address in recipients(session, [keeper]).get(keeper, []):
+        for address in member_addresses(session, [keeper]).get(keeper, []):
             queue_mail(address, f"Heures d'insertion en retard : {contract.title}"[:200], "hours_behind",
                        session=session, contract=contract, link=link)
         sent += 1

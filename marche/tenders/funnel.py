@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import User
+from ..accounts.services import member_addresses
 from ..core import audit
 from ..core.access import RuleSet
 from ..core.errors import DomainError
@@ -118,7 +119,7 @@ def group_structures(lot: TenderLot, group: str) -> list[Structure]:
 def interested_contacts(lot: TenderLot) -> list[tuple[Structure, list[str]]]:
     """The interested structures and their organisation's members' addresses (the buyer's contact list)."""
     structures = group_structures(lot, "interested")
-    addresses = relay.recipients(db.session, {s.owner_organisation_id for s in structures if s.owner_organisation_id})
+    addresses = member_addresses(db.session, {s.owner_organisation_id for s in structures if s.owner_organisation_id})
     return [(s, addresses.get(s.owner_organisation_id, [])) for s in structures]
 
 
@@ -137,7 +138,7 @@ def _send(actor: User, lot: TenderLot, structures: list[Structure], body: str) -
     """Queue the buyer's message to each structure's organisation members; return how many structures."""
     tender = lot.tender
     reply_to = tender.contact_email or actor.email
-    addresses = relay.recipients(db.session, {s.owner_organisation_id for s in structures if s.owner_organisation_id})
+    addresses = member_addresses(db.session, {s.owner_organisation_id for s in structures if s.owner_organisation_id})
     link = external_url("tenders.show", tender_id=tender.id)
     reached = 0
     for structure in structures:

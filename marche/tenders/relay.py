@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from ..accounts.models import Membership, User
+from ..accounts.services import member_addresses
 from ..core import outbox
 from ..core.mail import queue_mail
 from ..core.models import utcnow
@@ -139,17 +139,6 @@ def relay_tender(session: Session, payload: dict[str, Any]) -> None:
                        session=session)
 
 
-def recipients(session: Session, organisation_ids: Iterable[int]) -> dict[int, list[str]]:
-    """Active members' addresses of each organisation (lower-cased, deduplicated, sorted)."""
-    rows = session.execute(
-        select(Membership.organisation_id, User.email).join(User, User.id == Membership.user_id)
-        .where(Membership.organisation_id.in_(list(organisation_ids)), User.active.is_(True))).all()
-    addresses: dict[int, set[str]] = defaultdict(set)
-    for organisation_id, email in rows:
-        addresses[organisation_id].add(email.strip().lower())
-    return {organisation_id: sorted(emails) for organisation_id, emails in addresses.items()}
-
-
 def is_open(tender: Tender, now: datetime) -> bool:
     return (tender.status == TenderStatus.PUBLISHED and tender.answers_deadline is not None
             and tender.answers_deadline > now)
@@ -179,7 +168,7 @@ def mail_batch(session: Session, payload: dict[str, Any]) -> None:
             LotResponse.structure_id.in_(structure_ids), LotResponse.interest == Interest.NOT_INTERESTED,
             LotResponse.lot_id.in_([lot.id for lot in tender.lots]))):
         declined[structure_id].add(lot_id)
-    addresses = recipients(session, {s.owner_organisation_id for s in structures.values() if s.owner_organisation_id})
+    addresses = member_addresses(session, {s.owner_organisation_id for s in structures.values() if s.owner_organisation_id})
     lots = {lot.id: lot for lot in tender.lots}
     with url_context():
         link = external_url("tenders.show", tender_id=tender.id)
@@ -232,7 +221,7 @@ def mail_rectificatif(session: Session, payload: dict[str, Any]) -> None:
         return
     tender = rectificatif.tender
     structures = interested_structures(session, tender)
-    addresses = recipients(session, {s.owner_organisation_id for s in structures if s.owner_organisation_id})
+    addresses = member_addresses(session, {s.owner_organisation_id for s in structures if s.owner_organisation_id})
     with url_context():
         link = external_url("tenders.show", tender_id=tender.id) + "#rectificatifs"
         for structure in structures:
