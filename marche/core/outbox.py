@@ -23,6 +23,8 @@ from .models import OutboxMessage, OutboxStatus, utcnow
 
 Handler = Callable[[Session, dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
+#: a kind's last word when its row is given up (an import marked failed, so that its page stops waiting)
+_last_words: dict[str, Handler] = {}
 #: further handlers of a kind, run after its own in the same transaction (another domain following an event)
 _subscribers: dict[str, list[Handler]] = {}
 #: work the worker runs on a schedule: name -> (interval in seconds, function of no argument)
@@ -30,9 +32,12 @@ _periodic: dict[str, tuple[float, Callable[[], Any]]] = {}
 log = logging.getLogger(__name__)
 
 
-def register_handler(kind: str, func: Handler) -> None:
-    """The function that processes outbox rows of this kind (called by a domain's `init_app`)."""
+def register_handler(kind: str, func: Handler, on_dead: Handler | None = None) -> None:
+    """The function that processes outbox rows of this kind (called by a domain's `init_app`), and the one that
+    runs once, in the same transaction, when a row of it is given up after its last attempt."""
     _handlers[kind] = func
+    if on_dead is not None:
+        _last_words[kind] = on_dead
 
 
 def subscribe(kind: str, func: Handler) -> None:
@@ -170,6 +175,7 @@ def process(message_id: int) -> str | None:
             message.last_error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
             if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
                 message.status = OutboxStatus.DEAD
+                _last_word(session, message)
             else:
                 message.next_attempt_at = utcnow() + backoff(message.attempts)
             log.warning("outbox %s (%s) failed: %s", message.id, message.kind, message.last_error)
@@ -179,6 +185,18 @@ def process(message_id: int) -> str | None:
             message.last_error = None
         session.commit()
         return message.status
+
+
+def _last_word(session: Session, message: OutboxMessage) -> None:
+    """The kind's `on_dead`, in its own savepoint: when it fails too, the row is still marked dead."""
+    last_word = _last_words.get(message.kind)
+    if last_word is None:
+        return
+    try:
+        with session.begin_nested():
+            last_word(session, dict(message.payload))
+    except Exception as exc:  # noqa: BLE001 - the row is dead either way; its last word's failure is logged
+        log.error("outbox %s (%s): on_dead failed: %s", message.id, message.kind, exc)
 
 
 def sweep(limit: int = 200) -> int:

@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("marche_models", set()).add(models.__name__)
     core_access.register(access.RULES)
     outbox.subscribe(award.LOT_AWARDED, services.follow_award)
-    outbox.register_handler(imports.IMPORT_JOB, imports.run_import)
+    outbox.register_handler(imports.IMPORT_JOB, imports.run_import, on_dead=imports.import_given_up)
     outbox.register_periodic("insertion.reminders", 3600,
                              lambda: reminders.reminders_task(behind=indicators.is_behind))
     documents.register_document(bilans.CONTRACT_BILAN, bilans.contract_bilan_document)

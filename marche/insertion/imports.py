@@ -564,3 +564,16 @@ def run_import(session: Session, payload: dict[str, Any]) -> None:
             record.status, record.errors, record.data, record.finished_at = "rejected", _stored_errors(error), None, \
                 utcnow()
             db.session.commit()
+
+
+GIVEN_UP = ("L'import s'est interrompu plusieurs fois sur une panne de notre côté : aucune ligne n'a été "
+            "enregistrée. Renvoyez le fichier ; si la panne revient, écrivez-nous.")
+
+
+def import_given_up(session: Session, payload: dict[str, Any]) -> None:
+    """Outbox `on_dead` of `insertion.import`: a file whose job failed on every attempt is marked refused with a
+    French word (nothing of it was written: each attempt rolled back), so that its page stops waiting and the same
+    file may be sent again."""
+    session.execute(update(DeclarationImport).where(
+        DeclarationImport.id == payload["id"], DeclarationImport.status.in_(("pending", "running")))
+        .values(status="rejected", errors=[GIVEN_UP], data=None, finished_at=utcnow()))

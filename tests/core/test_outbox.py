@@ -25,8 +25,29 @@ def always_fail(session, payload):
     raise RuntimeError("panne simulée du destinataire")
 
 
+last_words: list[dict] = []
+
+
+def failing_with_a_last_word(session, payload):
+    raise RuntimeError("panne simulée, dernier mot attendu")
+
+
+def last_word(session, payload):
+    last_words.append(payload)
+    audit.record(None, "test.last_word", "message:last", session=session)
+
+
+def broken_last_word(session, payload):
+    raise RuntimeError("le dernier mot échoue aussi")
+
+
+outbox.register_handler("test.fail_last_word", failing_with_a_last_word, on_dead=last_word)
+outbox.register_handler("test.fail_broken_last_word", failing_with_a_last_word, on_dead=broken_last_word)
+
+
 @pytest.fixture(autouse=True)
 def _reset_calls():
+    last_words.clear()
     calls.clear()
 
 
@@ -405,3 +426,29 @@ def test_an_event_with_followers_only_is_accepted_and_done(app_ctx):
     db.session.commit()
     assert followed == [("first", {"n": 2})]
     assert db.session.execute(select(OutboxMessage.status)).scalar_one() == "done"
+
+
+@pytest.mark.parametrize("attempts", [1, 2, 3])
+def test_a_kinds_last_word_runs_once_when_its_row_dies_and_not_before(app_ctx, attempts):
+    """`on_dead` runs in the dead row's transaction, on the last attempt only; a last word that fails leaves the
+    row dead all the same."""
+    app_ctx.config["OUTBOX_MAX_ATTEMPTS"], saved = attempts, app_ctx.config["OUTBOX_MAX_ATTEMPTS"]
+    try:
+        outbox.enqueue("test.fail_last_word", {"n": attempts})
+        outbox.enqueue("test.fail_broken_last_word", {"n": attempts})
+        db.session.commit()
+        for attempt in range(1, attempts + 1):
+            db.session.expire_all()
+            statuses = dict(db.session.execute(select(OutboxMessage.kind, OutboxMessage.status)).all())
+            dead = attempt == attempts
+            assert statuses == {"test.fail_last_word": "dead" if dead else "pending",
+                                "test.fail_broken_last_word": "dead" if dead else "pending"}
+            assert last_words == ([{"n": attempts}] if dead else [])
+            if not dead:
+                db.session.execute(text("update outbox_message set next_attempt_at = now()"))
+                db.session.commit()
+                outbox.sweep()
+        assert db.session.scalar(select(db.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "test.last_word")) == 1
+    finally:
+        app_ctx.config["OUTBOX_MAX_ATTEMPTS"] = saved

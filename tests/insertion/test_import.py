@@ -453,3 +453,36 @@ def test_the_check_reports_its_progress_on_long_files(app, hours_world):
         db.session.rollback()
     assert calls and {total for _, total in calls} == {1_200}
     assert [done for done, _ in calls] == sorted(done for done, _ in calls) and calls[-1][0] <= 1_200
+
+
+def test_a_large_file_whose_job_keeps_failing_is_refused_in_french_and_may_be_sent_again(app, client, hours_world):
+    """A fault planted in the job (the real handler swapped for one that breaks, the real `on_dead` kept): on its
+    last attempt the import stops waiting, says in French that nothing was written, and the same file is taken
+    again once the fault is gone."""
+    from marche.core import outbox
+
+    ids, data = hours_world, big_file(250, 9)
+
+    def broken(session, payload):
+        raise OSError("disque plein (panne plantée par le test)")
+
+    saved_attempts = app.config["OUTBOX_MAX_ATTEMPTS"]
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1
+    outbox.register_handler(imports.IMPORT_JOB, broken, on_dead=imports.import_given_up)
+    try:
+        login(client, HOLDER)
+        response = upload(client, ids, data)
+        assert response.status_code == 302
+        with app.app_context():
+            record = db.session.scalar(select(DeclarationImport))
+            assert (record.status, record.errors, record.data) == ("rejected", [imports.GIVEN_UP], None)
+            assert db.session.scalar(select(OutboxMessage.status)) == "dead"
+            assert counts()[0] == 0
+        text = page_text(client.get(response.headers["Location"]))
+        assert "Import refusé" in text and "aucune ligne n'a été enregistrée" in text
+    finally:
+        outbox.register_handler(imports.IMPORT_JOB, imports.run_import, on_dead=imports.import_given_up)
+        app.config["OUTBOX_MAX_ATTEMPTS"] = saved_attempts
+    assert upload(client, ids, data).status_code == 302
+    with app.app_context():
+        assert counts()[0] == 2_250
