@@ -15,12 +15,12 @@
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
 from ..accounts.models import OrganisationKind
 from ..core.access import RuleSet
 from ..extensions import db
-from .models import Contract, ContractStatus, DeclarationStatus, HoursDeclaration, Participant
+from .models import Contract, ContractPartner, ContractStatus, DeclarationStatus, HoursDeclaration, Participant
 
 RULES = RuleSet()
 
@@ -95,9 +95,10 @@ def can_view_participant(user, participant: Participant) -> bool:
     mine = organisation_ids(user)
     if not mine:
         return False
-    contracts = db.session.scalars(select(Contract).where(Contract.id.in_(
-        select(HoursDeclaration.contract_id).where(HoursDeclaration.participant_id == participant.id))))
-    return any(declaring_organisation_ids(contract) & mine for contract in contracts)
+    declares = or_(Contract.holder_organisation_id.in_(mine), exists().where(
+        ContractPartner.contract_id == Contract.id, ContractPartner.organisation_id.in_(mine)))
+    return bool(db.session.scalar(select(exists().where(
+        HoursDeclaration.participant_id == participant.id, HoursDeclaration.contract_id == Contract.id, declares))))
 
 
 @RULES.rule("edit", Participant)

@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
 from sqlalchemy import and_, exists, func, select, text
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from ..accounts.models import Organisation, OrganisationKind, VerificationStatus
 from ..clauses.catalogue import EligiblePublic, FulfilmentMode
@@ -173,19 +173,19 @@ def default_facilitator(place_ref: str | None, session=None) -> Organisation | N
     return None
 
 
-def organisations_with_siret(siret: str | None, session=None) -> list[Organisation]:
+def organisation_with_siret(siret: str | None, session=None) -> Organisation | None:
+    """The portal's organisation with this SIRET (a SIRET names one organisation at most: a unique column)."""
     if not siret:
-        return []
-    return list((session or db.session).scalars(select(Organisation).where(Organisation.siret == siret).order_by(Organisation.id)))
+        return None
+    return (session or db.session).scalar(select(Organisation).where(Organisation.siret == siret))
 
 
 def _holder_organisation_id(structure: Structure | None, siret: str | None, session=None) -> int | None:
-    """Who declares for the holder: the organisation that manages its profile, else the one account with its
-    SIRET (none when several organisations share it: the keeper names it)."""
+    """Who declares for the holder: the organisation that manages its profile, else the account with its SIRET."""
     if structure is not None and structure.owner_organisation_id:
         return structure.owner_organisation_id
-    matches = organisations_with_siret(siret, session)
-    return matches[0].id if len(matches) == 1 else None
+    organisation = organisation_with_siret(siret, session)
+    return organisation.id if organisation is not None else None
 
 
 # --- contracts --------------------------------------------------------------------------------------
@@ -352,10 +352,9 @@ def add_partner(actor, contract: Contract, siret: Any) -> Organisation:
     """An organisation of the portal that declares hours for the holder, named by its SIRET. When the contract
     has no declaring account yet and the SIRET is the holder's, that organisation becomes it."""
     digits = _siret(siret, "siret", "SIRET", required=True)
-    matches = organisations_with_siret(digits)
-    if not matches:
+    organisation = organisation_with_siret(digits)
+    if organisation is None:
         raise DomainError(f"SIRET : aucune organisation inscrite sur le portail avec le SIRET {digits}.", "siret")
-    organisation = matches[0]
     if contract.holder_organisation_id is None and digits == contract.holder_siret:
         contract.holder_organisation_id = organisation.id
         audit.record(actor, "contract.holder_account_set", contract, organisation_id=organisation.id)
@@ -669,7 +668,11 @@ def contracts_of(user) -> list[Contract]:
 
 
 def declarations_of(contract: Contract) -> list[HoursDeclaration]:
+    """The contract's lines, newest month first, with their participant and the line each corrects (one query
+    each, not one per line)."""
     return list(db.session.scalars(select(HoursDeclaration).where(HoursDeclaration.contract_id == contract.id)
+                                   .options(selectinload(HoursDeclaration.participant),
+                                            selectinload(HoursDeclaration.corrects))
                                    .order_by(HoursDeclaration.month.desc(), HoursDeclaration.id)))
 
 
@@ -685,4 +688,5 @@ def participants_of(organisation_ids: Iterable[int]) -> list[Participant]:
 
 def declarations_of_participant(participant: Participant) -> list[HoursDeclaration]:
     return list(db.session.scalars(select(HoursDeclaration).where(HoursDeclaration.participant_id == participant.id)
+                                   .options(selectinload(HoursDeclaration.contract).selectinload(Contract.partners))
                                    .order_by(HoursDeclaration.month.desc(), HoursDeclaration.id)))

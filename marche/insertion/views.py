@@ -40,6 +40,11 @@ def _declaration(declaration_id: int, action: str) -> HoursDeclaration:
     return declaration
 
 
+def _status() -> int:
+    """A form page rendered again after its POST was refused (a redirect follows every success): 422."""
+    return 422 if request.method == "POST" else 200
+
+
 def _back(contract: Contract, anchor: str = "declarations"):
     return redirect(url_for("insertion.show", contract_id=contract.id) + f"#{anchor}")
 
@@ -72,7 +77,6 @@ def create():
         abort(404)
     organisation = _creating_organisation()
     form = ContractForm()
-    status = 200
     if form.validate_on_submit():
         data = services.ContractData(
             title=form.title.data, reference=form.reference.data or "", buyer_name=form.buyer_name.data or "",
@@ -84,10 +88,7 @@ def create():
         if done:
             flash("Marché enregistré : ses heures d'insertion peuvent être déclarées.", "success")
             return redirect(url_for("insertion.show", contract_id=done.value.id))
-        status = 422
-    elif request.method == "POST":
-        status = 422
-    return render_template("insertion/contract_form.html", form=form, organisation=organisation), status
+    return render_template("insertion/contract_form.html", form=form, organisation=organisation), _status()
 
 
 @bp.get("/contrats/<int:contract_id>")
@@ -103,6 +104,8 @@ def show(contract_id: int):
     return render_template(
         "insertion/contract.html", contract=contract, declarations=declarations, corrected=corrected,
         keeper=keeper, can_declare=can(current_user, "declare", contract), declare_form=declare_form,
+        declares_as_keeper=keeper and not access.organisation_ids(current_user) & access.declaring_organisation_ids(
+            contract),
         decision_form=DecisionForm(), correction_form=CorrectionForm(), empty_form=EmptyForm(),
         month_form=MonthForm(), partner_form=PartnerForm(), status_form=StatusForm(),
         locked=services.locked_months(contract), moves=services.CONTRACT_STATES.targets(contract) if keeper else [],
@@ -236,17 +239,13 @@ def new_participant():
     if not kept:
         abort(404)
     form = ParticipantForm()
-    status = 200
     if form.validate_on_submit():
         done = commit_or_report(lambda: services.create_participant(current_user, kept[0], _participant_data(form)),
                                 form)
         if done:
             flash(f"Participant {done.value.code} enregistré.", "success")
             return redirect(url_for("insertion.participant", participant_id=done.value.id))
-        status = 422
-    elif request.method == "POST":
-        status = 422
-    return render_template("insertion/participant_form.html", form=form, participant=None), status
+    return render_template("insertion/participant_form.html", form=form, participant=None), _status()
 
 
 @bp.get("/participants/<int:participant_id>")
@@ -272,15 +271,11 @@ def edit_participant(participant_id: int):
                            "pass_iae_number": person.pass_iae_number or "",
                            "pass_iae_expires_on": person.pass_iae_expires_on})
     form.code.data = person.code  # a code is not renamed: other files and declarations name it
-    status = 200
     if form.validate_on_submit():
         if commit_or_report(lambda: services.update_participant(current_user, person, _participant_data(form)), form):
             flash("Participant mis à jour.", "success")
             return redirect(url_for("insertion.participant", participant_id=person.id))
-        status = 422
-    elif request.method == "POST":
-        status = 422
-    return render_template("insertion/participant_form.html", form=form, participant=person), status
+    return render_template("insertion/participant_form.html", form=form, participant=person), _status()
 
 
 @bp.post("/participants/<int:participant_id>/eligibilite")

@@ -226,3 +226,57 @@ def test_the_keeper_adds_and_edits_a_participant(client, app_ctx, hours_world):
 def test_the_menu_offers_the_contracts(client, app_ctx, hours_world):
     login(client, HOLDER)
     assert "Marchés et heures" in page_text(client.get("/"))
+
+
+def statements_of_a_visit(app, email: str, url: str) -> int:
+    """How many SQL statements one visit of `url` by `email` runs, read from a fresh session (the test's own
+    objects forgotten, so that nothing the test loaded spares the page a query)."""
+    from flask import g
+    from sqlalchemy import event
+
+    browser = visitor(app, email)
+    db.session.expunge_all()
+    g.pop("_login_user", None)
+    seen: list[str] = []
+
+    def count_statement(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count_statement)
+    try:
+        assert browser.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_statement)
+    return len(seen)
+
+
+def test_a_contract_page_costs_the_same_queries_for_two_lines_or_twelve(app, app_ctx, hours_world):
+    """No query per line: the participant and the corrected line of each line are loaded together."""
+    from marche.insertion import services
+    from tests.insertion.world import paris_month, user
+
+    def corrected(line_id: int) -> None:
+        with app.test_request_context():
+            services.correct(user(hours_world["holder"]), hours_world["holder_org"], declaration(line_id),
+                             "direct_hire", Decimal("4"))
+            db.session.commit()
+
+    corrected(declared(hours_world, "holder", "p1", MARCH, "10", validate=True))
+    declared(hours_world, "holder", "p2", MARCH, "12")
+    page = f"/contrats/{hours_world['contract']}"
+    facilitator_few, holder_few = (statements_of_a_visit(app, FACILITATOR, page),
+                                   statements_of_a_visit(app, HOLDER, page))
+    for n in range(3, 8):
+        created = services.create_participant(user(hours_world["facilitator"]), hours_world["facilitator_org"],
+                                              services.ParticipantData(code=f"LIL-{n:03d}", birth_year=1980 + n,
+                                                                       sex="F", publics=[]))
+        db.session.commit()
+        hours_world[f"p{n}"] = created.id
+        corrected(declared(hours_world, "holder", f"p{n}", MARCH, str(n), validate=True))
+        declared(hours_world, "holder", f"p{n}", date(2026, 4, 1), "5")
+    assert paris_month() > date(2026, 4, 1)
+    lines = db.session.scalar(select(func.count()).select_from(HoursDeclaration))
+    assert lines == 3 + 5 * 3
+    # one query per line would add at least 15 here (the first visit may load the holder's profile once more)
+    assert statements_of_a_visit(app, FACILITATOR, page) <= facilitator_few
+    assert statements_of_a_visit(app, HOLDER, page) <= holder_few
