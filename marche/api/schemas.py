@@ -723,6 +723,8 @@ class Reservation(Coded):
 class CriterionWeight(Schema):
     weight = fields.Float(required=True, metadata={"description": "Pondération, en %"})
     description = fields.String(required=True)
+    cost = fields.Boolean(required=True, metadata={
+        "description": "Critère du coût global de l'offre, caractéristiques environnementales comprises (R2152-9)"})
 
 
 class LotClausesAnswer(Schema):

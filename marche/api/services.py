@@ -269,7 +269,8 @@ def _coded(values, enum) -> list[dict[str, str]]:
 
 
 def _criterion(criterion) -> dict[str, Any] | None:
-    return None if criterion is None else {"weight": criterion.weight, "description": criterion.description}
+    return None if criterion is None else {"weight": criterion.weight, "description": criterion.description,
+                                           "cost": criterion.cost}
 
 
 def _clauses(spec) -> dict[str, Any]:

@@ -119,7 +119,14 @@ def lot_sections(lot: LotAnnex) -> list[Section]:
         sections.append(Section(f"Condition d'exécution environnementale (article "
                                 f"{rules.ENVIRONMENTAL_EXECUTION_CONDITION.article})",
                                 ("Pendant l'exécution du marché :",), tuple(wording)))
-    if clauses.environmental_criterion_weight:
+    if clauses.environmental_criterion_weight and clauses.environmental_criterion_is_cost:
+        sections.append(Section(f"Critère d'attribution environnemental (articles "
+                                f"{rules.ENVIRONMENTAL_AWARD_CRITERION.article}, {rules.LIFE_CYCLE_COST_ARTICLE})",
+                                (f"Les offres sont notées pour {_weight(clauses.environmental_criterion_weight)} sur "
+                                 f"leur coût global, déterminé selon une approche fondée sur le coût du cycle de vie "
+                                 f"et incluant les caractéristiques environnementales de l'offre : "
+                                 f"{lot.environmental_criterion_text}.",)))
+    elif clauses.environmental_criterion_weight:
         sections.append(Section(f"Critère d'attribution environnemental (articles "
                                 f"{rules.ENVIRONMENTAL_AWARD_CRITERION.article})",
                                 (f"Les offres sont notées pour {_weight(clauses.environmental_criterion_weight)} sur "

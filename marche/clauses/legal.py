@@ -57,6 +57,9 @@ class LotClauses:
     insertion_object: bool = False
     environmental_condition: bool = False
     environmental_criterion_weight: Decimal | None = None
+    #: the environmental criterion is the offer's cost by a global approach (life-cycle cost, R2152-9) that
+    #: includes its environmental characteristics: the only kind of criterion that may stand alone
+    environmental_criterion_is_cost: bool = False
     waivers: tuple[Waiver, ...] = ()
 
 
@@ -180,8 +183,20 @@ def _means(code: str, lot: LotClauses) -> list[str]:
     return ["condition d'exécution environnementale"] if lot.environmental_condition else []
 
 
+def single_criterion_problem(lot: LotClauses) -> str | None:
+    """Why the lot's environmental criterion does not count: it is the only criterion (100 %) and not a cost."""
+    if lot.environmental_criterion_weight == MAX_TOTAL_WEIGHT and not lot.environmental_criterion_is_cost:
+        return (f"critère environnemental unique (100 %) : un critère unique ne peut être que le coût, déterminé "
+                f"selon une approche globale qui inclut les caractéristiques environnementales de l'offre "
+                f"({rules.SINGLE_CRITERION_ARTICLE}, {rules.LIFE_CYCLE_COST_ARTICLE}) ; le prix seul n'est plus "
+                f"admis")
+    return None
+
+
 def _lot_outcome(obligation: Obligation, lot: LotClauses, position: int) -> LotOutcome:
     title = lot.title or f"Lot {position}"
+    if obligation.code == rules.ENVIRONMENTAL_AWARD_CRITERION.code and (problem := single_criterion_problem(lot)):
+        return LotOutcome(title, MISSING, problem)
     means = _means(obligation.code, lot)
     if means:
         return LotOutcome(title, SATISFIED, ", ".join(means))

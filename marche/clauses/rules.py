@@ -118,6 +118,10 @@ RESERVED_BOTH_ARTICLE = "L2113-14"
 INSERTION_OBJECT_ARTICLE = "R2123-1 3°"
 INSERTION_CLAUSE_ARTICLE = "L2112-2"
 SOCIAL_CRITERION_ARTICLE = "R2152-7"
+#: a single award criterion may only be the cost, computed by a global approach that includes the offer's
+#: environmental characteristics (price alone no longer, from the décret 2022-767's date: ENVIRONMENTAL_AWARD_CRITERION)
+SINGLE_CRITERION_ARTICLE = "R2152-7 1°"
+LIFE_CYCLE_COST_ARTICLE = "R2152-9"
 
 
 def eu_threshold(buyer_category: str, nature: str, day: date, *, defence: bool = False,

@@ -9,10 +9,12 @@ The document (`tender_lot.clauses`; decimals as strings so that nothing drifts t
      "insertion_object": false,
      "social_criterion": {"weight": "10", "description": ""},          # or null
      "environmental_conditions": ["reuse", "free_text"], "environmental_free_text": "…",
-     "environmental_criterion": {"weight": "15", "description": ""},   # or null
+     "environmental_criterion": {"weight": "15", "description": "", "cost": false},   # or null
      "waivers": [{"obligation": "social_consideration", "exception": "no_link", "reason": "…"}]}
 
-`{}` is a lot without clauses. `ClauseSpec.from_json` checks everything and raises `ClauseSpecError` (French,
+`"cost": true` marks an environmental criterion that is the offer's global cost, environmental characteristics
+included (the only criterion that may weigh 100 %, R2152-7 1°); it is written only when true. `{}` is a lot
+without clauses. `ClauseSpec.from_json` checks everything and raises `ClauseSpecError` (French,
 naming the field) on anything else; `to_json` writes the same shape back.
 """
 from __future__ import annotations
@@ -77,6 +79,8 @@ class InsertionSpec:
 class Criterion:
     weight: Decimal
     description: str = ""
+    #: the offer's global cost, environmental characteristics included (an environmental criterion only)
+    cost: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class ClauseSpec:
                                               "environmental_conditions", "Condition environnementale"),
             environmental_free_text=_text(data.get("environmental_free_text"), "environmental_free_text"),
             environmental_criterion=_criterion(data.get("environmental_criterion"), "environmental_criterion",
-                                               "Critère environnemental"),
+                                               "Critère environnemental", may_be_cost=True),
             waivers=tuple(_waiver(w) for w in _list(data.get("waivers"), "waivers")),
         )
         if EnvironmentalCondition.FREE_TEXT in spec.environmental_conditions and not spec.environmental_free_text:
@@ -119,8 +123,10 @@ class ClauseSpec:
         return spec
 
     def to_json(self) -> dict[str, Any]:
-        def criterion(c: Criterion | None) -> dict[str, str] | None:
-            return None if c is None else {"weight": str(c.weight), "description": c.description}
+        def criterion(c: Criterion | None) -> dict[str, Any] | None:
+            if c is None:
+                return None
+            return {"weight": str(c.weight), "description": c.description} | ({"cost": True} if c.cost else {})
 
         insertion = None
         if self.insertion is not None:
@@ -148,6 +154,7 @@ class ClauseSpec:
             environmental_condition=bool(self.environmental_conditions),
             environmental_criterion_weight=self.environmental_criterion.weight if self.environmental_criterion
             else None,
+            environmental_criterion_is_cost=bool(self.environmental_criterion and self.environmental_criterion.cost),
             waivers=self.waivers)
 
     def annex(self, number: int, title: str, facilitator: str = "") -> LotAnnex:
@@ -207,7 +214,7 @@ def _reservation(value: Any) -> str | None:
     return str(value)
 
 
-def _criterion(value: Any, field: str, label: str) -> Criterion | None:
+def _criterion(value: Any, field: str, label: str, may_be_cost: bool = False) -> Criterion | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
@@ -215,7 +222,10 @@ def _criterion(value: Any, field: str, label: str) -> Criterion | None:
     weight = to_decimal(value.get("weight"), f"{field}_weight", f"{label} : pondération")
     if not 0 < weight <= legal.MAX_TOTAL_WEIGHT:
         raise ClauseSpecError(f"{label} : la pondération doit être comprise entre 0 et 100 %.", f"{field}_weight")
-    return Criterion(weight, _text(value.get("description"), f"{field}_description"))
+    cost = value.get("cost", False)
+    if not isinstance(cost, bool) or (cost and not may_be_cost):
+        raise ClauseSpecError(f"{label} : « coût global » illisible.", f"{field}_cost")
+    return Criterion(weight, _text(value.get("description"), f"{field}_description"), cost)
 
 
 def _insertion(value: Any) -> InsertionSpec | None:

@@ -493,6 +493,7 @@ def clause_document(form: Mapping[str, Any]) -> dict[str, Any]:
     override_reason, modes, publics, penalty_per_hour, reservation, insertion_object, social_criterion (bool),
     social_criterion_weight, social_criterion_description, environmental_conditions, environmental_free_text,
     environmental_criterion (bool), environmental_criterion_weight, environmental_criterion_description,
+    environmental_criterion_cost (bool),
     waiver_exception, waiver_reason."""
     def get(name: str, default: Any = "") -> Any:
         value = form.get(name, default)
@@ -518,7 +519,8 @@ def clause_document(form: Mapping[str, Any]) -> dict[str, Any]:
     if get("environmental_criterion", False):
         environmental = {"weight": _weight(get("environmental_criterion_weight"), "environmental_criterion_weight",
                                            "Critère environnemental : pondération"),
-                         "description": get("environmental_criterion_description")}
+                         "description": get("environmental_criterion_description"),
+                         "cost": bool(get("environmental_criterion_cost", False))}
     waivers = []
     exception = get("waiver_exception")
     if exception:
@@ -619,6 +621,7 @@ def builder_values(lot: TenderLot) -> dict[str, Any]:
         if spec.environmental_criterion else "",
         "environmental_criterion_description": spec.environmental_criterion.description
         if spec.environmental_criterion else "",
+        "environmental_criterion_cost": bool(spec.environmental_criterion and spec.environmental_criterion.cost),
         "waiver_exception": spec.waivers[0].exception if spec.waivers else "",
         "waiver_reason": spec.waivers[0].reason if spec.waivers else "",
         "required_env": list(lot.required_env or []),

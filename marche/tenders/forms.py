@@ -136,6 +136,9 @@ class ClauseForm(Form):
                                                  validators=[Optional(), Length(max=20)])
     environmental_criterion_description = TextAreaField("Libellé du critère environnemental",
                                                         validators=[Optional(), Length(max=2000)])
+    environmental_criterion_cost = BooleanField(
+        "Ce critère est le coût global de l'offre (coût du cycle de vie, caractéristiques environnementales "
+        "comprises) : le seul critère qui puisse peser 100 % (R2152-7 1°, R2152-9)")
     required_env = CheckboxesField("Engagements environnementaux exigés", choices=EnvLabel.choices(),
                                    validators=[Optional()],
                                    description="Seules les structures dont l'un de ces engagements est en cours de "

@@ -162,7 +162,7 @@ def test_detail_of_a_published_tender(client, tenders):
     assert first["insertion_etp"] == 0.28
     assert first["clauses"]["insertion"]["formula"] == computed.formula
     assert [m["code"] for m in first["clauses"]["insertion"]["modes"]] == ["direct_hire"]
-    assert first["clauses"]["social_criterion"] == {"weight": 10, "description": ""}
+    assert first["clauses"]["social_criterion"] == {"weight": 10, "description": "", "cost": False}
     assert [c["code"] for c in first["clauses"]["environmental_conditions"]] == ["waste_sorting", "free_text"]
     assert first["clauses"]["environmental_free_text"] == "Broyage sur place"
     assert first["place"] is None and second["place"] == {"ref": "commune:59599", "label": "Tourcoing (59)"}

@@ -89,3 +89,17 @@ def test_ten_lot_annex_pdf_text_and_time(app_ctx, tmp_path):
     # the rendering's own cost is its CPU time: on the shared test machine (load 15-20 on 2 cores) the wall clock
     # mostly measures the wait for a core; `make bench` reports the wall clock beside the same target
     assert cpu <= TARGET_SECONDS, f"10-lot annex: {cpu:.2f} s CPU, {elapsed:.2f} s wall (target {TARGET_SECONDS} s)"
+
+
+def test_an_environmental_criterion_that_is_the_global_cost_is_worded_as_such():
+    cost = LotAnnex(1, LotClauses("Véhicules", environmental_condition=True,
+                                  environmental_criterion_weight=Decimal(100), environmental_criterion_is_cost=True),
+                    environmental_criterion_text="coût d'acquisition, d'usage et de fin de vie")
+    plain = LotAnnex(2, LotClauses("Entretien", environmental_criterion_weight=Decimal(20)))
+    text = annex_text("Flotte", [cost, plain])
+    cost_part, plain_part = text.split("LOT 2")
+    assert "notées pour 100 % sur leur coût global" in cost_part and "coût du cycle de vie" in cost_part
+    assert "caractéristiques environnementales de l'offre : coût d'acquisition, d'usage et de fin de vie" in cost_part
+    assert "R2152-9" in cost_part
+    assert "notées pour 20 % sur le critère : performances en matière de protection" in plain_part
+    assert "coût global" not in plain_part and "R2152-9" not in plain_part

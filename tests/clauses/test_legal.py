@@ -11,6 +11,7 @@ import pytest
 
 from marche.clauses import legal
 from marche.clauses.legal import LegalCheckError, LotClauses, TenderFacts, Waiver
+from marche.clauses.rules import ENVIRONMENTAL_AWARD_CRITERION
 
 CENT = Decimal("0.01")
 AFTER = date(2026, 9, 1)
@@ -302,9 +303,36 @@ def test_amounts_in_reasons_show_cents_only_when_there_are_some():
     assert "139\u202f999,99 € HT" in below and "140\u202f000 € HT" in at and "140\u202f000,00" not in at
 
 
-def test_a_single_criterion_may_weigh_exactly_100():
+def _environmental_outcome(facts: TenderFacts, weight: str, cost: bool) -> tuple[str, str]:
+    lot = LotClauses(insertion_clause=True, environmental_condition=True, environmental_criterion_weight=Decimal(weight),
+                     environmental_criterion_is_cost=cost)
+    result = next(o for o in legal.check(facts, [lot]).obligations if o.code == "environmental_award_criterion")
+    return result.status, result.lots[0].detail
+
+
+@pytest.mark.parametrize("weight,cost,expected", [
+    ("100", True, "satisfied"),          # the global cost, environmental characteristics included: may stand alone
+    ("100", False, "missing"),           # a single criterion that is not a cost: refused (price alone no longer)
+    ("99.99", False, "satisfied"),       # another criterion weighs the rest: the environmental one counts
+    ("99.99", True, "satisfied"),
+])
+def test_a_single_criterion_may_only_be_the_cost_including_environmental_characteristics(weight, cost, expected):
+    status, detail = _environmental_outcome(FACTS, weight, cost)
+    assert status == expected
+    assert ("un critère unique ne peut être que le coût" in detail) is (expected == "missing")
+    assert ("R2152-7 1°" in detail) is (expected == "missing")
+
+
+def test_the_single_criterion_rule_binds_from_the_decrets_date_only():
+    """Before 21 August 2026 the environmental award criterion is not required, so a lot weighing it 100 % is not
+    blocked by it; from that date it is."""
+    day = ENVIRONMENTAL_AWARD_CRITERION.applies_from
+    before = TenderFacts("state", "supplies", Decimal(10_000), day - timedelta(days=1))
+    on = TenderFacts("state", "supplies", Decimal(10_000), day)
     lot = LotClauses(insertion_clause=True, environmental_condition=True, environmental_criterion_weight=Decimal(100))
-    assert legal.check(FACTS, [lot]).blocking == ()
+    assert "environmental_award_criterion" not in {o.code for o in legal.check(before, [lot]).obligations
+                                                   if o.status == "missing"}
+    assert any("Critère d'attribution environnemental" in line for line in legal.check(on, [lot]).blocking)
 
 
 def test_the_2026_2027_thresholds_hold_until_31_december_2027_included():

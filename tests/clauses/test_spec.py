@@ -147,3 +147,24 @@ def test_the_annex_reads_the_criteria_wording_and_the_hours():
     assert annex.environmental_criterion_text == "bilan carbone"
     assert annex.insertion.hours == Decimal(833) and annex.insertion.facilitator == "PLIE Lille"
     assert annex.insertion.penalty_per_hour == Decimal(30)
+
+
+def test_an_environmental_criterion_may_be_the_global_cost_written_back_only_when_it_is():
+    cost = ClauseSpec.from_json({"environmental_criterion": {"weight": "100", "description": "coût global",
+                                                             "cost": True}})
+    assert cost.environmental_criterion.cost is True and cost.lot_clauses().environmental_criterion_is_cost
+    assert cost.to_json()["environmental_criterion"] == {"weight": "100", "description": "coût global", "cost": True}
+    assert ClauseSpec.from_json(cost.to_json()) == cost
+    plain = ClauseSpec.from_json({"environmental_criterion": {"weight": "15", "description": ""}})
+    assert plain.to_json()["environmental_criterion"] == {"weight": "15", "description": ""}  # stored as before
+    assert not plain.lot_clauses().environmental_criterion_is_cost
+
+
+@pytest.mark.parametrize("doc, field", [
+    ({"environmental_criterion": {"weight": "20", "cost": "oui"}}, "environmental_criterion_cost"),
+    ({"social_criterion": {"weight": "20", "cost": True}}, "social_criterion_cost"),  # a social criterion is no cost
+])
+def test_a_cost_flag_is_a_boolean_and_only_on_the_environmental_criterion(doc, field):
+    with pytest.raises(ClauseSpecError) as refused:
+        ClauseSpec.from_json(doc)
+    assert refused.value.field == field and "coût global" in refused.value.message

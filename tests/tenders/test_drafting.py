@@ -311,3 +311,19 @@ def test_sectors_left_empty_are_suggested_from_the_cpv_and_chosen_ones_are_kept(
     other = db.session.scalars(db.select(Sector.id).where(Sector.id.not_in(expected)).limit(1)).one()
     chosen = new_tender(buyer, cpv_codes="77310000-6", sector_ids=[other])
     assert [s.id for s in chosen.sectors] == [other]
+
+
+@pytest.mark.parametrize("cost", [False, True])
+def test_a_single_environmental_criterion_counts_only_as_the_global_cost(buyer, cost):
+    """The builder's « coût global » box travels to the stored document, back to the form, and decides whether an
+    environmental criterion weighing 100 % satisfies the line (R2152-7 1°)."""
+    lot = new_tender(buyer).lots[0]
+    single = {**FULL_CLAUSES, "social_criterion": False, "environmental_criterion_weight": "100",
+              "environmental_criterion_cost": cost}
+    live = drafting.live_check(lot, single)
+    environmental = next(o for o in live.check.obligations if o.code == rules.ENVIRONMENTAL_AWARD_CRITERION.code)
+    assert environmental.status == (legal.SATISFIED if cost else legal.MISSING)
+    assert bool(live.check.blocking) is not cost
+    spec = drafting.set_lot_clauses(buyer, lot, single)
+    assert spec.environmental_criterion.cost is cost and lot.clauses["environmental_criterion"].get("cost", False) is cost
+    assert drafting.builder_values(lot)["environmental_criterion_cost"] is cost
