@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text as text_sql
 from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import User
@@ -21,7 +21,7 @@ from ..core.access import RuleSet
 from ..core.errors import DomainError
 from ..core.filters import fr_datetime
 from ..core.mail import queue_mail
-from ..core.models import utcnow
+from ..core.models import AuditEntry, utcnow
 from ..core.urls import external_url
 from ..extensions import db
 from ..suppliers.models import Structure
@@ -33,6 +33,10 @@ from .workflow_access import is_buyer
 RULES = RuleSet()
 MAX_RENOTIFICATIONS = 2
 RENOTIFY_INTERVAL = timedelta(days=7)
+#: the buyer's messages to a lot's interested structures: at most this many in any window of CONTACT_WINDOW
+MAX_CONTACTS = 3
+CONTACTED = "tender.interested_contacted"
+CONTACT_WINDOW = timedelta(hours=24)
 MAX_MESSAGE = 5000
 #: the status groups a buyer may write to again (none of them holds a structure that declined)
 GROUPS = {
@@ -150,14 +154,32 @@ def _send(actor: User, lot: TenderLot, structures: list[Structure], body: str) -
     return reached
 
 
-def contact_interested(actor: User, lot: TenderLot, text: str | None) -> int:
-    """The buyer writes to the structures interested in the lot (replies go to the tender's contact)."""
+def next_contact(lot: TenderLot, now: datetime) -> datetime:
+    """When the buyer may write to the lot's interested structures again: `now`, or when the oldest of the
+    MAX_CONTACTS messages of the last CONTACT_WINDOW leaves it (read from the audit log, where each is recorded)."""
+    sent = list(db.session.scalars(select(AuditEntry.created_at).where(
+        AuditEntry.action == CONTACTED, AuditEntry.object_type == "tender",
+        AuditEntry.object_id == str(lot.tender_id), AuditEntry.details["lot_id"].as_integer() == lot.id,
+        AuditEntry.created_at > now - CONTACT_WINDOW).order_by(AuditEntry.created_at.desc()).limit(MAX_CONTACTS)))
+    return sent[-1] + CONTACT_WINDOW if len(sent) >= MAX_CONTACTS else now
+
+
+def contact_interested(actor: User, lot: TenderLot, text: str | None, now: datetime | None = None) -> int:
+    """The buyer writes to the structures interested in the lot (replies go to the tender's contact); at most
+    MAX_CONTACTS times a CONTACT_WINDOW, so that the portal relays no flood (the refusal says when)."""
     body = _message(text)
+    # one transaction-scoped lock per lot: two messages sent at once are counted one after the other
+    db.session.execute(text_sql("select pg_advisory_xact_lock(hashtext(:k))"), {"k": f"lot-contact:{lot.id}"})
+    now = now or utcnow()
+    if (allowed := next_contact(lot, now)) > now:
+        raise DomainError(f"Vous avez déjà écrit {MAX_CONTACTS} fois aux structures intéressées par ce lot en 24 "
+                          f"heures : c'est la limite. Vous pourrez leur écrire de nouveau à partir du "
+                          f"{fr_datetime(allowed)}.", "message")
     structures = group_structures(lot, "interested")
     if not structures:
         raise DomainError("Aucune structure ne s'est déclarée intéressée par ce lot.", "message")
     reached = _send(actor, lot, structures, body)
-    audit.record(actor, "tender.interested_contacted", lot.tender, lot_id=lot.id, structures=len(structures))
+    audit.record(actor, CONTACTED, lot.tender, lot_id=lot.id, structures=len(structures)).created_at = now
     db.session.flush()
     return reached
 

@@ -129,3 +129,32 @@ def test_a_renotification_waits_for_another_one_of_the_same_lot(app, story):
                 funnel.renotify(buyer, lot, "interested", "Merci de votre intérêt.")
             db.session.rollback()
             other.rollback()
+
+
+def test_the_buyer_writes_to_the_interested_structures_three_times_a_day_at_most(app, story, mailbox):
+    """The fourth message within 24 hours is refused, naming when the next one is allowed; a message leaves the
+    count 24 hours after it was sent, not a second before."""
+    from marche.core.filters import fr_datetime
+
+    world, tender_id, lot_id = story
+    start = utcnow()
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        buyer, lot = _open(world, tender_id)
+        for hours in (0, 1, 2):
+            assert funnel.contact_interested(buyer, lot, f"Message {hours}", now=start + timedelta(hours=hours)) == 2
+            db.session.commit()
+        fourth = start + timedelta(hours=3)
+        with pytest.raises(DomainError) as refused:
+            funnel.contact_interested(buyer, lot, "Un de trop", now=fourth)
+        db.session.rollback()
+        first_leaves = start + timedelta(hours=24)
+        assert refused.value.field == "message" and "déjà écrit 3 fois" in refused.value.message
+        assert fr_datetime(first_leaves) in refused.value.message
+        with pytest.raises(DomainError):
+            funnel.contact_interested(buyer, lot, "Encore trop tôt", now=first_leaves - timedelta(seconds=1))
+        db.session.rollback()
+        assert funnel.contact_interested(buyer, lot, "Le lendemain", now=first_leaves + timedelta(seconds=1)) == 2
+        db.session.commit()
+    sent = [m for m in mailbox if "Un de trop" in m.get_body(("plain",)).get_content()
+            or "Encore trop tôt" in m.get_body(("plain",)).get_content()]
+    assert sent == []
