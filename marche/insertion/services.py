@@ -146,7 +146,7 @@ def _place_ref(value: Any) -> str | None:
         return None
     try:
         enclosing_refs(ref)
-    except (TerritoryError, ValueError):
+    except ValueError:  # a TerritoryError is one, as is what a malformed reference raises
         raise DomainError(f"Lieu d'exécution : « {ref[:40]} » n'est pas un territoire connu.", "place_ref") from None
     return ref
 
@@ -161,7 +161,7 @@ def default_facilitator(place_ref: str | None, session=None) -> Organisation | N
     session = session or db.session
     try:
         refs = enclosing_refs(place_ref, session=session)
-    except (TerritoryError, ValueError):
+    except ValueError:  # a TerritoryError is one, as is what a malformed reference raises
         return None
     for ref in refs:
         found = session.scalar(select(Organisation).where(

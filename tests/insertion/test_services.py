@@ -514,3 +514,56 @@ def test_a_bad_siret_is_quoted_on_its_first_20_characters(app_ctx, hours_world):
     with pytest.raises(DomainError) as refused:
         services._siret(typed, "holder_siret", "SIRET du titulaire", required=True)
     assert f"« {typed[:20]} »" in refused.value.message
+
+
+def test_a_refused_mode_names_the_accepted_ones_without_their_details(app_ctx, hours_world):
+    """The refusal names each accepted mode by the words before its parenthesis (« Embauche directe », not the
+    list of contracts that follows it)."""
+    from marche.clauses.catalogue import FulfilmentMode
+
+    with pytest.raises(DomainError) as refused:
+        declare_now(hours_world, "holder", "p1", MARCH, "10", mode="training")
+    short = [FulfilmentMode(m).label.partition(" (")[0] for m in contract(hours_world["contract"]).modes]
+    assert refused.value.message == f"Mode : ce marché accepte {', '.join(short)}."
+    assert short == ["Embauche directe", "Mise à disposition par une ETTI, une AI ou un GEIQ"]
+
+
+@pytest.mark.parametrize("raw,expected", [("F", "F"), ("m", "M"), (" femme ", "F"), ("Masculin", "M"),
+                                          ("Féminin", "F")])
+def test_sex_is_read_from_its_first_letter(raw, expected):
+    assert services.parse_sex(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "X", "homme", "1"])
+def test_other_sexes_are_refused(raw):
+    with pytest.raises(DomainError, match="Sexe : F ou M"):
+        services.parse_sex(raw)
+
+
+def test_a_contract_may_last_30_years_counted_by_calendar_years(app_ctx, hours_world):
+    buyer = user(hours_world["buyer"])
+
+    def made(ends_on: date):
+        return services.create_contract(buyer, buyer.organisation, services.ContractData(
+            title="Longue durée", starts_on=date(2026, 1, 1), ends_on=ends_on, place_ref=LILLE,
+            holder_siret="75187049400026", holder_name="La Collecterie", hours_target="1000"))
+
+    assert made(date(2026 + services.MAX_YEARS, 12, 31)).ends_on == date(2056, 12, 31)
+    with pytest.raises(DomainError, match="plus de 30 ans") as refused:
+        made(date(2026 + services.MAX_YEARS + 1, 1, 1))
+    assert refused.value.field == "ends_on"
+
+
+def test_the_birth_year_refusal_names_the_bounds_it_applies(app_ctx):
+    year = paris_month().year
+    with pytest.raises(DomainError) as refused:
+        services.parse_birth_year(str(year))
+    assert refused.value.message == (f"Année de naissance : une année entre {year - 80} et {year - 14} est "
+                                     f"attendue.")
+
+
+def test_an_unreadable_month_is_quoted_on_its_first_20_characters():
+    raw = "mars deux mille vingt-six"
+    with pytest.raises(DomainError) as refused:
+        services.parse_month(raw)
+    assert f"« {raw[:20]} »" in refused.value.message and raw[:21] not in refused.value.message
