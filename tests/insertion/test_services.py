@@ -567,3 +567,14 @@ def test_an_unreadable_month_is_quoted_on_its_first_20_characters():
     with pytest.raises(DomainError) as refused:
         services.parse_month(raw)
     assert f"« {raw[:20]} »" in refused.value.message and raw[:21] not in refused.value.message
+
+
+@pytest.mark.parametrize("ref", ["commune:00000", "dep:999", "n'importe quoi", "commune:"])
+def test_an_unknown_place_has_no_facilitator_and_is_refused_for_a_contract(app_ctx, hours_world, ref):
+    assert services.default_facilitator(ref) is None
+    buyer = user(hours_world["buyer"])
+    with pytest.raises(DomainError) as refused:
+        services.create_contract(buyer, buyer.organisation, services.ContractData(
+            title="Lieu inconnu", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31), place_ref=ref,
+            holder_siret="75187049400026", holder_name="La Collecterie", hours_target="1000"))
+    assert refused.value.field == "place_ref" and "n'est pas un territoire connu" in refused.value.message
