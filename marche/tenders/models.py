@@ -255,6 +255,8 @@ class TenderRectificatif(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: when its mail to the interested structures was queued: the job runs once, even when run twice
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     tender: Mapped[Tender] = relationship(back_populates="rectificatifs")
     author = relationship(User)

@@ -216,9 +216,10 @@ def interested_structures(session: Session, tender: Tender) -> list[Structure]:
 def mail_rectificatif(session: Session, payload: dict[str, Any]) -> None:
     """Outbox handler of `tenders.rectificatif_mail`: the change, to the members of each interested structure
     (they asked to hear of this tender: their relay preference does not apply), while the tender is open."""
-    rectificatif = session.get(TenderRectificatif, payload["rectificatif_id"])
-    if rectificatif is None or not is_open(rectificatif.tender, utcnow()):
-        return
+    rectificatif = session.get(TenderRectificatif, payload["rectificatif_id"], with_for_update=True)
+    if rectificatif is None or rectificatif.mailed_at is not None or not is_open(rectificatif.tender, utcnow()):
+        return  # gone, mailed by an earlier run (the row lock orders two runs at once), or too late
+    rectificatif.mailed_at = utcnow()
     tender = rectificatif.tender
     structures = interested_structures(session, tender)
     addresses = member_addresses(session, {s.owner_organisation_id for s in structures if s.owner_organisation_id})

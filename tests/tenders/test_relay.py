@@ -154,6 +154,18 @@ def test_a_rectificatif_goes_to_the_interested_structures_only(world, mailbox):
     db.session.commit()
     assert recipients(mailbox, "Rectificatif") == expected_mails(world, {"Bâtisseurs B"})
     assert "Tonte et taille" in mailbox.body(mailbox.last_to("b@b.example.fr"))
+    # the same job a second time (a retry, a second worker): the rectificatif is marked mailed, no one gets it twice
+    from marche.core.models import OutboxMessage
+    from marche.tenders.models import TenderRectificatif
+
+    rectificatif = db.session.execute(select(TenderRectificatif)).scalar_one()
+    assert rectificatif.mailed_at is not None
+    mailbox.clear()
+    outbox.enqueue(relay.RECTIFICATIF_MAIL, {"rectificatif_id": rectificatif.id})
+    db.session.commit()
+    assert db.session.execute(select(OutboxMessage.status).where(
+        OutboxMessage.kind == relay.RECTIFICATIF_MAIL)).scalars().all() == ["done", "done"]
+    assert recipients(mailbox, "Rectificatif") == []
 
 
 def test_meilisearch_down_publication_succeeds_and_the_relay_answers_from_sql(app, app_config, make_user, mailbox):
