@@ -121,14 +121,20 @@ def reindex(if_needed: bool) -> None:
 
 
 def _catch_up(document_type: DocumentType) -> bool:
-    """Reconcile an index that has documents (False when there is none yet: it must be built)."""
+    """Reconcile an index that has documents (False when there is none yet, or when its filterable attributes are
+    not the type's: a new facet means documents written without it, so it must be built again)."""
     from .search.indexer import index_of, reconcile
 
     try:
         indexed = index_of(document_type).get_stats().number_of_documents
+        filterable = index_of(document_type).get_filterable_attributes()
     except Exception:  # noqa: BLE001 - no index yet: build it
-        indexed = -1
+        indexed, filterable = -1, []
     if indexed <= 0:
+        return False
+    wanted = set(document_type.settings.get("filterableAttributes", []))
+    if {a if isinstance(a, str) else str(a) for a in filterable or []} != wanted:
+        click.echo(f"Index des {document_type.label} à reconstruire : ses attributs filtrables ont changé.")
         return False
     # compare versions, not counts: an update lost during an outage leaves the count right
     sent, removed = reconcile(document_type)

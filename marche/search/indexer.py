@@ -31,11 +31,12 @@ def index_of(document_type: DocumentType):
     return get_client().index(index_name(document_type.name))
 
 
-def ensure_index(document_type: DocumentType) -> None:
-    """Create the index if needed and apply the settings (idempotent; done once per process)."""
+def ensure_index(document_type: DocumentType, force: bool = False) -> None:
+    """Create the index if needed and apply the settings (idempotent; done once per process, or again when
+    `force`: a full rebuild applies them, whatever the index held before)."""
     name = index_name(document_type.name)
     ready = current_app.extensions.setdefault("marche_meili_ready", set())
-    if name in ready:
+    if name in ready and not force:
         return
     client = get_client()
     task = client.create_index(name, {"primaryKey": "id"})
@@ -112,7 +113,7 @@ def _browse(document_type: DocumentType, versions: bool = True) -> dict[int, str
 def reindex(document_type: DocumentType, progress: Progress | None = None) -> int:
     """Rebuild one index from the database in place (no index swap); return how many documents are
     searchable. `progress(done, total)` is called before the first batch and after each one."""
-    ensure_index(document_type)
+    ensure_index(document_type, force=True)
     index = index_of(document_type)
     today = dates.today()
     # a session of its own: the caller's objects stay untouched, and memory stays flat on 50 000 rows

@@ -39,12 +39,13 @@ from .search_query import (NO_DEADLINE_TS, RESERVATIONS, TenderQuery, TenderReso
 INDEX = "tenders"
 #: the outbox message listing changed tenders ({"ids": [...]})
 TENDERS_CHANGED = "tenders.search_changed"
-FACETS = ("kind", "sectors", "reserved", "clause_types", "departments")
+FACETS = ("kind", "sectors", "reserved", "clause_types", "departments", "wide_places")
 FACET_FILTERS = {"kind": "kinds", "sectors": "sectors", "reserved": "reserved", "clause_types": "clause_types"}
 
 SETTINGS = {
     "searchableAttributes": ["title", "lots_text", "object", "buyer_name"],
-    "filterableAttributes": ["id", "kind", "sectors", "reserved", "clause_types", "departments", "place_refs",
+    "filterableAttributes": ["id", "kind", "sectors", "reserved", "clause_types", "departments", "wide_places",
+                             "place_refs",
                              "place_scope", "cpv_prefixes", "buyer_id", "deadline_ts", "published_ts"],
     "sortableAttributes": ["deadline_ts", "published_ts", "id"],
     "typoTolerance": {"enabled": True},
@@ -99,6 +100,9 @@ SQL_FACETS = (
     GroupedFacet("clause_types", "SELECT c, count(*) FROM f, unnest(f.clause_types) AS c GROUP BY c"),
     GroupedFacet("departments", "SELECT substr(e, 5), count(*) FROM f, unnest(f.scope) AS e "
                                 "WHERE e LIKE 'dep:%' GROUP BY 1"),
+    # wide_places() below: the tender's own places that are a whole region or France
+    GroupedFacet("wide_places", "SELECT p, count(*) FROM f, unnest(f.places) AS p "
+                                "WHERE p LIKE 'reg:%' OR p = 'country:FR' GROUP BY p"),
 )
 
 
@@ -153,6 +157,11 @@ def places_of(tender: Tender) -> list[str]:
     return sorted({ref for ref in [tender.place_ref, *(lot.place_ref for lot in tender.lots)] if ref})
 
 
+def wide_places(places: Iterable[str]) -> list[str]:
+    """The tender's places that are a whole region or France: the map lists them beside the departments it colours."""
+    return sorted(ref for ref in places if ref.startswith("reg:") or ref == "country:FR")
+
+
 def tender_document(tender: Tender, enclosing: dict[str, tuple[str, ...]]) -> dict[str, Any]:
     """`enclosing`: `enclosing_map` of the tender's places."""
     lots = [lot_summary(lot) for lot in tender.lots]
@@ -175,6 +184,7 @@ def tender_document(tender: Tender, enclosing: dict[str, tuple[str, ...]]) -> di
         "place_refs": places,
         "place_scope": scope,
         "departments": sorted(ref[4:] for ref in scope if ref.startswith("dep:")),
+        "wide_places": wide_places(places),
         "reserved": sorted({s.spec.reservation for s in lots if s.spec.reservation in RESERVATIONS}),
         "clause_types": sorted({code for s in lots for code in s.clause_types}),
         "lots": [{"id": s.lot.id, "position": s.lot.position, "title": s.lot.title,
@@ -359,6 +369,7 @@ class TenderDocuments(DocumentType):
     change_kind = TENDERS_CHANGED
     table = "tender"
     facet_columns = (f"s.id, s.kind, s.answers_deadline, s.published_at, {SCOPE_SQL} AS scope, "
+                     f"{PLACES_SQL} AS places, "
                      f"{CLAUSES_SQL} AS clause_types, {RESERVED_SQL} AS reserved")
     sql_facets = SQL_FACETS
     facet_filters = FACET_FILTERS

@@ -56,9 +56,17 @@ def search():
         reservations=list(RESERVATIONS), territory_label=_label(query.territory),
         page_link=lambda n: search_url(query, n), list_url=search_url(query, query.page),
         map_url=search_url(query, 1, vue="carte"),
-        department_url=url_for("tender_search.search") + "?" + urlencode(
-            [a for a in query.to_args() if a[0] != "territory"] + [("territory", "dep:__CODE__")]),
+        department_url=_territory_url(query, "dep:__CODE__"),
+        wide_places=[(_label(ref), count, _territory_url(query, ref))
+                     for ref, count in sorted(result.facets.get("wide_places", {}).items(),
+                                              key=lambda item: (item[0] != "country:FR", _label(item[0])))],
     ), 400 if error else 200
+
+
+def _territory_url(query: TenderQuery, ref: str) -> str:
+    """The same search limited to one territory (the map's department, region or France), as a list."""
+    return url_for("tender_search.search") + "?" + urlencode(
+        [a for a in query.to_args() if a[0] != "territory"] + [("territory", ref)])
 
 
 def _label(ref: str | None) -> str | None:

@@ -111,3 +111,23 @@ def test_reindex_if_needed_compares_versions_not_counts(engine_app, make_structu
         assert structures_index().get_stats().number_of_documents == 1
         assert "Index à jour (1 structures)" in runner.invoke(args=["marche", "reindex", "--if-needed"]).output
         db.session.remove()
+
+
+def test_reindex_if_needed_rebuilds_an_index_whose_facets_changed(engine_app, make_structure):
+    """Documents written before a new facet lack its field, with their versions unchanged: `--if-needed` sees the
+    index's filterable attributes differ from the type's and builds it again (which restores them)."""
+    from marche.search.indexer import _wait, index_of
+    from marche.search.structures import STRUCTURES
+
+    make_structure(siret="75187049400042", name="Recyclerie d'origine")
+    runner = engine_app.test_cli_runner()
+    with engine_app.app_context():
+        reindex_all()
+        wanted = sorted(STRUCTURES.settings["filterableAttributes"])
+        _wait(index_of(STRUCTURES).update_filterable_attributes(wanted[:-1]).task_uid)  # as before a new facet
+        result = runner.invoke(args=["marche", "reindex", "--if-needed"])
+        assert "à reconstruire : ses attributs filtrables ont changé" in result.output, result.output
+        wait_for_pending()
+        assert sorted(index_of(STRUCTURES).get_filterable_attributes()) == wanted
+        assert "Index à jour (1 structures)" in runner.invoke(args=["marche", "reindex", "--if-needed"]).output
+        db.session.remove()

@@ -95,6 +95,8 @@ def test_both_backends_answer_the_same_ids_counts_and_facets(data, make_structur
     assert meili.facets["reserved"] == sql.facets["reserved"] == {"siae": 1, "disability": 1, "both": 1}
     assert meili.facets["kind"] == {"call_for_tenders": 1}
     assert both(())[0].facets["departments"] == {"59": 2, "75": 1, "13": 1}
+    # the places that are a whole region or France (« catering » at reg:32 with a Paris lot, « waste » France-wide)
+    assert both(())[0].facets["wide_places"] == both(())[1].facets["wide_places"] == {"reg:32": 1, "country:FR": 1}
 
 
 def test_recent_sort_and_pages_agree(data, app_ctx):
@@ -169,9 +171,29 @@ def test_page_lists_filters_and_shares_its_url(client, data):
     assert "momentanément indisponible" not in text
     assert client.get("/consultations/recherche?kind=auction").status_code == 400
     assert "Carte des consultations" in page_text(client.get("/consultations/recherche?vue=carte"))
-    # user text is escaped
-    assert "<script>alert" not in client.get("/consultations/recherche?q=<script>alert(1)</script>").get_data(
+
+
+def test_the_map_lists_the_tenders_of_a_whole_region_or_of_france(client, data):
+    """The map colours departments; a tender placed in a whole region or in France is listed beside it, with a link
+    to the search limited to that place."""
+    import html
+    import re
+
+    def wide_list(url: str) -> list[tuple[str, str]]:
+        page = client.get(url).get_data(as_text=True)
+        block = page.split('aria-labelledby="consultations-etendues">', 1)[1].split("</ul>", 1)[0]
+        return [(html.unescape(href), re.sub(r"\s+", " ", html.unescape(re.sub("<[^>]+>", "", item))).strip())
+                for href, item in re.findall(r'<li><a href="([^"]+)">(.*?)</li>', block, re.S)]
+
+    assert wide_list("/consultations/recherche?vue=carte&kind=sourcing") == [
+        ("/consultations/recherche?kind=sourcing&territory=country%3AFR", "France entière : 1 consultation")]
+    everything = wide_list("/consultations/recherche?vue=carte")
+    assert [text for _, text in everything] == ["France entière : 1 consultation", "Hauts-de-France : 1 consultation"]
+    assert everything[1][0] == "/consultations/recherche?territory=reg%3A32"
+    assert "Restauration collective" in page_text(client.get(everything[1][0]))
+    assert "consultations-etendues" not in client.get("/consultations/recherche?vue=carte&kind=quote_request").get_data(
         as_text=True)
+
 
 
 def test_meilisearch_failing_gives_sql_answers_and_the_banner(client, app, data):
