@@ -2,6 +2,8 @@
 tenders, look at the department map, save the search, change its frequency, see it among « Veille »."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -39,6 +41,15 @@ def test_search_map_save_and_watch(page: Page, tenders, check_page, size):
     check_page(page, "resultats")
     page.get_by_role("link", name="Carte").click()
     expect(page.get_by_role("region", name="Carte des consultations par département")).to_be_visible()
+    outlines = page.locator("[data-tender-map] path.leaflet-interactive")
+    expect(outlines.first).to_be_attached()
+    assert outlines.count() >= 96  # every department drawn from our own outlines (area_map.js)
+    # the region-wide tender, not coloured on the map, is listed under it with its link
+    page.get_by_role("link", name="Hauts-de-France").click()
+    expect(page).to_have_url(re.compile(r"territory=reg%3A32"))
+    expect(page.get_by_role("link", name="Restauration collective")).to_be_visible()
+    page.go_back()
+    expect(outlines.first).to_be_attached()
     check_page(page, "carte")
     page.goto("/consultations/recherche?reserved=siae")
     page.get_by_label("Nom de la recherche").fill("SIAE partout")

@@ -1,5 +1,5 @@
 /* Maps drawn over our own department outlines (a tile layer only when MAP_TILES_URL is configured): a
-   structure's point and area, or search results as clustered markers. Reads data attributes only.
+   structure's point and area, search results as clustered markers, or open tenders by department. Reads data attributes only.
    Leaflet renders a string given to bindTooltip/bindPopup as HTML: every text reaches it as a DOM
    element whose textContent is set, so a structure named "<img onerror=...>" stays a name. */
 (function () {
@@ -151,10 +151,36 @@
     });
   }
 
+  // the tender search map: each department coloured by the number of open tenders placed in it (the search's
+  // « departments » facet, read from a data attribute); a click narrows the search to the department
+  function tenderMap(element) {
+    var counts = JSON.parse(element.dataset.counts || "{}");
+    var max = Object.keys(counts).reduce(function (m, k) { return Math.max(m, counts[k]); }, 0);
+    var map = baseMap(element);
+    map.setMaxZoom(10);
+    loadOutlines().then(function (geojson) {
+      L.geoJSON(geojson, {
+        style: function (feature) {
+          var n = counts[feature.properties.code] || 0;
+          return { color: "#3a3a3a", weight: 1, fillColor: "#000091", fillOpacity: n && max ? 0.15 + 0.6 * n / max : 0.02 };
+        },
+        onEachFeature: function (feature, layer) {
+          var n = counts[feature.properties.code] || 0;
+          layer.bindTooltip(textElement(feature.properties.nom + " (" + feature.properties.code + ") : " + n +
+                                        " consultation" + (n > 1 ? "s" : "")));
+          layer.on("click", function () {
+            window.location = element.dataset.departmentUrl.replace("__CODE__", encodeURIComponent(feature.properties.code));
+          });
+        }
+      }).addTo(map);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof L === "undefined") return;
     L.Icon.Default.imagePath = "/static/vendor/leaflet/images/";
     document.querySelectorAll("[data-area-map]").forEach(areaMap);
     document.querySelectorAll("[data-results-map]").forEach(resultsMap);
+    document.querySelectorAll("[data-tender-map]").forEach(tenderMap);
   });
 })();
