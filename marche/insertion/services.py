@@ -30,6 +30,7 @@ from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.orm import aliased, selectinload
 
 from ..accounts.models import Organisation, OrganisationKind, VerificationStatus
+from ..clauses.calculator import fr_decimal
 from ..clauses.catalogue import EligiblePublic, FulfilmentMode
 from ..core import audit
 from ..core.dates import today
@@ -533,7 +534,7 @@ def _lock_participant_month(contract_id: int, participant_id: int) -> None:
 
 def _check_month_total(contract: Contract, line: LineInput, already: Decimal, field_name: str = "hours") -> None:
     if already + line.hours > MAX_MONTH_HOURS:
-        raise DomainError(f"Heures : {line.participant.code} aurait {already + line.hours} h en "
+        raise DomainError(f"Heures : {line.participant.code} aurait {fr_decimal(already + line.hours)} h en "
                           f"{month_label(line.month)} sur ce marché, au-delà de {MAX_MONTH_HOURS} h par mois.",
                           field_name)
 

@@ -104,3 +104,66 @@ def test_a_contract_behind_alerts_its_keeper_once_a_month(app, app_ctx, hours_wo
     assert "en retard" in alert["Subject"] and "Entretien des espaces verts de Lille" in alert["Subject"]
     assert reminders.reminders_task(date(2026, 7, 20), behind=indicators.is_behind) == 0  # once this month
     assert len([m for m in mails_to(mailbox, "clauses@plie-lille.example.fr") if "retard" in m["Subject"]]) == 1
+
+
+def second_contract(ids: dict, title: str = "Nettoyage des écoles de Lille") -> int:
+    """Another contract of the same buyer and holder, over 2026 (made through the services, committed)."""
+    from flask import current_app
+
+    from tests.insertion.world import LILLE
+
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        buyer = user(ids["buyer"])
+        made = services.create_contract(buyer, buyer.organisation, services.ContractData(
+            title=title, starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31), place_ref=LILLE,
+            holder_structure_id=ids["holder_s"], hours_target="500"))
+        db.session.commit()
+        return made.id
+
+
+def test_each_contract_is_reminded_and_counted_once_even_after_one_already_was(app_ctx, hours_world, mailbox):
+    """Two contracts miss March: the pass counts two reminders. When the first was claimed by an earlier pass, the
+    second is still reminded (the pass goes on to the next contract)."""
+    other = second_contract(hours_world)
+    assert sorted(c.id for c in reminders.missing_declarations(db.session, APRIL_5)) == sorted(
+        [hours_world["contract"], other])
+    assert reminders.reminders_task(APRIL_5) == 2
+    assert len(mails_to(mailbox, HOLDER)) == 2
+    db.session.execute(ContractReminder.__table__.delete().where(ContractReminder.contract_id == other))
+    db.session.commit()
+    first = min(hours_world["contract"], other)
+    assert first == hours_world["contract"]  # the pass reads contracts by id: the claimed one comes first
+    assert reminders.reminders_task(APRIL_5) == 1
+    subjects = [m["Subject"] for m in mails_to(mailbox, HOLDER)]
+    assert len(subjects) == 3 and sum("Nettoyage des écoles de Lille" in s for s in subjects) == 2
+
+
+def test_a_long_title_is_cut_to_200_characters_in_the_subject(app_ctx, hours_world, mailbox):
+    title = "Entretien " + "très " * 60 + "long"
+    other = second_contract(hours_world, title=title[:300])
+    db.session.execute(ContractReminder.__table__.delete())
+    db.session.commit()
+    reminders.send_missing(db.session, APRIL_5)
+    db.session.commit()
+    expected = f"Heures d'insertion de 03/2026 à déclarer : {contract(other).title}"[:200]
+    assert len(expected) == 200
+    subjects = [" ".join(m["Subject"].split()) for m in mails_to(mailbox, HOLDER)]
+    assert " ".join(expected.split()) in subjects
+
+
+def test_a_behind_alert_is_recorded_for_the_month_and_cut_to_200_characters(app_ctx, hours_world, mailbox):
+    from marche.insertion import indicators
+
+    title = "Collectes " + "très " * 60 + "longue"
+    other = second_contract(hours_world, title=title[:300])
+    july_20 = date(2026, 7, 20)
+    assert indicators.is_behind(db.session, contract(other), july_20)  # nothing declared by mid-July
+    assert reminders.send_behind(db.session, july_20, indicators.is_behind) == 2
+    db.session.commit()
+    rows = db.session.execute(select(ContractReminder.contract_id, ContractReminder.month).where(
+        ContractReminder.kind == reminders.BEHIND)).all()
+    assert sorted(rows) == sorted([(hours_world["contract"], date(2026, 7, 1)), (other, date(2026, 7, 1))])
+    expected = f"Heures d'insertion en retard : {contract(other).title}"[:200]
+    assert len(expected) == 200
+    subjects = [" ".join(m["Subject"].split()) for m in mails_to(mailbox, "clauses@plie-lille.example.fr")]
+    assert " ".join(expected.split()) in subjects

@@ -505,7 +505,7 @@ def test_a_declaration_is_audited_and_a_refusal_names_the_total(app_ctx, hours_w
     line = declared(hours_world, "holder", "p1", MARCH, "200")
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "hours.declared"))
     assert entry.details["declaration_id"] == line and Decimal(entry.details["hours"]) == Decimal(200)
-    with pytest.raises(DomainError, match=r"LIL-001 aurait 220\.01 h en 03/2026"):
+    with pytest.raises(DomainError, match=r"LIL-001 aurait 220,01 h en 03/2026"):
         declare_now(hours_world, "holder", "p1", MARCH, "20.01")
 
 
@@ -578,3 +578,30 @@ def test_an_unknown_place_has_no_facilitator_and_is_refused_for_a_contract(app_c
             title="Lieu inconnu", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31), place_ref=ref,
             holder_siret="75187049400026", holder_name="La Collecterie", hours_target="1000"))
     assert refused.value.field == "place_ref" and "n'est pas un territoire connu" in refused.value.message
+
+
+def test_an_empty_month_counts_zero_hours_before_a_line(app_ctx, hours_world):
+    """The month's total starts at 0: a line of 220,01 h given to the service directly (the import and the pages
+    read hours through parse_hours, which stops it earlier) is refused, and the refusal names that total."""
+    with pytest.raises(DomainError) as refused:
+        declare_now(hours_world, "holder", "p1", MARCH, "220.01")
+    db.session.rollback()
+    assert "LIL-001 aurait 220,01 h en 03/2026" in refused.value.message
+    assert declare_now(hours_world, "holder", "p1", MARCH, "220").hours == Decimal(220)
+
+
+def test_a_waiting_correction_does_not_free_the_hours_of_the_line_it_corrects(app_ctx, hours_world):
+    """While a correction waits, the validated line and its correction both count: 200 h validated, a correction to
+    150 h waiting, then 30 h more would make 380 h (230 h even if only the original counted): refused. Once the
+    correction is validated, only it counts: 150 + 30 = 180 h, accepted."""
+    original = declared(hours_world, "holder", "p1", MARCH, "200", validate=True)
+    correction = services.correct(user(hours_world["holder"]), hours_world["holder_org"], declaration(original),
+                                  "direct_hire", Decimal("150"))
+    db.session.commit()
+    with pytest.raises(DomainError, match="aurait 380 h"):
+        declare_now(hours_world, "holder", "p1", MARCH, "30")
+    db.session.rollback()
+    services.validate(user(hours_world["facilitator"]), declaration(correction.id))
+    db.session.commit()
+    assert services.month_hours(hours_world["contract"], hours_world["p1"], MARCH) == Decimal(150)
+    assert declare_now(hours_world, "holder", "p1", MARCH, "30").hours == Decimal(30)
