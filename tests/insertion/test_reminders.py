@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from marche.extensions import db
@@ -154,7 +155,7 @@ def test_a_long_title_is_cut_to_200_characters_in_the_subject(app_ctx, hours_wor
 def test_a_behind_alert_is_recorded_for_the_month_and_cut_to_200_characters(app_ctx, hours_world, mailbox):
     from marche.insertion import indicators
 
-    title = "Collectes " + "très " * 60 + "longue"
+    title = "Collecte A " + "très " * 60 + "longue"  # no space around the 200th character
     other = second_contract(hours_world, title=title[:300])
     july_20 = date(2026, 7, 20)
     assert indicators.is_behind(db.session, contract(other), july_20)  # nothing declared by mid-July
@@ -167,3 +168,17 @@ def test_a_behind_alert_is_recorded_for_the_month_and_cut_to_200_characters(app_
     assert len(expected) == 200
     subjects = [" ".join(m["Subject"].split()) for m in mails_to(mailbox, "clauses@plie-lille.example.fr")]
     assert " ".join(expected.split()) in subjects
+    # the next pass: the first contract already alerted this month, the pass goes on to the second
+    db.session.execute(ContractReminder.__table__.delete().where(ContractReminder.contract_id == other))
+    db.session.commit()
+    assert reminders.send_behind(db.session, july_20, indicators.is_behind) == 1
+    db.session.commit()
+
+
+@pytest.mark.parametrize("ends_on,reminded", [(date(2026, 3, 1), True), (date(2026, 2, 28), False)])
+def test_a_contract_ending_on_the_first_of_the_month_is_reminded_for_it(app_ctx, hours_world, ends_on, reminded):
+    the_contract = contract(hours_world["contract"])
+    the_contract.ends_on = ends_on
+    db.session.commit()
+    found = [c.id for c in reminders.missing_declarations(db.session, APRIL_5)]  # March, missing
+    assert found == ([hours_world["contract"]] if reminded else [])
