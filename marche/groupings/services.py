@@ -496,6 +496,16 @@ def shares_of(grouping: Grouping) -> dict[tuple[int, int], GroupingShare]:
     return {(share.member_id, share.grouping_lot_id): share for share in rows}
 
 
+def shares_of_many(groupings: list[Grouping]) -> dict[int, dict[tuple[int, int], GroupingShare]]:
+    """`shares_of` of each grouping, read in one query: grouping id → (member id, grouping lot id) → share."""
+    lot_owner = {gl.id: grouping.id for grouping in groupings for gl in grouping.lots}
+    found: dict[int, dict[tuple[int, int], GroupingShare]] = {grouping.id: {} for grouping in groupings}
+    if lot_owner:
+        for share in db.session.scalars(select(GroupingShare).where(GroupingShare.grouping_lot_id.in_(list(lot_owner)))):
+            found[lot_owner[share.grouping_lot_id]][(share.member_id, share.grouping_lot_id)] = share
+    return found
+
+
 def lot_totals(grouping: Grouping) -> dict[int, Decimal]:
     """Grouping lot id → the sum of its members' percents (accepted members only)."""
     accepted = {m.id for m in grouping.accepted_members}

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Organisation, User
 from ..accounts.tokens import TokenError
@@ -71,13 +72,16 @@ def tender_panel(tender: Tender) -> dict[str, Any] | None:
     mine = [g for g in services.groupings_of_user(current_user) if g.tender_id == tender.id]
     answered = []
     if can(current_user, "award", tender) or can(current_user, "answer_questions", tender):
+        # their lots, members (with their structure and organisation) and shares: one query each, not one per row
         answered = list(db.session.scalars(select(Grouping).where(
-            Grouping.tender_id == tender.id, Grouping.status.in_(ANSWERED_STATUSES)).order_by(Grouping.id)))
+            Grouping.tender_id == tender.id, Grouping.status.in_(ANSWERED_STATUSES)).order_by(Grouping.id)
+            .options(selectinload(Grouping.lots),
+                     selectinload(Grouping.members).selectinload(GroupingMember.structure),
+                     selectinload(Grouping.members).selectinload(GroupingMember.organisation))))
     can_form = can(current_user, "form_grouping", tender)
     if not (mine or answered or can_form):
         return None
-    return {"mine": mine, "answered": answered, "can_form": can_form,
-            "shares": {g.id: services.shares_of(g) for g in answered}}
+    return {"mine": mine, "answered": answered, "can_form": can_form, "shares": services.shares_of_many(answered)}
 
 
 @bp.route("/consultations/<int:tender_id>/groupement", methods=["GET", "POST"])

@@ -225,3 +225,49 @@ def test_the_award_page_offers_the_grouping_and_the_award_moves_it(app, gme):
         award = grouping.tender.lots[0].award
         assert (award.holder_grouping_id, award.holder_siret) == (grouping_id, grouping.mandataire.siret)
         assert db.session.scalar(select(func.count()).select_from(Grouping)) == 1
+
+
+def statements_of(client, url: str) -> int:
+    """The SQL statements one visit of `url` runs."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with client.application.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_buyers_panel_costs_the_same_queries_for_one_grouping_or_two(app, gme):
+    """No query per grouping or per member: the groupings that answered come with their lots, members (structure,
+    organisation) and shares."""
+    from flask import current_app
+
+    from marche.groupings import services
+    from tests.groupings.world import structure, tender, user
+
+    formed_in(app, gme, lots=(0,), confirm=True)
+    buyer = client_of(app, BUYER)
+    page = f"/consultations/{gme['tender']}"
+    statements_of(buyer, page)  # the first visit fills the caches every visit shares
+    one = statements_of(buyer, page)
+    with app.app_context(), current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        the_tender = tender(gme["tender"])
+        second = services.start(user(gme["stranger"]), the_tender, structure(gme["stranger_s"]),
+                                [the_tender.lots[1].id], "conjoint")
+        member = services.invite_structure(user(gme["stranger"]), second, structure(gme["ea_s"]), "Entretien")
+        services.answer_invitation(user(gme["ea"]), member, True)
+        services.set_shares(user(gme["stranger"]), second, second.lots[0],
+                            {second.mandataire_id: "50", member.id: "50"})
+        services.confirm(user(gme["stranger"]), second)
+        db.session.commit()
+    text = page_text(buyer.get(page))
+    assert "Les Jardins Solidaires / Atelier du Nord" in text and "Chantier d'ailleurs" in text
+    assert statements_of(buyer, page) == one
