@@ -168,3 +168,31 @@ def test_a_cost_flag_is_a_boolean_and_only_on_the_environmental_criterion(doc, f
     with pytest.raises(ClauseSpecError) as refused:
         ClauseSpec.from_json(doc)
     assert refused.value.field == field and "coût global" in refused.value.message
+
+
+def test_an_unknown_choice_or_reservation_is_quoted_on_its_first_characters():
+    long_value = "x" * 29 + "y" + "z" * 9 + "w" + "v" * 10  # 40th character « w », 30th « y »
+    with pytest.raises(ClauseSpecError) as refused:
+        ClauseSpec.from_json({"environmental_conditions": [long_value]})
+    assert f"« {long_value[:40]} »" in refused.value.message
+    with pytest.raises(ClauseSpecError) as refused:
+        ClauseSpec.from_json({"reservation": long_value})
+    assert f"« {long_value[:30]} »" in refused.value.message
+
+
+def test_a_criterion_of_half_a_percent_counts_and_zero_does_not():
+    assert ClauseSpec.from_json({"social_criterion": {"weight": "0.5"}}).social_criterion.weight == Decimal("0.5")
+    with pytest.raises(ClauseSpecError):
+        ClauseSpec.from_json({"social_criterion": {"weight": "0"}})
+
+
+def test_the_annex_of_a_lot_with_a_social_criterion_only_keeps_the_default_environmental_wording():
+    from marche.clauses.spec import Criterion
+
+    spec = ClauseSpec.from_json({"social_criterion": {"weight": "10", "description": "heures proposées"}})
+    annex = spec.annex(1, "Lot 1")
+    assert annex.social_criterion_text == "heures proposées"
+    assert annex.environmental_criterion_text.startswith("performances en matière de protection")
+    # a criterion made in code (the demo's) is no global cost unless said
+    assert Criterion(Decimal(15)).cost is False
+    assert "cost" not in ClauseSpec(environmental_criterion=Criterion(Decimal(15))).to_json()["environmental_criterion"]
