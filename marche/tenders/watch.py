@@ -270,13 +270,22 @@ def feed_tenders(saved: SavedSearch) -> list[dict[str, Any]]:
     return service.search(query).hits
 
 
-def calendar_token(structure_id: int) -> str:
-    """The structure's calendar token, created on demand (never commits)."""
+def renew_feed_token(saved: SavedSearch) -> str:
+    """A new private address for the saved search's feed: the old one answers 404 from now on (an address that
+    leaked, or was shared with someone who should no longer read it). Never commits."""
+    saved.feed_token = new_token()
+    db.session.flush()
+    return saved.feed_token
+
+
+def calendar_token(structure_id: int, renew: bool = False) -> str:
+    """The structure's calendar token, created on demand, or a new one when `renew` (the old address then answers
+    404). Never commits."""
     preference = db.session.get(RelayPreference, structure_id)
     if preference is None:
         preference = RelayPreference(structure_id=structure_id)
         db.session.add(preference)
-    if not preference.calendar_token:
+    if renew or not preference.calendar_token:
         preference.calendar_token = new_token()
     db.session.flush()
     return preference.calendar_token

@@ -95,14 +95,28 @@ def delete(saved_id: int):
     return redirect(url_for("tender_watch.index"))
 
 
+@bp.post("/veille/<int:saved_id>/nouvelle-adresse")
+@login_required
+def renew_feed(saved_id: int):
+    saved = watch.owned(current_user.id, saved_id)
+    if saved is None:
+        abort(404)
+    watch.renew_feed_token(saved)
+    db.session.commit()
+    flash("Nouvelle adresse du flux : l'ancienne ne répond plus ; remplacez-la dans votre lecteur.", "success")
+    return redirect(url_for("tender_watch.edit", saved_id=saved.id))
+
+
 @bp.post("/veille/calendrier/<int:structure_id>")
 @login_required
 def calendar_create(structure_id: int):
     if structure_id not in {s.id for s in _my_structures()}:
         abort(404)
-    watch.calendar_token(structure_id)
+    renew = request.form.get("renew") == "1"
+    watch.calendar_token(structure_id, renew=renew)
     db.session.commit()
-    flash("Lien du calendrier créé : ajoutez-le à votre agenda.", "success")
+    flash("Nouvelle adresse du calendrier : l'ancienne ne répond plus ; remplacez-la dans votre agenda." if renew
+          else "Lien du calendrier créé : ajoutez-le à votre agenda.", "success")
     return redirect(url_for("tender_watch.index"))
 
 

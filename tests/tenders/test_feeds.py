@@ -142,3 +142,48 @@ def test_calendar_of_interested_deadlines(client, app, data, make_user, make_str
             assert re.match(r"\d{8}T\d{6}Z$", event["DTSTAMP"])
             assert event["SUMMARY"] == f"Date limite : {tender.title}"  # escaped, folded, read back whole
     assert "\\;" in body and "\\," in body and "\\\\" in body
+
+
+def test_a_feed_address_that_leaked_is_replaced_and_the_old_one_answers_404(client, app, data, make_user):
+    owner = make_user("veille@example.fr")
+    make_user("intrus@example.fr")
+    with app.app_context():
+        saved = watch.create(owner, "Réservés", [("reserved", "siae")], "never")
+        db.session.commit()
+        saved_id, old = saved.id, saved.feed_token
+    login(client, "intrus@example.fr")
+    assert submit(client, f"/veille/{saved_id}/nouvelle-adresse", {}, form_url="/veille").status_code == 404
+    assert client.get(f"/veille/flux/{old}.atom").status_code == 200  # the intruder changed nothing
+    owner_client = app.test_client()
+    login(owner_client, "veille@example.fr")
+    response = submit(owner_client, f"/veille/{saved_id}/nouvelle-adresse", {}, form_url=f"/veille/{saved_id}",
+                      follow_redirects=True)
+    assert "Nouvelle adresse du flux" in page_text(response)
+    with app.app_context():
+        new = db.session.get(watch.SavedSearch, saved_id).feed_token
+    assert new != old and len(new) >= 40 and new in page_text(response)
+    assert client.get(f"/veille/flux/{old}.atom").status_code == 404
+    assert client.get(f"/veille/flux/{new}.atom").status_code == 200
+
+
+def test_a_calendar_address_is_replaced_on_request_only(client, app, data, make_user, make_structure):
+    member = make_user(MEMBER, kind=OrganisationKind.INCLUSIVE_STRUCTURE, name="Atelier")
+    with app.app_context():
+        organisation_id = db.session.get(User, member).organisation.id
+    structure = make_structure(siret="75187049400026", owner_organisation_id=organisation_id)
+    login(client, MEMBER)
+    assert submit(client, f"/veille/calendrier/{structure}", {}, form_url="/veille").status_code == 302
+    with app.app_context():
+        first = db.session.get(RelayPreference, structure).calendar_token
+    # asked again without « renew »: the same address (a second click changes nothing)
+    assert submit(client, f"/veille/calendrier/{structure}", {}, form_url="/veille").status_code == 302
+    with app.app_context():
+        assert db.session.get(RelayPreference, structure).calendar_token == first
+    response = submit(client, f"/veille/calendrier/{structure}", {"renew": "1"}, form_url="/veille",
+                      follow_redirects=True)
+    assert "Nouvelle adresse du calendrier" in page_text(response)
+    with app.app_context():
+        second = db.session.get(RelayPreference, structure).calendar_token
+    assert second != first
+    assert client.get(f"/veille/calendrier/{first}.ics").status_code == 404
+    assert client.get(f"/veille/calendrier/{second}.ics").status_code == 200
