@@ -60,3 +60,22 @@ def test_search_map_save_and_watch(page: Page, tenders, check_page, size):
     page.get_by_role("button", name="Enregistrer", exact=True).click()
     expect(page.get_by_role("cell", name="Chaque semaine (un courriel récapitulatif)")).to_be_visible()
     check_page(page, "veille")
+
+
+def test_on_a_phone_the_tender_filters_sit_in_a_drawer(page: Page, tenders, check_page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/consultations/recherche?reserved=siae&kind=call_for_tenders")
+    first = page.locator(".marche-results .fr-card").first
+    box = first.bounding_box()
+    assert box["y"] < 844, box  # the first result on the first screen, not under two screens of filters
+    filters = page.get_by_role("button", name="Filtres (2)")
+    expect(filters).to_be_visible()
+    expect(page.get_by_label("Code CPV (début)")).to_be_hidden()
+    filters.click()
+    expect(page.get_by_label("Code CPV (début)")).to_be_visible()
+    check_page(page, "filtres-ouverts")
+    # on a computer the filters are always shown, with no drawer button
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/consultations/recherche?reserved=siae")
+    expect(page.get_by_label("Code CPV (début)")).to_be_visible()
+    expect(page.get_by_role("button", name="Filtres (1)")).to_be_hidden()
