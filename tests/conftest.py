@@ -317,6 +317,24 @@ def _take(gen, n):
 VALID_SIRETS = _take(_luhn_sirets(), 50)
 
 
+def statements_during(engine, visit) -> int:
+    """How many SQL statements `visit()` runs on `engine` (a page's query count, compared between two amounts of
+    data to show that no query runs per row)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        visit()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
 def page_text(response) -> str:
     """The response body with HTML entities decoded (Jinja escapes apostrophes)."""
     import html

@@ -55,12 +55,18 @@ def create():
     return redirect(url_for("tender_watch.edit", saved_id=saved.id))
 
 
-@bp.route("/veille/<int:saved_id>", methods=["GET", "POST"])
-@login_required
-def edit(saved_id: int):
+def _saved_or_404(saved_id: int):
+    """The user's own saved search; anyone else's (or none) answers 404."""
     saved = watch.owned(current_user.id, saved_id)
     if saved is None:
         abort(404)
+    return saved
+
+
+@bp.route("/veille/<int:saved_id>", methods=["GET", "POST"])
+@login_required
+def edit(saved_id: int):
+    saved = _saved_or_404(saved_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -86,10 +92,7 @@ def edit(saved_id: int):
 @bp.post("/veille/<int:saved_id>/supprimer")
 @login_required
 def delete(saved_id: int):
-    saved = watch.owned(current_user.id, saved_id)
-    if saved is None:
-        abort(404)
-    db.session.delete(saved)
+    db.session.delete(_saved_or_404(saved_id))
     db.session.commit()
     flash("Recherche enregistrée supprimée.", "success")
     return redirect(url_for("tender_watch.index"))
@@ -98,9 +101,7 @@ def delete(saved_id: int):
 @bp.post("/veille/<int:saved_id>/nouvelle-adresse")
 @login_required
 def renew_feed(saved_id: int):
-    saved = watch.owned(current_user.id, saved_id)
-    if saved is None:
-        abort(404)
+    saved = _saved_or_404(saved_id)
     watch.renew_feed_token(saved)
     db.session.commit()
     flash("Nouvelle adresse du flux : l'ancienne ne répond plus ; remplacez-la dans votre lecteur.", "success")

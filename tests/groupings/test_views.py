@@ -12,7 +12,7 @@ from marche.extensions import db
 from marche.groupings import tokens
 from marche.groupings.models import Grouping, GroupingMember, GroupingShare, GroupingStatus, MemberStatus
 from marche.tenders.models import Tender
-from tests.conftest import csrf_token, login, page_text
+from tests.conftest import csrf_token, login, page_text, statements_during
 from tests.groupings.world import ACI, BUYER, COMPANY, EA, STRANGER, formed, gme  # noqa: F401 (fixture)
 
 
@@ -229,20 +229,11 @@ def test_the_award_page_offers_the_grouping_and_the_award_moves_it(app, gme):
 
 def statements_of(client, url: str) -> int:
     """The SQL statements one visit of `url` runs."""
-    from sqlalchemy import event
-
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
+    def visit():
+        assert client.get(url).status_code == 200
 
     with client.application.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-    return len(seen)
+        return statements_during(db.engine, visit)
 
 
 def test_the_buyers_panel_costs_the_same_queries_for_one_grouping_or_two(app, gme):

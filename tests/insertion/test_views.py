@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from marche.extensions import db
 from marche.insertion.models import Contract, ContractStatus, DeclarationStatus, HoursDeclaration, MonthLock, Participant
-from tests.conftest import login, page_text, submit
+from tests.conftest import login, page_text, statements_during, submit
 from tests.insertion.world import (BUYER, FACILITATOR, HOLDER, PARTNER, STRANGER, UNVERIFIED, contract,  # noqa: F401
                                    declaration, declared, hours_world, participant)
 
@@ -232,22 +232,15 @@ def statements_of_a_visit(app, email: str, url: str) -> int:
     """How many SQL statements one visit of `url` by `email` runs, read from a fresh session (the test's own
     objects forgotten, so that nothing the test loaded spares the page a query)."""
     from flask import g
-    from sqlalchemy import event
 
     browser = visitor(app, email)
     db.session.expunge_all()
     g.pop("_login_user", None)
-    seen: list[str] = []
 
-    def count_statement(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count_statement)
-    try:
+    def visit():
         assert browser.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count_statement)
-    return len(seen)
+
+    return statements_during(db.engine, visit)
 
 
 def test_a_contract_page_costs_the_same_queries_for_two_lines_or_twelve(app, app_ctx, hours_world):
