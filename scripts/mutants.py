@@ -111,7 +111,8 @@ TARGETS = (
                   "remove_member", "set_mandataire", "set_shares", "confirm_problems", "confirm", "submit",
                   "member_of", "admin_organisation_ids", "is_mandataire_side")),
     Target("groupings.shares", "marche/groupings/shares.py", ("tests/groupings/test_shares.py",)),
-    Target("groupings.outcomes", "marche/groupings/outcomes.py", ("tests/groupings/test_services.py",)),
+    Target("groupings.outcomes", "marche/groupings/outcomes.py",
+           ("tests/groupings/test_services.py", "tests/groupings/test_outcomes_rules.py")),
     # contracts and insertion hours (issue 22): who reads, declares and keeps; the rules of a declaration; reminders
     Target("insertion.access", "marche/insertion/access.py", ("tests/insertion/test_access_rules.py",)),
     Target("insertion.services", "marche/insertion/services.py", ("tests/insertion/test_services.py",),
