@@ -155,6 +155,14 @@ def browser_guard(request):
     guard.assert_clean()
 
 
+def settle(page, timeout_ms: float = 3000) -> None:
+    """Wait until no CSS transition runs (a drawer opening, a DSFR collapse): axe reads colours as they are drawn,
+    and text half-way through a fade or a slide fails the contrast rule that the settled page passes."""
+    page.wait_for_function(
+        "() => document.getAnimations().every(a => !(a instanceof CSSTransition) || a.playState !== 'running')",
+        timeout=timeout_ms)
+
+
 def axe_violations(page) -> list[dict]:
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # by URL, from our own static files: an inline copy would itself break the page's CSP
@@ -184,6 +192,7 @@ def check_page(request, browser_guard):
 
     def check(page, name: str) -> None:
         page.wait_for_load_state("load")
+        settle(page)
         page.screenshot(path=str(ARTIFACTS / f"{test_name}--{next(counter):02d}-{_slug(name)}.png"), full_page=True)
         assert_accessible(page)
         if browser_guard is not None:
