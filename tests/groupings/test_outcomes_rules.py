@@ -90,3 +90,79 @@ def test_a_grouping_that_cannot_hold_the_lot_is_refused_beside_its_field(ctx, gm
             outcomes.holder(grouping_id, lot)
         assert refused.value.field == "grouping_id" and words in refused.value.message
     assert outcomes.holder(on_lot_1, lots[0]).grouping_id == on_lot_1
+
+
+def close_tender(ids: dict):
+    from marche.tenders.models import TenderStatus
+
+    the_tender = tender(ids["tender"])
+    the_tender.status = TenderStatus.CLOSED
+    db.session.commit()
+    return the_tender
+
+
+def award_to(the_tender, lot, **holder):
+    from marche.core.models import utcnow
+    from marche.tenders import award
+
+    values = dict(structure_id=None, siret=None, holder_name=None, amount="90000", awarded_on=utcnow().date(),
+                  offers_count=2, grouping_id=None)
+    values.update(holder)
+    award.award_lot(user_of_tender(the_tender), the_tender, lot, award.AwardData(**values))
+    db.session.commit()
+
+
+def user_of_tender(the_tender):
+    from marche.accounts.models import Membership, User
+
+    return db.session.scalar(select(User).join(Membership, Membership.user_id == User.id).where(
+        Membership.organisation_id == the_tender.organisation_id))
+
+
+def test_a_grouping_on_one_lot_is_not_retained_when_that_lot_goes_elsewhere_while_another_is_open(ctx, gme):
+    """Only the lots the grouping answered count: lot 1 decided elsewhere, lot 2 (not its own) still open."""
+    from marche.groupings.models import GroupingStatus
+
+    grouping_id = formed(gme, lots=(0,), confirm=True)
+    the_tender = close_tender(gme)
+    award_to(the_tender, the_tender.lots[0], structure_id=gme["stranger_s"])
+    db.session.expire_all()
+    assert grouping(grouping_id).status == GroupingStatus.NOT_RETAINED
+
+
+def test_beside_the_holder_every_other_grouping_on_the_lot_is_moved(ctx, gme):
+    """Two groupings answered lot 1: the first named holder is awarded, the second (read after it) not retained."""
+    from tests.tenders.answers_world import owned_structure
+
+    from marche.groupings.models import GroupingStatus
+
+    winner = formed(gme, lots=(0,), confirm=True)
+    partner_s = owned_structure(gme["company_org"], "Paysages Durand insertion", ("EI",))
+    the_tender = tender(gme["tender"])
+    other = services.start(user(gme["stranger"]), the_tender, structure(gme["stranger_s"]),
+                           [the_tender.lots[0].id], "conjoint")
+    member = services.invite_structure(user(gme["stranger"]), other, structure(partner_s), "Taille")
+    services.answer_invitation(user(gme["company"]), member, True)
+    services.set_shares(user(gme["stranger"]), other, other.lots[0], {other.mandataire_id: "50", member.id: "50"})
+    services.confirm(user(gme["stranger"]), other)
+    db.session.commit()
+    loser = other.id
+    assert winner < loser
+    the_tender = close_tender(gme)
+    award_to(the_tender, the_tender.lots[0], grouping_id=winner)
+    db.session.expire_all()
+    assert (grouping(winner).status, grouping(loser).status) == (GroupingStatus.AWARDED, GroupingStatus.NOT_RETAINED)
+
+
+def test_a_mandataire_without_any_siret_cannot_stand_for_the_grouping(ctx, gme):
+    grouping_id = formed(gme, lots=(0,), confirm=True)
+    made = grouping(grouping_id)
+    mandataire = made.mandataire
+    # a member known by its name alone (no profile, no account, no SIRET typed): it cannot sign as mandataire
+    mandataire.structure_id, mandataire.organisation_id = None, None
+    mandataire.company_name, mandataire.company_siret = "Jardins sans SIRET", None
+    mandataire.invited_email = "jardins@example.fr"
+    db.session.commit()
+    with pytest.raises(DomainError) as refused:
+        outcomes.holder(grouping_id, tender(gme["tender"]).lots[0])
+    assert refused.value.field == "grouping_id" and "n'a pas de SIRET connu" in refused.value.message
