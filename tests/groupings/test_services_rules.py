@@ -84,3 +84,22 @@ def test_a_user_in_two_member_organisations_is_read_as_its_accepted_one(ctx, gme
     found = services.member_of(user(gme["aci"]), g)
     assert found.status == MemberStatus.ACCEPTED and found.id == g.mandataire_id
     assert invited.status == MemberStatus.INVITED
+
+
+@pytest.mark.parametrize("length,accepted", [(1000, True), (1001, False)])
+def test_a_decline_reason_is_1000_characters_at_most(ctx, gme, length, accepted):
+    from marche.groupings.services import GroupingError
+
+    the_tender = tender(gme["tender"])
+    made = services.start(user(gme["aci"]), the_tender, structure(gme["aci_s"]), [the_tender.lots[0].id], "conjoint")
+    member = services.invite_structure(user(gme["aci"]), made, structure(gme["ea_s"]), "Entretien")
+    db.session.commit()
+    if accepted:
+        services.answer_invitation(user(gme["ea"]), member, False, reason="r" * length)
+        assert (member.status, member.decline_reason) == (MemberStatus.DECLINED, "r" * length)
+    else:
+        with pytest.raises(GroupingError) as refused:
+            services.answer_invitation(user(gme["ea"]), member, False, reason="r" * length)
+        assert refused.value.field == "reason" and "1000 caractères au plus" in refused.value.message
+        db.session.rollback()
+        assert db.session.get(GroupingMember, member.id).status == MemberStatus.INVITED
