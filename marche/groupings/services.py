@@ -162,7 +162,8 @@ def _other_active(structure_id: int, lot_ids: list[int], grouping_id: int | None
                     Grouping.status.in_(ACTIVE_STATUSES), GroupingLot.lot_id.in_(lot_ids)))
     if grouping_id is not None:
         query = query.where(Grouping.id != grouping_id)
-    return list(db.session.execute(query).all())
+    # in a fixed order: the refusal names the first clash, the same one each time
+    return list(db.session.execute(query.order_by(Grouping.id, GroupingLot.lot_id)).all())
 
 
 def _require_single(structure: Structure | None, lots: list[TenderLot], grouping_id: int | None) -> None:

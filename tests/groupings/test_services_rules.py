@@ -103,3 +103,57 @@ def test_a_decline_reason_is_1000_characters_at_most(ctx, gme, length, accepted)
         assert refused.value.field == "reason" and "1000 caractères au plus" in refused.value.message
         db.session.rollback()
         assert db.session.get(GroupingMember, member.id).status == MemberStatus.INVITED
+
+
+def test_a_second_grouping_on_the_same_lots_names_the_first_lot_it_clashes_on(ctx, gme):
+    from marche.groupings.services import GroupingError
+
+    formed(gme, lots=(0, 1))
+    the_tender = tender(gme["tender"])
+    with pytest.raises(GroupingError) as refused:
+        services.start(user(gme["aci"]), the_tender, structure(gme["aci_s"]),
+                       [lot.id for lot in the_tender.lots], "conjoint")
+    first = the_tender.lots[0]
+    assert f"actif sur {services.lot_label(first)}" in refused.value.message
+    assert services.lot_label(the_tender.lots[1]) not in refused.value.message
+
+
+def test_a_structure_that_a_reserved_lot_does_not_admit_cannot_form_a_grouping_on_it(ctx, gme):
+    """The second lot is reserved to SIAE and EA/ESAT (L2113-14): a GEIQ is neither."""
+    from marche.groupings.services import GroupingError
+
+    geiq = owned_structure(gme["company_org"], "GEIQ Propreté Nord", ("GEIQ",))
+    the_tender = tender(gme["tender"])
+    with pytest.raises(GroupingError) as refused:
+        services.start(user(gme["company"]), the_tender, structure(geiq), [the_tender.lots[1].id], "conjoint")
+    assert refused.value.field == "lot_ids" and "L2113-14" in refused.value.message
+    db.session.rollback()
+    assert services.start(user(gme["company"]), the_tender, structure(geiq), [the_tender.lots[0].id],
+                          "conjoint").id
+
+
+def test_the_shares_audit_records_the_lots_price_or_none(ctx, gme):
+    from sqlalchemy import select
+
+    from marche.core.models import AuditEntry
+
+    g = grouping(formed(gme, lots=(0,)))
+    lot = g.lots[0]
+    percents = {g.mandataire_id: "50", next(m.id for m in g.accepted_members if m.id != g.mandataire_id): "50"}
+
+    def last_price():
+        return db.session.scalars(select(AuditEntry.details).where(AuditEntry.action == "grouping.shares_set")
+                                  .order_by(AuditEntry.id.desc())).first()["price"]
+
+    services.set_shares(user(gme["aci"]), g, lot, percents, price="80000")
+    assert last_price() == str(lot.price) and lot.price == Decimal(80000)
+    lot.price = None
+    services.set_shares(user(gme["aci"]), g, lot, percents)
+    assert last_price() is None
+
+
+def test_only_the_mandataires_organisation_is_on_its_side(ctx, gme):
+    g = grouping(formed(gme, lots=(0,)))
+    assert services.is_mandataire_side(user(gme["aci"]), g)
+    assert not services.is_mandataire_side(user(gme["ea"]), g)
+    assert not services.is_mandataire_side(user(gme["stranger"]), g)
