@@ -157,3 +157,84 @@ def test_only_the_mandataires_organisation_is_on_its_side(ctx, gme):
     assert services.is_mandataire_side(user(gme["aci"]), g)
     assert not services.is_mandataire_side(user(gme["ea"]), g)
     assert not services.is_mandataire_side(user(gme["stranger"]), g)
+
+
+def test_a_member_without_any_share_is_named_only_when_there_are_two_members(ctx, gme):
+    the_tender = tender(gme["tender"])
+    alone = services.start(user(gme["aci"]), the_tender, structure(gme["aci_s"]), [the_tender.lots[0].id],
+                           "conjoint")
+    assert not any("sans part" in p for p in services.confirm_problems(alone))
+    db.session.rollback()
+    g = grouping(formed(gme, lots=(0,), shares={"aci": "100"}))
+    assert any(p.endswith("sans part : Atelier du Nord.") for p in services.confirm_problems(g))
+
+
+def test_a_removed_member_takes_its_shares_away(ctx, gme):
+    from sqlalchemy import func, select
+
+    from marche.groupings.models import GroupingShare
+
+    g = grouping(formed(gme, lots=(0, 1)))
+    member = next(m for m in g.accepted_members if m.id != g.mandataire_id)
+    assert db.session.scalar(select(func.count()).select_from(GroupingShare).where(
+        GroupingShare.member_id == member.id)) == 2
+    services.remove_member(user(gme["aci"]), g, member)
+    assert db.session.scalar(select(func.count()).select_from(GroupingShare).where(
+        GroupingShare.member_id == member.id)) == 0
+
+
+def test_an_offer_is_dated_when_declared(ctx, gme):
+    from marche.core.models import utcnow
+
+    g = grouping(formed(gme, lots=(0,), confirm=True))
+    before = utcnow()
+    services.submit(user(gme["aci"]), g)
+    assert g.submitted_at is not None and before <= g.submitted_at <= utcnow()
+
+
+def test_the_mandataires_admins_hear_of_each_answer(app, gme, mailbox):
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        the_tender = tender(gme["tender"])
+        made = services.start(user(gme["aci"]), the_tender, structure(gme["aci_s"]), [the_tender.lots[0].id],
+                              "conjoint")
+        member = services.invite_structure(user(gme["aci"]), made, structure(gme["ea_s"]), "Entretien")
+        db.session.commit()
+        services.answer_invitation(user(gme["ea"]), member, True)
+        db.session.commit()
+        db.session.remove()
+    from tests.groupings.world import ACI
+
+    assert any(m["To"] == ACI and "Atelier du Nord rejoint le groupement" in m["Subject"] for m in mailbox)
+
+
+def test_new_lots_are_checked_against_every_member_kind(ctx, gme):
+    """A GEIQ member on the first lot: adding the second lot (reserved to SIAE and EA/ESAT) is refused."""
+    from marche.groupings.services import GroupingError
+
+    geiq = owned_structure(gme["company_org"], "GEIQ Propreté Nord", ("GEIQ",))
+    the_tender = tender(gme["tender"])
+    made = services.start(user(gme["aci"]), the_tender, structure(gme["aci_s"]), [the_tender.lots[0].id],
+                          "conjoint")
+    member = services.invite_structure(user(gme["aci"]), made, structure(geiq), "Nettoyage")
+    services.answer_invitation(user(gme["company"]), member, True)
+    with pytest.raises(GroupingError) as refused:
+        services.update_terms(user(gme["aci"]), made, "conjoint", False, [lot.id for lot in the_tender.lots])
+    assert refused.value.field == "lot_ids" and "GEIQ Propreté Nord" in refused.value.message
+
+
+def test_the_clash_is_named_by_its_lot_not_by_its_grouping_number(ctx, gme):
+    """A first grouping (another structure's) shifts the numbers: the clashing grouping is n° 2, and lot 2 must not
+    be named for it."""
+    from marche.groupings.services import GroupingError
+
+    the_tender = tender(gme["tender"])
+    services.start(user(gme["stranger"]), the_tender, structure(gme["stranger_s"]), [the_tender.lots[0].id],
+                   "conjoint")
+    db.session.commit()
+    clashing = formed(gme, lots=(0, 1))
+    the_tender = tender(gme["tender"])
+    lot_ids = [lot.id for lot in the_tender.lots]
+    assert clashing in lot_ids and clashing != lot_ids[0]  # a grouping number that is also a lot's
+    with pytest.raises(GroupingError) as refused:
+        services.start(user(gme["aci"]), the_tender, structure(gme["aci_s"]), lot_ids, "conjoint")
+    assert f"actif sur {services.lot_label(the_tender.lots[0])}" in refused.value.message
