@@ -238,3 +238,23 @@ def test_the_clash_is_named_by_its_lot_not_by_its_grouping_number(ctx, gme):
     with pytest.raises(GroupingError) as refused:
         services.start(user(gme["aci"]), the_tender, structure(gme["aci_s"]), lot_ids, "conjoint")
     assert f"actif sur {services.lot_label(the_tender.lots[0])}" in refused.value.message
+
+
+def test_status_mails_go_to_the_members_but_not_to_the_mandataire_who_acted(app, gme, mailbox):
+    from tests.groupings.world import ACI, EA
+
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        grouping_id = formed(gme, lots=(0,), confirm=True)
+        g = grouping(grouping_id)
+        services.reopen(user(gme["aci"]), g)
+        db.session.commit()
+        g = grouping(grouping_id)
+        services.confirm(user(gme["aci"]), g)
+        db.session.commit()
+        g = grouping(grouping_id)
+        services.submit(user(gme["aci"]), g)
+        db.session.commit()
+        db.session.remove()
+    for subject in ("Groupement confirmé", "Groupement rouvert", "Offre du groupement déposée"):
+        receivers = {m["To"] for m in mailbox if m["Subject"].startswith(subject)}
+        assert EA in receivers and ACI not in receivers, (subject, receivers)
