@@ -258,3 +258,17 @@ def test_status_mails_go_to_the_members_but_not_to_the_mandataire_who_acted(app,
     for subject in ("Groupement confirmé", "Groupement rouvert", "Offre du groupement déposée"):
         receivers = {m["To"] for m in mailbox if m["Subject"].startswith(subject)}
         assert EA in receivers and ACI not in receivers, (subject, receivers)
+
+
+def test_a_grouping_holds_20_members_pending_invitations_included(ctx, gme):
+    from marche.groupings.services import MAX_MEMBERS, GroupingError
+
+    the_tender = tender(gme["tender"])
+    made = services.start(user(gme["aci"]), the_tender, structure(gme["aci_s"]), [the_tender.lots[0].id],
+                          "conjoint")
+    for n in range(1, MAX_MEMBERS):  # the mandataire and 19 invitations: 20
+        services.invite_by_email(user(gme["aci"]), made, f"contact{n}@entreprise{n}.example.fr", f"Entreprise {n}",
+                                 None)
+    assert len([m for m in made.members if m.status in (MemberStatus.INVITED, MemberStatus.ACCEPTED)]) == 20
+    with pytest.raises(GroupingError, match="20 membres au plus"):
+        services.invite_by_email(user(gme["aci"]), made, "de-trop@entreprise.example.fr", "Une de trop", None)
