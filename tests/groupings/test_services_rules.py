@@ -272,3 +272,12 @@ def test_a_grouping_holds_20_members_pending_invitations_included(ctx, gme):
     assert len([m for m in made.members if m.status in (MemberStatus.INVITED, MemberStatus.ACCEPTED)]) == 20
     with pytest.raises(GroupingError, match="20 membres au plus"):
         services.invite_by_email(user(gme["aci"]), made, "de-trop@entreprise.example.fr", "Une de trop", None)
+
+
+def test_shares_carry_each_members_services_when_given(ctx, gme):
+    g = grouping(formed(gme, lots=(0,)))
+    lot = g.lots[0]
+    other = next(m for m in g.accepted_members if m.id != g.mandataire_id)
+    percents = {g.mandataire_id: "50", other.id: "50"}
+    services.set_shares(user(gme["aci"]), g, lot, percents, services={other.id: "Taille des haies"})
+    assert other.services == "Taille des haies"
