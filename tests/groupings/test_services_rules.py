@@ -95,8 +95,14 @@ def test_a_decline_reason_is_1000_characters_at_most(ctx, gme, length, accepted)
     member = services.invite_structure(user(gme["aci"]), made, structure(gme["ea_s"]), "Entretien")
     db.session.commit()
     if accepted:
+        from sqlalchemy import select
+
+        from marche.core.models import AuditEntry
+
         services.answer_invitation(user(gme["ea"]), member, False, reason="r" * length)
         assert (member.status, member.decline_reason) == (MemberStatus.DECLINED, "r" * length)
+        assert db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("grouping.invitation_%"))
+                                  ).all() == ["grouping.invitation_declined"]
     else:
         with pytest.raises(GroupingError) as refused:
             services.answer_invitation(user(gme["ea"]), member, False, reason="r" * length)
