@@ -287,3 +287,21 @@ def test_shares_carry_each_members_services_when_given(ctx, gme):
     percents = {g.mandataire_id: "50", other.id: "50"}
     services.set_shares(user(gme["aci"]), g, lot, percents, services={other.id: "Taille des haies"})
     assert other.services == "Taille des haies"
+
+
+def test_confirming_checks_again_that_no_member_answers_the_lot_twice(ctx, gme):
+    """A clash the invitations could not see (two answers at the same moment, written here directly): the EA is in
+    a second active grouping on the same lot, and the first cannot be confirmed."""
+    from marche.groupings.models import GroupingLot
+    from marche.groupings.services import GroupingError
+
+    first = formed(gme, lots=(0,))
+    the_tender = tender(gme["tender"])
+    second = services.start(user(gme["stranger"]), the_tender, structure(gme["stranger_s"]), [the_tender.lots[1].id],
+                            "conjoint")
+    member = services.invite_structure(user(gme["stranger"]), second, structure(gme["ea_s"]), "Entretien")
+    services.answer_invitation(user(gme["ea"]), member, True)
+    db.session.add(GroupingLot(grouping=second, lot=the_tender.lots[0], price=the_tender.lots[0].amount))
+    db.session.commit()
+    with pytest.raises(GroupingError, match="déjà membre d'un autre groupement actif"):
+        services.confirm(user(gme["aci"]), grouping(first))
