@@ -133,7 +133,7 @@ def _catch_up(document_type: DocumentType) -> bool:
     if indexed <= 0:
         return False
     wanted = set(document_type.settings.get("filterableAttributes", []))
-    if {a if isinstance(a, str) else str(a) for a in filterable or []} != wanted:
+    if {str(a) for a in filterable or []} != wanted:
         click.echo(f"Index des {document_type.label} à reconstruire : ses attributs filtrables ont changé.")
         return False
     # compare versions, not counts: an update lost during an outage leaves the count right

@@ -93,9 +93,9 @@ class TenderIndexPage(Schema):
         "description": "meilisearch, ou sql quand le moteur est indisponible (mêmes résultats)"})
     facets = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
                          required=True, metadata={"description": "Par facette (kind, sectors, reserved, "
-                                                                 "clause_types, departments, wide_places : les régions ou la France des "
-                                                                 "consultations situées dans aucun département) : "
-                                                                 "valeur → nombre"})
+                                                                 "clause_types, departments, wide_places : les lieux d'exécution qui sont "
+                                                                 "toute une région ou toute la France) : valeur → "
+                                                                 "nombre"})
     results = fields.List(fields.Nested(TenderHit), required=True)
 
 

@@ -490,11 +490,7 @@ def set_shares(actor: User, grouping: Grouping, grouping_lot: GroupingLot, perce
 
 def shares_of(grouping: Grouping) -> dict[tuple[int, int], GroupingShare]:
     """(member id, grouping lot id) → share."""
-    if not grouping.lots:
-        return {}
-    rows = db.session.scalars(select(GroupingShare).where(
-        GroupingShare.grouping_lot_id.in_([gl.id for gl in grouping.lots])))
-    return {(share.member_id, share.grouping_lot_id): share for share in rows}
+    return shares_of_many([grouping])[grouping.id]
 
 
 def shares_of_many(groupings: list[Grouping]) -> dict[int, dict[tuple[int, int], GroupingShare]]:

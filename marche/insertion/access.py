@@ -50,6 +50,12 @@ def is_keeper(user, contract: Contract) -> bool:
     return keeper is not None and keeper in kept_organisation_ids(user)
 
 
+def declares_only_as_keeper(user, contract: Contract) -> bool:
+    """The keeper declares for the holder, not for an organisation of its own on the contract (its page folds the
+    form away)."""
+    return is_keeper(user, contract) and not organisation_ids(user) & declaring_organisation_ids(contract)
+
+
 def declaring_organisation(user, contract: Contract) -> int | None:
     """The organisation the user declares for on this contract: the holder's or a partner's, else the keeper."""
     mine = organisation_ids(user)

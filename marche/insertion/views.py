@@ -104,8 +104,7 @@ def show(contract_id: int):
     return render_template(
         "insertion/contract.html", contract=contract, declarations=declarations, corrected=corrected,
         keeper=keeper, can_declare=can(current_user, "declare", contract), declare_form=declare_form,
-        declares_as_keeper=keeper and not access.organisation_ids(current_user) & access.declaring_organisation_ids(
-            contract),
+        declares_as_keeper=access.declares_only_as_keeper(current_user, contract),
         decision_form=DecisionForm(), correction_form=CorrectionForm(), empty_form=EmptyForm(),
         month_form=MonthForm(), partner_form=PartnerForm(), status_form=StatusForm(),
         locked=services.locked_months(contract), moves=services.CONTRACT_STATES.targets(contract) if keeper else [],

@@ -57,10 +57,15 @@ def search():
         page_link=lambda n: search_url(query, n), list_url=search_url(query, query.page),
         map_url=search_url(query, 1, vue="carte"),
         department_url=_territory_url(query, "dep:__CODE__"),
-        wide_places=[(_label(ref), count, _territory_url(query, ref))
-                     for ref, count in sorted(result.facets.get("wide_places", {}).items(),
-                                              key=lambda item: (item[0] != "country:FR", _label(item[0])))],
+        wide_places=_wide_places(query, result.facets.get("wide_places", {})),
     ), 400 if error else 200
+
+
+def _wide_places(query: TenderQuery, counts: dict[str, int]) -> list[tuple[str, int, str]]:
+    """(label, tenders, link) of the places that are a whole region or France: France first, then by name."""
+    labels = {ref: _label(ref) for ref in counts}
+    return [(labels[ref], counts[ref], _territory_url(query, ref))
+            for ref in sorted(counts, key=lambda ref: (ref != "country:FR", labels[ref]))]
 
 
 def _territory_url(query: TenderQuery, ref: str) -> str:
