@@ -106,6 +106,27 @@ def import_esat(path: Path, force: bool) -> None:
     _run_import(run, path, force)
 
 
+@marche.command("import-sectors")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", required=True, help="D'où viennent ces secteurs ; affiché sur chaque fiche complétée.")
+def import_sectors(path: Path, source: str) -> None:
+    """Give the sectors of a file (columns « SIRET » and « Secteurs », CSV or XLSX) to the unclaimed profiles it
+    names; all or nothing; claimed profiles and sectors another source gave are left and reported."""
+    from .core.errors import DomainError
+    from .extensions import db
+    from .suppliers.completion import import_sector_file
+    from .suppliers.importer import sector_coverage
+
+    try:
+        report = import_sector_file(None, path.read_bytes(), source)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"{path.name} :\n  " + "\n  ".join(report.lines()))
+    click.echo("\n".join(sector_coverage().lines()))
+
+
 @marche.command("reindex")
 @click.option("--if-needed", is_flag=True,
               help="Ne renvoyer que les documents dont la version (updated_at) diffère de celle de l'index.")

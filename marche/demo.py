@@ -145,6 +145,31 @@ def create_trust_demo() -> None:
                             "Nous dirigeons cette entreprise d'insertion : voici notre extrait Kbis.")
 
 
+#: how many profiles of Lille the demo facilitator has completed (« Secteurs à compléter »)
+SECTOR_COMPLETION_DEMO = 2
+
+
+def create_sector_completion_demo() -> None:
+    """The demo facilitator (Nord) has confirmed the deduced sectors of two unclaimed profiles of Lille (what the
+    public data says, not invented for real structures): their pages say who gave them; the list shows the others.
+    Once done (or without such profiles), nothing more."""
+    from sqlalchemy import select
+
+    from .suppliers import completion
+    from .suppliers.models import Structure, structure_sector
+
+    facilitator = services.find_user_by_email("facilitateur@demo.marche.local")
+    if facilitator is None or db.session.execute(select(Structure.id).where(
+            Structure.sectors_given_by.is_not(None)).limit(1)).first() is not None:
+        return
+    deduced = select(structure_sector.c.structure_id).where(structure_sector.c.inferred)
+    targets = db.session.execute(select(Structure).where(completion.completable(), Structure.commune_code == "59350",
+                                                         Structure.id.in_(deduced))
+                                 .order_by(Structure.name).limit(SECTOR_COMPLETION_DEMO)).scalars().all()
+    for structure in targets:
+        completion.give_sectors(facilitator, structure, [sector.id for sector in structure.inferred_sectors])
+
+
 def create_demo() -> list[dict]:
     """Create what is missing; return the demo logins. Refused in production, whoever calls it."""
     refuse_in_production()
@@ -161,6 +186,7 @@ def create_demo() -> list[dict]:
     verify_demo_facilitator()
     create_supplier_demo()
     create_trust_demo()
+    create_sector_completion_demo()
     create_tender_demo()
     create_reach_demo()
     partner = create_gme_demo()

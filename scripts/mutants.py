@@ -65,6 +65,11 @@ TARGETS = (
     Target("accounts.access", "marche/accounts/access.py",
            ("tests/accounts/test_access_rules.py", "tests/core/test_access.py")),
     Target("suppliers.access", "marche/suppliers/access.py", ("tests/suppliers/test_access_rules.py",)),
+    # completing sectors (issue 18 item 1): which profiles, by whom, what a sector file may change
+    Target("suppliers.completion", "marche/suppliers/completion.py", ("tests/suppliers/test_sector_completion.py",),
+           scope=("in_territories", "_has_sector", "completable", "coverage", "to_complete", "next_to_complete",
+                  "giver_label", "_apply", "give_sectors", "SectorNames.parse", "clean_source", "import_sector_file",
+                  "_left_because", "facilitator_territories")),
     Target("core.identifiers", "marche/core/identifiers.py", ("tests/core/test_identifiers.py",)),
     Target("core.outbox", "marche/core/outbox.py", ("tests/core/test_outbox.py", "tests/core/test_outbox_worker.py")),
     Target("core.states", "marche/core/states.py", ("tests/core/test_states.py",)),

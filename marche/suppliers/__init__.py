@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from .check_views import bp as check_bp
     from .contact_views import bp as contact_bp
     from .public_check import bp as public_check_bp
+    from .completion_views import bp as completion_bp
     from .creation_views import bp as creation_bp
     from .views import bp
 
@@ -29,3 +30,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public_check_bp)
     app.register_blueprint(contact_bp)
     app.register_blueprint(creation_bp)
+    app.register_blueprint(completion_bp)

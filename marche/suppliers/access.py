@@ -82,6 +82,21 @@ def _in_territories(territories: list[str], structure: Structure) -> bool:
     return bool(wanted & set(territories))
 
 
+@RULES.rule("complete_sectors")
+def can_complete_sectors(user, _obj) -> bool:
+    """« Secteurs à compléter » (suppliers.completion): verified facilitators, for their territories."""
+    return user is not None and user.has_trusted_kind(OrganisationKind.FACILITATOR)
+
+
+@RULES.rule("give_sectors", Structure)
+def can_give_sectors(user, structure: Structure) -> bool:
+    """Choose the sectors of a published, unclaimed profile: a verified facilitator competent for its
+    territory (platform admins pass every rule). A claimed profile is its owners' alone."""
+    return (user is not None and structure.is_published and not structure.claimed
+            and any(_in_territories(org.territories, structure)
+                    for org in user.trusted_organisations(OrganisationKind.FACILITATOR)))
+
+
 @RULES.rule("decide", StructureClaim)
 def can_decide_claim(user, claim: StructureClaim) -> bool:
     """Platform admins (who pass every rule), or a facilitator verified by the platform and competent for

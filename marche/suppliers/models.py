@@ -174,6 +174,11 @@ class Structure(TimestampMixin, db.Model):
     publication: Mapped[str] = mapped_column(String(16), default=Publication.PUBLISHED, server_default="published")
     #: why a self-created profile was refused (mailed to its organisation)
     publication_reason: Mapped[str | None] = mapped_column(Text)
+    #: who chose the (non-deduced) sectors of an unclaimed profile when it was not the structure: « Nom de
+    #: l'organisation (facilitateur) » or the label of an operator's sector file (suppliers.completion);
+    #: null once the structure saves its own profile
+    sectors_given_by: Mapped[str | None] = mapped_column(String(200))
+    sectors_given_on: Mapped[date | None] = mapped_column(Date)
     #: lower-case accent-free name, brand, city and description, for the SQL search backend (pg_trgm)
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
@@ -235,6 +240,11 @@ class Structure(TimestampMixin, db.Model):
     @property
     def has_inferred_sectors(self) -> bool:
         return bool(self.inferred_sectors)
+
+    @property
+    def sectors_to_check(self) -> bool:
+        """Sectors the structure has not chosen itself: deduced by the import, or given by someone else."""
+        return self.has_inferred_sectors or self.sectors_given_by is not None
 
     @property
     def siren_number(self) -> str | None:

@@ -387,7 +387,8 @@ def update_profile(actor: User, structure: Structure, data: ProfileData) -> None
     before = _profile_values(structure)
     structure.name, structure.brand = data.name.strip(), (data.brand or "").strip() or None
     structure.description, structure.website = data.description, data.website
-    structure.sectors = sectors  # declared: they replace every deduced sector
+    structure.sectors = sectors  # declared: they replace every deduced or given sector
+    structure.sectors_given_by = structure.sectors_given_on = None
     structure.service_kinds = data.service_kinds
     structure.area_kind, structure.area_radius_km, structure.area_refs = data.area_kind, data.area_radius_km, refs
     structure.employees_count, structure.inclusion_workers_count = data.employees_count, data.inclusion_workers_count

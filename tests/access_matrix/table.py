@@ -206,6 +206,20 @@ CASES: list[Case] = [
     # a refusal without a reason is a form error (400, nothing decided): the profile stays for the next actor
     Case("structure_creation.decide", row(HIDDEN, anonymous=LOGIN, ok=("facilitator",) + ADMIN),
          data={"decision": "refuse"}, params=lambda w: {"ident": PENDING_SIRET}, missing=unknown_structure),
+    # --- « Secteurs à compléter »: verified facilitators for their territories, and the platform admins ------
+    Case("sector_completion.index", row(HIDDEN, anonymous=LOGIN, ok=FACILITATORS + ADMIN)),
+    Case("sector_completion.template_file", row(HIDDEN, anonymous=LOGIN, ok=FACILITATORS + ADMIN),
+         params=lambda w: {"fmt": "csv"}),
+    # an empty upload is a form error (400): nothing is read, nothing changes
+    Case("sector_completion.upload", row(HIDDEN, anonymous=LOGIN, ok=FACILITATORS + ADMIN)),
+    # the unclaimed profile (93): its territory's facilitator and the admins; an empty choice is a form error
+    Case("sector_completion.structure", row(HIDDEN, anonymous=LOGIN, ok=("facilitator",) + ADMIN),
+         params=lambda w: {"ident": UNCLAIMED_SIRET}, missing=unknown_structure),
+    # a claimed profile is its owners' alone: nobody chooses its sectors here, not even an admin
+    Case("sector_completion.structure", row(HIDDEN, anonymous=LOGIN), label="claimed", params=claimed,
+         missing=unknown_structure),
+    Case("sector_completion.structure", row(HIDDEN, anonymous=LOGIN), label="pending",
+         params=lambda w: {"ident": PENDING_SIRET}, missing=unknown_structure),
     # --- structure profiles -------------------------------------------------------------------
     Case("suppliers.profile", PUBLIC, params=claimed, missing=unknown_structure, shows=(CONTACT_EMAIL, SIGNED_IN)),
     # a self-created profile waiting for verification: its organisation, the admins and the facilitator

@@ -215,3 +215,38 @@ def test_nobody_else_edits_a_favourite_list(who):
     user = {"other buyer": person(organisation(41, K.PUBLIC_BUYER)), "structure": person(OWNER_ORG),
             "anonymous": None}[who]
     assert access.can(user, "edit", favorites) is False
+
+
+@pytest.mark.parametrize("who, expected", [
+    ("verified facilitator", True), ("pending facilitator", False), ("structure", False), ("buyer", False),
+    ("anonymous", False),
+])
+def test_only_a_verified_facilitator_completes_sectors(who, expected):
+    user = {"verified facilitator": person(VERIFIED_FACILITATOR), "pending facilitator": person(PENDING_FACILITATOR),
+            "structure": person(OWNER_ORG), "buyer": person(BUYER_ORG), "anonymous": None}[who]
+    assert access.can(user, "complete_sectors") is expected
+
+
+@pytest.mark.parametrize("territories, expected", [
+    (["commune:93048"], True), (["dep:93"], True), (["reg:11"], True), (["country:FR"], True),
+    (["commune:93049", "dep:94", "reg:84"], False), ([], False),
+])
+def test_a_verified_facilitator_gives_sectors_to_unclaimed_profiles_of_its_territory_only(territories, expected):
+    facilitator = person(organisation(FACILITATOR_ID, K.FACILITATOR, VerificationStatus.VERIFIED, territories))
+    assert access.can(facilitator, "give_sectors", profile(owner_id=None)) is expected
+
+
+@pytest.mark.parametrize("publication, owner, expected", [
+    ("published", None, True), ("published", OWNER_ID, False), ("pending", None, False), ("refused", None, False),
+])
+def test_sectors_are_given_to_published_unclaimed_profiles_only(publication, owner, expected):
+    structure = profile(owner_id=owner)
+    structure.publication = publication
+    assert access.can(person(VERIFIED_FACILITATOR), "give_sectors", structure) is expected
+
+
+@pytest.mark.parametrize("who", ["pending facilitator", "structure", "buyer", "anonymous"])
+def test_nobody_else_gives_sectors(who):
+    user = {"pending facilitator": person(PENDING_FACILITATOR), "structure": person(OWNER_ORG),
+            "buyer": person(BUYER_ORG), "anonymous": None}[who]
+    assert access.can(user, "give_sectors", profile(owner_id=None)) is False
