@@ -149,6 +149,9 @@ class Column:
     parse: Callable[[str], Any] = text
     aliases: tuple[str, ...] = ()
     required: bool = True
+    #: a required header whose cells may be left empty (the line then holds None): a template sent back
+    #: with only the lines someone filled in
+    blank_ok: bool = False
     #: how well a header names this column (0: not at all); default: equal to the label or an alias
     score: Callable[[Any], int] | None = None
 
@@ -191,7 +194,7 @@ def _parse_cells(number: int, cells: list[Any], columns: list[Column], where: di
         index = where.get(column.key)
         raw = cell_text(cells[index]) if index is not None and index < len(cells) else ""
         if not raw:
-            if column.required:
+            if column.required and not column.blank_ok:
                 errors.append(LineError(number, labels[column.key], "valeur manquante"))
             values[column.key] = None
             continue

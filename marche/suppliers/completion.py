@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, false, func, or_, select, true
+from sqlalchemy import ARRAY, String, and_, exists, false, func, literal, or_, select, true
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,6 +26,7 @@ from ..accounts.models import OrganisationKind, User
 from ..core import audit
 from ..core.dates import today
 from ..core.errors import DomainError
+from ..core.identifiers import is_valid_finess
 from ..core.imports import Column, ImportRejected, LineError, folded, import_rows, siret_digits
 from ..core.tables import FileRejected, SpreadsheetLimits, read_table
 from ..extensions import db
@@ -125,32 +126,52 @@ class Listing:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
-def to_complete(territories: list[str] | None, kind: str | None = None, department: str | None = None,
-                status: str = Status.ALL, page: int = 1) -> Listing:
-    """The profiles to complete, those without any sector first, then by department and name."""
-    conditions = [completable(), in_territories(territories)]
-    if kind:
-        conditions.append(Structure.kinds.any(kind))
-    if department:
-        conditions.append(Structure.department_code == department)
-    if status == Status.NONE:
-        conditions.append(~_has_sector())
-    elif status == Status.INFERRED:
-        conditions.append(_has_sector())
+@dataclass(frozen=True)
+class Filters:
+    kind: str | None = None
+    department: str | None = None
+    status: str = Status.ALL
+
+    def conditions(self, territories: list[str] | None) -> list[ColumnElement[bool]]:
+        conditions = [completable(), in_territories(territories)]
+        if self.kind:
+            conditions.append(Structure.kinds.any(self.kind))
+        if self.department:
+            conditions.append(Structure.department_code == self.department)
+        if self.status == Status.NONE:
+            conditions.append(~_has_sector())
+        elif self.status == Status.INFERRED:
+            conditions.append(_has_sector())
+        return conditions
+
+
+#: the list's order: those without any sector first, then by department and name
+LIST_ORDER = (_has_sector(), Structure.department_code, Structure.name, Structure.id)
+
+
+def to_complete(territories: list[str] | None, filters: Filters = Filters(), page: int = 1) -> Listing:
+    """One page of the profiles to complete."""
+    conditions = filters.conditions(territories)
     total = db.session.execute(select(func.count()).select_from(Structure).where(*conditions)).scalar_one()
     page = min(max(page, 1), max(1, -(-total // PAGE_SIZE)))
     structures = list(db.session.execute(
-        select(Structure).where(*conditions)
-        .order_by(_has_sector(), Structure.department_code, Structure.name, Structure.id)
+        select(Structure).where(*conditions).order_by(*LIST_ORDER)
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars())
     return Listing(structures, total, page)
+
+
+def all_to_complete(territories: list[str] | None, filters: Filters = Filters()) -> list[Structure]:
+    """Every profile of the list (the country has about 5 300 structures), sectors loaded at once."""
+    return list(db.session.execute(
+        select(Structure).where(*filters.conditions(territories)).order_by(*LIST_ORDER)
+        .options(selectinload(Structure.sectors))).scalars())
 
 
 def next_to_complete(territories: list[str] | None, after: Structure) -> Structure | None:
     """The next profile of the list after this one (the same order), so that one can go on."""
     return db.session.execute(
         select(Structure).where(completable(), in_territories(territories), Structure.id != after.id)
-        .order_by(_has_sector(), Structure.department_code, Structure.name, Structure.id).limit(1)).scalars().first()
+        .order_by(*LIST_ORDER).limit(1)).scalars().first()
 
 
 def giver_label(user: User, structure: Structure) -> str:
@@ -191,11 +212,13 @@ def give_sectors(actor: User, structure: Structure, sector_ids: list[int]) -> No
 class SectorFileReport:
     updated: int = 0
     unchanged: int = 0
+    #: lines whose « Secteurs » cell is empty: the exported list sent back with only some lines filled in
+    blank: int = 0
     skipped: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"fiches complétées : {self.updated}", f"déjà ainsi : {self.unchanged}",
-               f"lignes laissées : {len(self.skipped)}"]
+               f"sans secteur (laissées) : {self.blank}", f"lignes laissées : {len(self.skipped)}"]
         return out + [f"  - {line}" for line in self.skipped[:50]]
 
 
@@ -223,15 +246,27 @@ class SectorNames:
             raise ValueError(f"secteur{'s' if len(unknown) > 1 else ''} inconnu{'s' if len(unknown) > 1 else ''} : "
                              f"{', '.join(unknown[:5])} (les noms de la liste des secteurs, séparés par « | » "
                              "ou « ; »)")
-        if not found:
-            raise ValueError("aucun secteur")
         return found
 
 
+def structure_number(value: str) -> tuple[str, str]:
+    """(« siret », 14 digits) or (« finess », 9 characters): an ESAT known by its FINESS alone has no SIRET."""
+    compact = re.sub(r"[\s.\u00a0\u202f]", "", value)
+    if is_valid_finess(compact.upper()):
+        return "finess", compact.upper()
+    return "siret", siret_digits(value)
+
+
+#: the columns of the exported list (`export_rows`), which the import reads back: « SIRET » and « Secteurs »
+EXPORT_HEADERS = ["SIRET", "Secteurs", "Raison sociale", "Enseigne", "Types", "Commune", "Département", "Code NAF",
+                  "Secteurs déduits (pour mémoire)", "Site internet"]
+
+
 def _columns(names: SectorNames) -> list[Column]:
-    return [Column("siret", "SIRET", siret_digits, aliases=("N° SIRET", "Numéro SIRET", "Siret établissement")),
-            Column("sectors", "Secteurs", names.parse, aliases=("Secteurs d'activité", "Secteur", "Secteur d'activité",
-                                                                "Activités"))]
+    return [Column("number", "SIRET", structure_number, aliases=("SIRET ou FINESS", "FINESS", "N° SIRET",
+                                                                 "Numéro SIRET", "Siret établissement")),
+            Column("sectors", "Secteurs", names.parse, blank_ok=True,
+                   aliases=("Secteurs d'activité", "Secteur", "Secteur d'activité", "Activités"))]
 
 
 def clean_source(source: str | None) -> str:
@@ -256,20 +291,20 @@ def import_sector_file(actor: User | None, data: bytes, source: str) -> SectorFi
     except FileRejected as error:
         raise ImportRejected([LineError(error.line or 1, "fichier", error.message)]) from None
     territories = None if actor is None else facilitator_territories(actor)
-    sirets = [line.values["siret"] for line in lines]
-    structures = {s.siret: s for s in db.session.execute(
-        select(Structure).where(Structure.siret.in_(sirets))
-        .options(selectinload(Structure.sectors), selectinload(Structure.inferred_sectors))).scalars()}
+    structures = _by_number([line.values["number"] for line in lines])
     report = SectorFileReport()
     given: list[Structure] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for line in lines:
-        siret, sectors = line.values["siret"], line.values["sectors"]
-        structure = structures.get(siret)
-        reason = _left_because(structure, territories, label, siret in seen)
-        seen.add(siret)
+        number, sectors = line.values["number"], line.values["sectors"]
+        if not sectors:
+            report.blank += 1
+            continue
+        structure = structures.get(number)
+        reason = _left_because(structure, territories, label, number in seen or (structure and structure.id in seen))
+        seen |= {number, structure.id} if structure else {number}
         if reason:
-            report.skipped.append(f"ligne {line.line} : SIRET {siret} {reason}")
+            report.skipped.append(f"ligne {line.line} : {number[0].upper()} {number[1]} {reason}")
             continue
         if sorted(s.id for s in structure.sectors) == sorted(s.id for s in sectors) and not structure.inferred_sectors:
             report.unchanged += 1
@@ -282,6 +317,33 @@ def import_sector_file(actor: User | None, data: bytes, source: str) -> SectorFi
                  unchanged=report.unchanged, skipped=len(report.skipped))
     notify_changed([structure.id for structure in given])
     return report
+
+
+def _by_number(numbers: list[tuple[str, str]]) -> dict[tuple[str, str], Structure]:
+    """The structures the file names, by (« siret », …) and (« finess », …), their sectors loaded at once."""
+    sirets = [value for kind, value in numbers if kind == "siret"]
+    finess = [value for kind, value in numbers if kind == "finess"]
+    found = db.session.execute(
+        select(Structure).where(or_(Structure.siret.in_(sirets),
+                                    Structure.finess_numbers.op("&&")(literal(finess, ARRAY(String(9))))))
+        .options(selectinload(Structure.sectors), selectinload(Structure.inferred_sectors))).scalars()
+    by_number: dict[tuple[str, str], Structure] = {}
+    for structure in found:
+        if structure.siret:
+            by_number[("siret", structure.siret)] = structure
+        for number in structure.finess_numbers or []:
+            by_number[("finess", number)] = structure
+    return by_number
+
+
+def export_rows(structures: list[Structure], naf_labels: dict[str, str]) -> list[list[str]]:
+    """The list to complete as a spreadsheet (EXPORT_HEADERS): filled in and sent back, it is a sector file."""
+    return [[structure.siret or structure.finess_numbers[0], "", structure.name, structure.brand or "",
+             ", ".join(structure.kinds), " ".join(p for p in (structure.postcode, structure.city) if p),
+             structure.department_code or "", " — ".join(p for p in (structure.naf_code,
+                                                                    naf_labels.get(structure.naf_code or "")) if p),
+             " | ".join(sector.name for sector in structure.sectors), structure.website or ""]
+            for structure in structures]
 
 
 def _left_because(structure: Structure | None, territories: list[str] | None, label: str,

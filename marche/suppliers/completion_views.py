@@ -47,8 +47,8 @@ class SectorFileForm(Form):
                                  FileAllowed(["csv", "txt", "xlsx"], "Format non pris en charge : envoyez un fichier "
                                                                      ".csv ou .xlsx."),
                                  MaxFileSize(completion.MAX_FILE_BYTES)],
-                     description="Colonnes « SIRET » et « Secteurs » (noms de la liste des secteurs, séparés par « | » "
-                                 "ou « ; ») ; 5 Mo au plus.")
+                     description="Colonnes « SIRET » (ou FINESS) et « Secteurs » (noms de la liste des secteurs, "
+                                 "séparés par « | » ou « ; ») ; les autres colonnes sont ignorées ; 5 Mo au plus.")
 
 
 class FilterForm(Form):
@@ -81,14 +81,17 @@ def _filters(territories: list[str] | None) -> FilterForm:
     return form
 
 
+def _chosen(filters: FilterForm) -> completion.Filters:
+    return completion.Filters(filters.kind.data or None, filters.dep.data or None,
+                              filters.statut.data or completion.Status.ALL)
+
+
 def _list_page(file_form: SectorFileForm | None = None, report=None, rejected: list[str] | None = None,
                status: int = 200):
     territories = _allowed()
     filters = _filters(territories)
     page = request.args.get("page", "1")
-    listing = completion.to_complete(territories, filters.kind.data or None, filters.dep.data or None,
-                                     filters.statut.data or completion.Status.ALL,
-                                     int(page) if page.isdigit() and len(page) < 6 else 1)
+    listing = completion.to_complete(territories, _chosen(filters), int(page) if page.isdigit() and len(page) < 6 else 1)
     query = {k: v for k, v in (("kind", filters.kind.data), ("dep", filters.dep.data),
                                ("statut", filters.statut.data)) if v}
     return render_template("suppliers/completion.html", listing=listing, filters=filters, query=query,
@@ -126,6 +129,18 @@ def upload():
                             f"{'s' if len(rejected) > 1 else ''}, détaillée{'s' if len(rejected) > 1 else ''} "
                             "ci-dessous."]
     return _list_page(form, rejected=rejected, status=400)
+
+
+@bp.get("/animation/secteurs/fiches.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The list (with its filters) as a spreadsheet: fill in « Secteurs », send it back as a sector file."""
+    territories = _allowed()
+    structures = completion.all_to_complete(territories, _chosen(_filters(territories)))
+    codes = {s.naf_code for s in structures if s.naf_code}
+    labels = dict(db.session.execute(select(NafCode.code_ape, NafCode.label).where(NafCode.code_ape.in_(codes))).all())
+    return tabular_response(fmt, "fiches-a-completer", completion.EXPORT_HEADERS,
+                            completion.export_rows(structures, labels))
 
 
 @bp.get("/animation/secteurs/modele-secteurs.<any(csv, xlsx):fmt>")

@@ -80,6 +80,15 @@ def test_a_short_line_reads_its_missing_cells_as_empty():
     assert [str(e) for e in refused.value.errors] == ["ligne 2, colonne « SIRET » : valeur manquante"]
 
 
+def test_a_column_whose_cells_may_be_blank_is_still_required_in_the_header():
+    columns = [Column("siret", "SIRET", imports.siret), Column("note", "Note", blank_ok=True)]
+    lines = import_rows(rows(["SIRET", "Note"], [VALID_SIRETS[0], ""], [VALID_SIRETS[1], "x"]), columns)
+    assert [line.values for line in lines] == [{"siret": VALID_SIRETS[0], "note": None},
+                                               {"siret": VALID_SIRETS[1], "note": "x"}]
+    with pytest.raises(FileRejected, match="« Note »"):
+        import_rows(rows(["SIRET"], [VALID_SIRETS[0]]), columns)
+
+
 @pytest.mark.parametrize("table", [[], [[], ["", None]]])
 def test_an_empty_file_is_refused(table):
     with pytest.raises(FileRejected, match="^Le fichier est vide.$"):

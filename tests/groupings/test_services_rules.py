@@ -305,3 +305,22 @@ def test_confirming_checks_again_that_no_member_answers_the_lot_twice(ctx, gme):
     db.session.commit()
     with pytest.raises(GroupingError, match="déjà membre d'un autre groupement actif"):
         services.confirm(user(gme["aci"]), grouping(first))
+
+
+def test_accepting_checks_again_that_a_reserved_lot_admits_the_member(ctx, gme):
+    """Invited while the lot was open to all, a GEIQ cannot accept once the lot is reserved (a rectificatif reserved
+    it meanwhile: the state is written directly); before that change it could."""
+    geiq = owned_structure(gme["company_org"], "GEIQ Propreté", ("GEIQ",))
+    the_tender = tender(gme["tender"])
+    open_lot, reserved_lot = the_tender.lots[0], the_tender.lots[1]
+    assert open_lot.clauses.get("reservation") is None and reserved_lot.clauses.get("reservation")
+    g = services.start(user(gme["aci"]), the_tender, structure(gme["aci_s"]), [open_lot.id], "conjoint")
+    first = services.invite_structure(user(gme["aci"]), g, structure(geiq))
+    second = services.invite_structure(user(gme["aci"]), g, structure(gme["ea_s"]))
+    services.answer_invitation(user(gme["ea"]), second, True)  # an EA accepts: the lot admits everyone
+    open_lot.clauses = {**open_lot.clauses, "reservation": reserved_lot.clauses["reservation"]}
+    db.session.flush()
+    with pytest.raises(services.GroupingError, match="L2113-14") as refused:
+        services.answer_invitation(user(gme["company"]), first, True)
+    assert "GEIQ Propreté n'est pas d'un type admis" in refused.value.message
+    assert first.status == MemberStatus.INVITED

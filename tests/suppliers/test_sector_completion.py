@@ -3,6 +3,7 @@ gives sectors to the unclaimed profiles the public lists leave without a trade. 
 what the profile then says, what the import of the public lists and the structure's own edit do after."""
 from __future__ import annotations
 
+import csv
 import io
 import re
 
@@ -211,11 +212,13 @@ def test_a_sector_file_completes_what_it_may_and_reports_each_line_it_leaves(wor
         f"{S['claimed']};Manutention",
         f"{S['given']};Manutention",
         f"{unknown_siret};Manutention",
-        f"{S['none']};Traiteur")
+        f"{S['none']};Traiteur",
+        f"{S['esat']};",
+        f"{S['esat']}; | ;")
     with app.app_context():
         report = completion.import_sector_file(_admin("plie59@example.fr"), data, "Réseau des blanchisseries, liste du 01/11/2026")
         db.session.commit()
-        assert (report.updated, report.unchanged) == (2, 0)
+        assert (report.updated, report.unchanged, report.blank) == (2, 0, 2)  # empty « Secteurs »: left
         reasons = "\n".join(report.skipped)
         assert f"ligne 4 : SIRET {S['other_dep']} : hors de vos territoires" in reasons
         assert f"ligne 5 : SIRET {S['claimed']} : fiche gérée par la structure" in reasons
@@ -238,14 +241,15 @@ def test_a_sector_file_completes_what_it_may_and_reports_each_line_it_leaves(wor
 
 def test_a_wrong_line_rejects_the_whole_file_naming_each_line(world, app):
     data = sector_file(f"{S['none']};Blanchisserie", f"{S['deduced']};Plomberie | Astronautique",
-                       "12 34;Manutention", f"{S['esat']}; | ;")
+                       "12 34;Manutention", ";Manutention")
     with app.app_context():
         with pytest.raises(ImportRejected) as rejected:
             completion.import_sector_file(None, data, "Source")
         messages = [str(e) for e in rejected.value.errors]
         assert messages[0].startswith("ligne 3, colonne « Secteurs » : secteur inconnu : « Astronautique »")
         assert messages[1].startswith("ligne 4, colonne « SIRET » : « 12 34 » n'est pas un SIRET")
-        assert messages[2] == "ligne 5, colonne « Secteurs » : aucun secteur"
+        assert messages[2] == "ligne 5, colonne « SIRET » : valeur manquante"
+        assert len(messages) == 3
         db.session.rollback()
         assert structure(S["none"]).sectors == []
         with pytest.raises(DomainError, match="Indiquez d'où viennent"):
@@ -296,3 +300,31 @@ def test_the_command_line_reads_a_sector_file(world, app, tmp_path):
         assert structure(S["esat"]).sectors == []
         assert db.session.execute(select(structure_sector.c.inferred).where(
             structure_sector.c.structure_id == structure(S["none"]).id)).scalars().all() == [False]
+
+
+def test_the_list_goes_out_as_a_spreadsheet_and_comes_back_as_a_sector_file(world, app, make_structure):
+    """The facilitator downloads the list, fills in a few lines in a spreadsheet, sends it back: those lines are
+    completed, the empty ones left; an ESAT known by FINESS alone is named by its FINESS number."""
+    make_structure(siret=None, finess_numbers=["590000018"], name="ESAT sans SIRET", kinds=("ESAT",), **LILLE)
+    exported = world["near"].get(f"{LIST}/fiches.csv")
+    assert exported.status_code == 200
+    lines = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert lines[0] == completion.EXPORT_HEADERS
+    assert [(line[0], line[2]) for line in lines[1:]] == [
+        (S["none"], "Chantier Sans Secteur"), (S["esat"], "ESAT des Dunes"), ("590000018", "ESAT sans SIRET"),
+        (S["deduced"], "Régie Déduite")]
+    assert lines[4][8] == "Nettoyage de locaux" and lines[4][7].startswith("8121Z — ")
+    assert world["far"].get(f"{LIST}/fiches.csv?kind=ESAT").get_data(as_text=True).count("\n") == 1  # header only
+    lines[3][1] = "Blanchisserie"
+    lines[4][1] = "Nettoyage de locaux | Nettoyage urbain"
+    body = io.StringIO()
+    csv.writer(body, delimiter=";").writerows(lines)
+    with app.app_context():
+        report = completion.import_sector_file(_admin("plie59@example.fr"), body.getvalue().encode(), "Tableur du PLIE")
+        db.session.commit()
+        assert (report.updated, report.blank, report.skipped) == (2, 2, [])
+        esat = db.session.execute(select(Structure).where(Structure.name == "ESAT sans SIRET")).scalar_one()
+        assert [s.name for s in esat.sectors] == ["Blanchisserie"]
+        assert sorted(s.name for s in structure(S["deduced"]).sectors) == ["Nettoyage de locaux", "Nettoyage urbain"]
+    assert listed(world["near"]) == ["Chantier Sans Secteur", "ESAT des Dunes"]
+    assert world["buyer"].get(f"{LIST}/fiches.xlsx").status_code == 404
