@@ -14,7 +14,7 @@ from marche.cli import DATA_DIR
 from marche.extensions import db
 from marche.suppliers.importer import import_structures
 from tests.conftest import VALID_SIRETS
-from tests.e2e.test_journey import PASSWORD, flash, log_in, log_out, main_nav, wait_for_mail
+from tests.e2e.test_journey import PASSWORD, flash, log_in, log_out, main_nav, nav_link, wait_for_mail
 
 COLLECTERIE = "75187049400026"
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
@@ -83,7 +83,7 @@ def test_signup_offered_claim_facilitator_approves_ma_fiche(page: Page, app, mak
     mail = wait_for_mail(mailbox, "plie93@example.fr")
     assert "Nadia Haddad (nadia@collecterie.fr), de « La Collecterie »" in mailbox.body(mail)
     log_in(page, "plie93@example.fr")
-    main_nav(page).get_by_role("link", name="Revendications").click()
+    nav_link(page, "Revendications").click()
     expect(page.get_by_text("nadia@collecterie.fr")).to_be_visible()
     both_sizes(page, check_page, "revendications")
     page.get_by_role("button", name="Refuser la demande pour La Collecterie").click()

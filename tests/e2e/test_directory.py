@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from marche.cli import DATA_DIR
 from marche.extensions import db
-from tests.e2e.test_journey import log_in
+from tests.e2e.test_journey import log_in, nav_link
 
 COLLECTERIE = "75187049400026"
 
@@ -96,6 +96,6 @@ def test_structure_edits_its_profile_and_admin_sees_claims(page: Page, directory
     page.get_by_role("button", name="Se déconnecter").click()
 
     log_in(page, "admin@demo.marche.local", "Demo-marche-2026")
-    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Revendications").click()
+    nav_link(page, "Revendications").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Revendications de fiches")
     check_page(page, "revendications")

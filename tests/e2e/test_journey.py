@@ -45,6 +45,14 @@ def main_nav(page: Page):
     return page.get_by_role("navigation", name="Menu principal")
 
 
+def nav_link(page: Page, name: str):
+    """A link of the main menu; the territory's work sits in the « Animation du territoire » drop-down, opened first."""
+    link = main_nav(page).get_by_role("link", name=name)
+    if not link.is_visible():
+        main_nav(page).get_by_role("button", name="Animation du territoire").click()
+    return link
+
+
 def flash(page: Page):
     return page.get_by_role("main").get_by_role("status")
 

@@ -13,7 +13,7 @@ from marche.reference.models import Sector
 from marche.search.indexer import wait_for_pending
 from marche.suppliers.models import Structure
 from tests.conftest import VALID_SIRETS
-from tests.e2e.test_journey import flash, log_in, main_nav
+from tests.e2e.test_journey import flash, log_in, nav_link
 from tests.suppliers.conftest import make_structure  # noqa: F401  (fixture)
 
 LILLE = {"commune": "59350", "department": "59", "region": "32", "lat": 50.63, "lon": 3.06}
@@ -34,7 +34,7 @@ def test_the_facilitator_completes_sectors_and_buyers_find_them(page: Page, app,
 
     page.set_viewport_size({"width": 1280, "height": 900})
     log_in(page, "plie@lille.fr", "motdepasse-solide-1")
-    main_nav(page).get_by_role("link", name="Secteurs à compléter").click()
+    nav_link(page, "Secteurs à compléter").click()
     expect(page.get_by_role("heading", name="Fiches à compléter : 2")).to_be_visible()
     expect(page.locator("#couverture")).to_contain_text("ACI — Atelier et chantier d'insertion")
     check_page(page, "liste-1280")

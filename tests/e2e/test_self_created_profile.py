@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from marche.extensions import db
 from tests.conftest import VALID_SIRETS
-from tests.e2e.test_journey import log_in, main_nav
+from tests.e2e.test_journey import log_in, nav_link
 
 PASSWORD = "Demo-marche-2026"
 SIRET = VALID_SIRETS[47]
@@ -49,7 +49,7 @@ def test_create_a_profile_then_the_facilitator_publishes_it(page: Page, demo, ma
     log_in(page, "facilitateur@demo.marche.local", PASSWORD)
     if width < 1000:
         page.get_by_role("button", name="Menu").click()
-    main_nav(page).get_by_role("link", name="Fiches à vérifier").click()
+    nav_link(page, "Fiches à vérifier").click()
     expect(page.get_by_role("link", name="Atelier Adapté du Nord")).to_be_visible()
     check_page(page, f"a-verifier-{width}px")
     page.get_by_role("button", name="Publier la fiche Atelier Adapté du Nord").click()

@@ -15,7 +15,7 @@ from marche.core.dates import today
 from marche.core.models import utcnow
 from marche.extensions import db
 from marche.tenders.models import Tender, TenderStatus
-from tests.e2e.test_journey import flash, log_in, log_out
+from tests.e2e.test_journey import flash, log_in, log_out, nav_link
 from tests.suppliers.conftest import make_structure  # noqa: F401  (fixture)
 from tests.tenders.factories import make_facilitator
 
@@ -112,7 +112,7 @@ def test_need_to_award(page: Page, app, catalogue_index, make_user, make_structu
     log_out(page)
 
     log_in(page, FACILITATOR)
-    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Consultations à valider").click()
+    nav_link(page, "Consultations à valider").click()
     page.get_by_role("link", name="Entretien des espaces verts des écoles").click()
     page.get_by_role("button", name="Valider la consultation").click()
     expect(flash(page).first).to_contain_text("Consultation validée")

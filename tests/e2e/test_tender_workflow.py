@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from marche.core.models import utcnow
 from marche.extensions import db
 from marche.tenders.models import Tender, TenderStatus
-from tests.e2e.test_journey import flash, log_in, log_out
+from tests.e2e.test_journey import flash, log_in, log_out, nav_link
 from tests.suppliers.conftest import make_structure  # noqa: F401  (fixture)
 from tests.tenders.factories import complete_clauses, make_facilitator, make_tender, organisation_of
 
@@ -43,7 +43,7 @@ def test_submit_validate_publish_award(page: Page, app, make_user, make_structur
     log_out(page)
 
     log_in(page, "plie@nord.example.fr")
-    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Consultations à valider").click()
+    nav_link(page, "Consultations à valider").click()
     both_sizes(page, check_page, "file-a-valider")
     page.get_by_role("link", name="Entretien des espaces verts des écoles").click()
     page.get_by_label("Commentaire pour l'acheteur (facultatif)").fill("Clauses claires, bonne consultation.")

@@ -77,8 +77,13 @@ def test_status_page_answers_503_when_the_database_is_down(app_config):
 
 
 def test_home_promises_only_what_exists(client):
-    """Tenders, groupings and hours are announced as coming, never offered as present."""
-    text = page_text(client.get("/"))
-    lead = text.split("Bientôt")[0]
-    for absent in ("publiez des consultations", "répondez en groupement", "heures d'insertion"):
-        assert absent not in lead
+    """Each role's card leads to a page that answers (no « bientôt »: tenders, groupings and hours have landed)."""
+    html = client.get("/").get_data(as_text=True)
+    cards = html.split('id="ce-que-fait-le-portail"', 1)[1].split("</main>", 1)[0]
+    links = re.findall(r'<h2 class="fr-card__title[^"]*"><a href="([^"]+)"', cards)
+    assert len(links) == 4
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    assert "Bientôt" not in page_text(client.get("/"))
+
+
