@@ -91,7 +91,8 @@ def _list_page(file_form: SectorFileForm | None = None, report=None, rejected: l
     territories = _allowed()
     filters = _filters(territories)
     page = request.args.get("page", "1")
-    listing = completion.to_complete(territories, _chosen(filters), int(page) if page.isdigit() and len(page) < 6 else 1)
+    number = int(page) if page.isascii() and page.isdigit() and len(page) < 6 else 1
+    listing = completion.to_complete(territories, _chosen(filters), number)
     query = {k: v for k, v in (("kind", filters.kind.data), ("dep", filters.dep.data),
                                ("statut", filters.statut.data)) if v}
     return render_template("suppliers/completion.html", listing=listing, filters=filters, query=query,

@@ -92,6 +92,7 @@ def test_the_list_holds_the_unclaimed_profiles_of_the_territory_without_sectors_
     assert listed(world["near"], "?kind=ESAT") == ["ESAT des Dunes"]
     # an unknown filter value is ignored, an absurd page is the last one: never an error page
     assert listed(world["near"], "?kind=<b>&statut=x&dep=zz&page=99999999") == listed(world["near"])
+    assert listed(world["near"], "?page=²") == listed(world["near"], "?page=-1") == listed(world["near"])
     for who in ("buyer", "owner"):
         assert world[who].get(LIST).status_code == 404, who
     assert world["anonymous"].get(LIST).status_code == 302
@@ -206,7 +207,7 @@ def sector_file(*lines: str) -> bytes:
 def test_a_sector_file_completes_what_it_may_and_reports_each_line_it_leaves(world, app):
     unknown_siret = VALID_SIRETS[30]
     data = sector_file(
-        f"{S['none'][:3]} {S['none'][3:6]} {S['none'][6:9]} {S['none'][9:]};BLANCHISSERIE | repassage",
+        f"{S['none'][:3]} {S['none'][3:6]} {S['none'][6:9]} {S['none'][9:]};BLANCHISSERIE ||  | repassage",
         f"{S['deduced']};Nettoyage urbain",
         f"{S['other_dep']};Manutention",
         f"{S['claimed']};Manutention",
@@ -222,7 +223,8 @@ def test_a_sector_file_completes_what_it_may_and_reports_each_line_it_leaves(wor
         reasons = "\n".join(report.skipped)
         assert f"ligne 4 : SIRET {S['other_dep']} : hors de vos territoires" in reasons
         assert f"ligne 5 : SIRET {S['claimed']} : fiche gérée par la structure" in reasons
-        assert f"ligne 6 : SIRET {S['given']} : secteurs déjà renseignés par Réseau X" in reasons
+        assert (f"ligne 6 : SIRET {S['given']} : secteurs déjà renseignés par Réseau X le "
+                f"{today().strftime('%d/%m/%Y')}, laissés") in reasons
         assert f"ligne 7 : SIRET {unknown_siret} absent de l'annuaire" in reasons
         assert f"ligne 8 : SIRET {S['none']} déjà lu plus haut" in reasons
         assert len(report.skipped) == 5
@@ -232,8 +234,8 @@ def test_a_sector_file_completes_what_it_may_and_reports_each_line_it_leaves(wor
         assert structure(S["other_dep"]).sectors == [] and structure(S["claimed"]).sectors == []
         assert [s.name for s in structure(S["given"]).sectors] == ["Manutention"]
         # the same source may correct itself; read again, what it says already is unchanged
-        again = completion.import_sector_file(None, sector_file(f"{S['none']};Repassage",
-                                                                f"{S['deduced']};Nettoyage urbain"),
+        again = completion.import_sector_file(None, sector_file(f"{S['deduced']};Nettoyage urbain",
+                                                                f"{S['none']};Repassage"),
                                               "Réseau des blanchisseries, liste du 01/11/2026")
         assert (again.updated, again.unchanged) == (1, 1)
         assert [s.name for s in structure(S["none"]).sectors] == ["Repassage"]
@@ -256,6 +258,8 @@ def test_a_wrong_line_rejects_the_whole_file_naming_each_line(world, app):
             completion.import_sector_file(None, data, "   ")
         with pytest.raises(DomainError, match="120 caractères"):
             completion.import_sector_file(None, data, "x" * 121)
+        assert completion.clean_source("  x " * 30 + "y") == ("x " * 30).strip() + " y"  # spaces folded: 62
+        assert completion.clean_source("x" * 120) == "x" * 120
         # a sector's slug or number names it too
         names = completion.SectorNames()
         assert names.parse(f"nettoyage-de-locaux ; {sector('Manutention').id}") == [sector("Nettoyage de locaux"),
@@ -317,14 +321,78 @@ def test_the_list_goes_out_as_a_spreadsheet_and_comes_back_as_a_sector_file(worl
     assert world["far"].get(f"{LIST}/fiches.csv?kind=ESAT").get_data(as_text=True).count("\n") == 1  # header only
     lines[3][1] = "Blanchisserie"
     lines[4][1] = "Nettoyage de locaux | Nettoyage urbain"
+    lines.append(["590000018", "Repassage"])  # the same ESAT again: left, the first line holds
     body = io.StringIO()
     csv.writer(body, delimiter=";").writerows(lines)
     with app.app_context():
         report = completion.import_sector_file(_admin("plie59@example.fr"), body.getvalue().encode(), "Tableur du PLIE")
         db.session.commit()
-        assert (report.updated, report.blank, report.skipped) == (2, 2, [])
+        assert (report.updated, report.blank) == (2, 2)
+        assert report.skipped == ["ligne 6 : FINESS 590000018 déjà lu plus haut dans le fichier, ligne laissée"]
         esat = db.session.execute(select(Structure).where(Structure.name == "ESAT sans SIRET")).scalar_one()
         assert [s.name for s in esat.sectors] == ["Blanchisserie"]
         assert sorted(s.name for s in structure(S["deduced"]).sectors) == ["Nettoyage de locaux", "Nettoyage urbain"]
     assert listed(world["near"]) == ["Chantier Sans Secteur", "ESAT des Dunes"]
     assert world["buyer"].get(f"{LIST}/fiches.xlsx").status_code == 404
+
+
+def test_the_list_pages_go_by_fifty_and_an_absurd_page_is_the_nearest_real_one(world, app, monkeypatch):
+    """The admin's four profiles, three to a page (the page size lowered here, the rule unchanged)."""
+    monkeypatch.setattr(completion, "PAGE_SIZE", 3)
+    with app.app_context():
+        names = {page: [s.name for s in completion.to_complete(None, page=page).structures] for page in (0, 1, 2, 7)}
+        listing = completion.to_complete(None, page=2)
+    assert names[1] == ["Chantier Sans Secteur", "ESAT des Dunes", "Atelier de Montreuil"]
+    assert names[2] == names[7] == ["Régie Déduite"] and names[0] == names[1]
+    with app.app_context():
+        assert [s.name for s in completion.to_complete(None).structures] == names[1]  # the first page by default
+        one_page = completion.to_complete(["dep:93"], page=5)  # fewer than a page: any page is the first
+        assert ([s.name for s in one_page.structures], one_page.page, one_page.pages) == (["Atelier de Montreuil"], 1, 1)
+    assert (listing.total, listing.page, listing.pages) == (4, 2, 2)
+
+
+def test_unknown_sectors_are_named_shortened_and_counted():
+    names = completion.SectorNames.__new__(completion.SectorNames)
+    names.by_key = {}
+    long_name = "A" * 80 + "B" * 20
+    with pytest.raises(ValueError) as one:
+        names.parse(long_name)
+    assert str(one.value).startswith(f"secteur inconnu : « {'A' * 80} » (")
+    with pytest.raises(ValueError) as two:
+        names.parse("Astronautique | Alchimie")
+    assert str(two.value).startswith("secteurs inconnus : « Astronautique », « Alchimie » (")
+    with pytest.raises(ValueError) as many:  # five named at most
+        names.parse(" | ".join(f"Inconnu {n}" for n in range(1, 7)))
+    assert "« Inconnu 5 » (" in str(many.value) and "Inconnu 6" not in str(many.value)
+
+
+def test_a_long_organisation_name_is_cut_to_the_columns_200_characters(world, app):
+    with app.app_context():
+        db.session.execute(db.text("update organisation set name = :n where siret = :s"),
+                           {"n": "P" * 190, "s": VALID_SIRETS[44]})
+        db.session.commit()
+        label = completion.giver_label(_admin("plie59@example.fr"), structure(S["none"]))
+    assert label == ("P" * 190 + " (facilitateur du territoire)")[:200] and len(label) == 200
+
+
+def test_an_unreadable_file_is_refused_naming_its_line(world, app):
+    with app.app_context():
+        with pytest.raises(ImportRejected) as old_excel:
+            completion.import_sector_file(None, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "Source")
+        assert [(e.line, e.column) for e in old_excel.value.errors] == [(1, "fichier")]
+        huge_cell = sector_file(f"{S['none']};Repassage", f"{S['esat']};" + "x" * 40_000)
+        with pytest.raises(ImportRejected) as too_long:
+            completion.import_sector_file(None, huge_cell, "Source")
+        assert [(e.line, e.column) for e in too_long.value.errors] == [(3, "fichier")]
+
+
+def test_a_structure_named_by_its_siret_then_its_finess_is_read_once(world, app):
+    with app.app_context():
+        esat = structure(S["esat"])
+        esat.finess_numbers = ["590000034"]
+        db.session.commit()
+        report = completion.import_sector_file(None, sector_file(f"{S['esat']};Repassage", "590000034;Blanchisserie"),
+                                               "Source")
+        assert report.updated == 1
+        assert report.skipped == ["ligne 3 : FINESS 590000034 déjà lu plus haut dans le fichier, ligne laissée"]
+        assert [s.name for s in structure(S["esat"]).sectors] == ["Repassage"]
