@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from ..core.identifiers import is_digits
 from ..core.text import normalize_search
 from ..extensions import db
-from .models import CpvCode, Sector, SectorGroup
+from .models import CpvCode, NafCode, Sector, SectorGroup
 
 #: ASCII digits ([0-9], not \d, which also takes « ４ »); fullmatch, so no trailing newline slips through
 CPV_RE = re.compile(r"([0-9]{8})-([0-9])")
@@ -128,3 +128,10 @@ def search_cpv(q: str, limit: int = 10) -> list[CpvCode]:
     if is_digits(digits) and len(digits) >= 2:
         return _cpv_by_code(digits[:8], limit)
     return _cpv_by_words(folded, limit) or _cpv_fuzzy(folded, limit)
+
+
+def naf_label(code: str | None) -> str | None:
+    """The NAF rev. 2 label of an APE code (« 8899B » → « Action sociale sans hébergement n.c.a. »)."""
+    if not code:
+        return None
+    return db.session.execute(select(NafCode.label).where(NafCode.code_ape == code)).scalar()

@@ -18,6 +18,7 @@ from ..core.uploads import read_upload
 from ..extensions import db
 from ..geo.models import Department
 from ..reference.models import NafCode
+from ..reference.services import naf_label
 from . import completion, services
 from .forms import REQUIRED
 from .models import Structure, StructureKind
@@ -171,8 +172,8 @@ def structure(ident: str):
             return redirect(url_for(".index"))
     elif "csrf_token" in form.errors:
         abort(400)
-    naf = db.session.execute(select(NafCode.label).where(NafCode.code_ape == (target.naf_code or ""))).scalar()
-    return render_template("suppliers/completion_structure.html", structure=target, form=form, naf_label=naf,
+    return render_template("suppliers/completion_structure.html", structure=target, form=form,
+                           naf_label=naf_label(target.naf_code),
                            inferred_ids={sector.id for sector in target.inferred_sectors},
                            profile_url=url_for("suppliers.profile", ident=services.structure_ident(target))), \
         400 if form.errors else 200

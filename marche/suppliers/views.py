@@ -12,7 +12,7 @@ from ..accounts.services import INVITATION_SENT
 from ..core.uploads import read_upload, upload_root
 from ..core.urls import safe_next
 from ..geo.services import resolve
-from ..reference.services import sectors_by_group
+from ..reference.services import naf_label, sectors_by_group
 from . import favorites, services
 from .forms import (ClaimDecisionForm, ClaimForm, ContactForm, EmptyForm, EnvCommitmentForm, FavoriteForm,
                     InviteForm, LogoForm, ProfileForm, ReferenceForm, RenameListForm)
@@ -53,6 +53,7 @@ def render_profile(structure: Structure, claim_form: ClaimForm | None = None):
                            claim_open=claim_form is not None or request.args.get("revendiquer") == "1",
                            pending_claim=pending_claim, area_labels=area_labels,
                            favorite_form=favorite_form, service_labels=dict(ServiceKind.choices()),
+                           naf_label=naf_label(structure.naf_code),
                            current_commitments=[c for c in structure.env_commitments if c.is_current(today())])
 
 

@@ -124,6 +124,7 @@ def test_choosing_sectors_replaces_the_deduced_ones_and_the_profile_says_who_gav
     profile = page_text(world["buyer"].get(f"/structures/{S['deduced']}"))
     assert "Secteurs renseignés par PLIE 59 (facilitateur du territoire) le " + today().strftime("%d/%m/%Y") in profile
     assert "déduit" not in profile
+    assert "8121Z — Nettoyage courant des bâtiments" in profile  # the NAF code read out
     assert "Régie Déduite" not in listed(world["near"])
 
 
