@@ -62,6 +62,11 @@ def test_an_award_becomes_a_contract_whose_hours_are_imported_and_validated(page
     page.get_by_role("link", name=re.compile(TITLE)).click()
     expect(page.locator("#tableau-de-bord")).to_contain_text("250 h")
     check_page(page, "marche-vu-par-le-facilitateur")
+    # a long page on a phone: its summary leads to each part
+    summary = page.locator("#sommaire")
+    expect(summary.get_by_role("link")).to_have_text(["Tableau de bord", "Déclarer à la place du titulaire",
+                                                      "Heures déclarées", "Verrouiller un mois", "Qui déclare",
+                                                      "État du marché"])
     log_out(page)
 
     # the ACI imports a file with one bad line: the report names it, nothing is recorded
