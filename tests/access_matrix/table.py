@@ -210,6 +210,9 @@ CASES: list[Case] = [
     Case("sector_completion.index", row(HIDDEN, anonymous=LOGIN, ok=FACILITATORS + ADMIN)),
     Case("sector_completion.template_file", row(HIDDEN, anonymous=LOGIN, ok=FACILITATORS + ADMIN),
          params=lambda w: {"fmt": "csv"}),
+    # the list as a spreadsheet: each facilitator gets its own territory's profiles (tested in the supplier tests)
+    Case("sector_completion.export", row(HIDDEN, anonymous=LOGIN, ok=FACILITATORS + ADMIN),
+         params=lambda w: {"fmt": "xlsx"}),
     # an empty upload is a form error (400): nothing is read, nothing changes
     Case("sector_completion.upload", row(HIDDEN, anonymous=LOGIN, ok=FACILITATORS + ADMIN)),
     # the unclaimed profile (93): its territory's facilitator and the admins; an empty choice is a form error
